@@ -1,0 +1,22 @@
+"""`data-platform`: run the lakehouse from a terminal. Try `data-platform --help`."""
+
+from __future__ import annotations
+
+import typer
+
+from data_platform.cli.demo import demo
+from data_platform.cli.objects import objects_app
+from data_platform.cli.stack import stack_app
+
+app = typer.Typer(
+    name="data-platform",
+    help="An ML data lakehouse on Dagster: Iceberg layers on S3, checks, embeddings, labels.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(stack_app, name="stack")
+app.add_typer(objects_app, name="objects")
+app.command("demo")(demo)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Servers the platform starts by itself: the embedded S3 store (and later others)."""

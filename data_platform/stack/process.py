@@ -1,0 +1,120 @@
+"""Start and stop local server processes: own session, PID file, loopback ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def free_port_block(size: int, offsets: Sequence[int] = (0,), tries: int = 200) -> int:
+    """A base port B such that B..B+size-1 (and each plus every offset) are all free."""
+    for _ in range(tries):
+        base = free_port()
+        if base + max(offsets) + size >= 65535:
+            continue
+        ports = [base + i + off for i in range(size) for off in offsets]
+        if all(port_is_free(p) for p in ports):
+            return base
+    raise RuntimeError(f"no block of {size} free ports found in {tries} tries")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child still answers kill(0); reap it if it is ours
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        return waited == 0
+    except ChildProcessError:
+        return True
+
+
+def start_process(
+    args: Sequence[str],
+    *,
+    log_file: Path,
+    pid_file: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> int:
+    """Start `args` in its own session (so signals reach it, not us) and record its PID."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "ab") as log:
+        proc = subprocess.Popen(
+            list(args),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            restore_signals=True,
+        )
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(str(proc.pid))
+    return proc.pid
+
+
+def stop_pid(pid: int, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> bool:
+    """Signal the process group of `pid`, wait, then SIGKILL it. True if it was running."""
+    if not pid_alive(pid):
+        return False
+    for signum in (sig, signal.SIGKILL):
+        try:
+            os.killpg(pid, signum)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            os.kill(pid, signum)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return True
+            time.sleep(0.1)
+    return True
+
+
+def read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def wait_until(
+    probe: Callable[[], bool], *, timeout: float, interval: float = 0.25, what: str = "ready"
+) -> None:
+    """Call `probe` until it returns True; bounded by `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if probe():
+                return
+        except Exception as exc:  # noqa: BLE001 - a probe may fail in any way until ready
+            last_error = exc
+        time.sleep(interval)
+    raise TimeoutError(f"not {what} after {timeout:.0f}s (last error: {last_error!r})")

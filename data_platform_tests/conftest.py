@@ -1,0 +1,6 @@
+"""Fixtures live in plugins under fixtures/, one per real service."""
+
+pytest_plugins = [
+    "data_platform_tests.fixtures.s3",
+    "data_platform_tests.fixtures.lakehouse",
+]
