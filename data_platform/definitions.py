@@ -1,0 +1,26 @@
+"""The one entry point: Definitions for every declared dataset and every layer."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from data_platform.datasets import DATASETS
+from data_platform.defs.raw.assets import build_raw_asset
+from data_platform.defs.raw.jobs import build_ingest_job
+from data_platform.defs.raw.sensors import build_landing_sensor
+from data_platform.defs.resources import build_resources
+from data_platform.defs.staged.assets import build_staged_asset
+from data_platform.defs.transformed.assets import build_transformed_asset
+
+
+def build_definitions() -> dg.Definitions:
+    assets, jobs, sensors = [], [], []
+    for spec in DATASETS:
+        assets += [build_raw_asset(spec), build_staged_asset(spec), build_transformed_asset(spec)]
+        job = build_ingest_job(spec)
+        jobs.append(job)
+        sensors.append(build_landing_sensor(spec, job))
+    return dg.Definitions(assets=assets, jobs=jobs, sensors=sensors, resources=build_resources())
+
+
+defs = build_definitions()

@@ -1,0 +1,1 @@
+"""Dagster objects only: assets, checks, sensors, jobs, resource bindings."""

@@ -1,0 +1,19 @@
+"""One dynamic partition per object uploaded under `landing/<dataset>/`."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import dagster as dg
+
+from data_platform.datasets import DatasetSpec
+
+
+@cache
+def uploads_partitions(dataset: str) -> dg.DynamicPartitionsDefinition:
+    """Partition keys are object keys relative to the dataset's landing prefix."""
+    return dg.DynamicPartitionsDefinition(name=f"{dataset}_uploads")
+
+
+def partitions_for(spec: DatasetSpec) -> dg.DynamicPartitionsDefinition:
+    return uploads_partitions(spec.name)

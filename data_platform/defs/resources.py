@@ -1,0 +1,23 @@
+"""Resource bindings. Values come from `DP_*` variables when a run starts, never at import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from data_platform.resources import LakehouseResource, ObjectStoreResource, PlatformSettings
+from data_platform.settings import Settings
+
+
+def build_resources(platform: PlatformSettings | None = None) -> dict[str, Any]:
+    """The resources every layer uses, all reading the same settings."""
+    platform = platform or PlatformSettings()
+    return {
+        "platform": platform,
+        "store": ObjectStoreResource(platform=platform),
+        "lakehouse": LakehouseResource(platform=platform),
+    }
+
+
+def resources_for(settings: Settings) -> dict[str, Any]:
+    """Resources pinned to one `Settings` (tests, the demo runner)."""
+    return build_resources(PlatformSettings.from_settings(settings))

@@ -1,0 +1,1 @@
+"""The demo: sample uploads, the main job on the embedded stack, a summary."""

@@ -1,0 +1,66 @@
+"""Sample uploads in every supported format, deterministic by seed."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import polars as pl
+
+from data_platform.datasets import DatasetSpec, get_dataset
+from data_platform.storage import ObjectInfo, ObjectStore
+
+
+@dataclass(frozen=True)
+class SampleUpload:
+    dataset: str
+    name: str  # key under landing/<dataset>/, and so the partition key
+    rows: int
+    seed: int
+    start_id: int
+
+
+SAMPLES = (
+    SampleUpload("reviews", "2026-11/batch-0001.csv", 3000, 1, 0),
+    SampleUpload("reviews", "2026-11/batch-0002.parquet", 2000, 2, 3000),
+    SampleUpload("reviews", "2026-11/batch-0003.jsonl", 1000, 3, 5000),
+    SampleUpload("tickets", "2026-11/batch-0001.csv", 800, 4, 0),
+)
+
+
+def encode(frame: pl.DataFrame, name: str) -> bytes:
+    """`frame` in the format that `name`'s extension says."""
+    buffer = io.BytesIO()
+    if name.endswith(".csv"):
+        frame.write_csv(buffer)
+    elif name.endswith(".parquet"):
+        frame.write_parquet(buffer)
+    elif name.endswith((".jsonl", ".ndjson")):
+        frame.write_ndjson(buffer)
+    else:
+        raise ValueError(f"no encoder for {name!r}")
+    return buffer.getvalue()
+
+
+def sample_frame(sample: SampleUpload) -> pl.DataFrame:
+    spec = get_dataset(sample.dataset)
+    return spec.generator(sample.rows, seed=sample.seed, start_id=sample.start_id)
+
+
+def upload(
+    store: ObjectStore, spec: DatasetSpec, landing_root: str, name: str, data: bytes
+) -> ObjectInfo:
+    """Put `data` at `landing/<dataset>/<name>`, as any S3 client would."""
+    return store.put_bytes(spec.landing_prefix(landing_root) + name, data)
+
+
+def upload_samples(
+    store: ObjectStore, landing_root: str, samples: tuple[SampleUpload, ...] = SAMPLES
+) -> list[ObjectInfo]:
+    """Upload every sample (skipping ones already there with the same size)."""
+    uploaded = []
+    for sample in samples:
+        spec = get_dataset(sample.dataset)
+        data = encode(sample_frame(sample), sample.name)
+        uploaded.append(upload(store, spec, landing_root, sample.name, data))
+    return uploaded

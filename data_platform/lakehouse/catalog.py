@@ -1,0 +1,14 @@
+"""The Iceberg SQL catalog: SQLite under the platform home, or PostgreSQL when configured."""
+
+from __future__ import annotations
+
+from pyiceberg.catalog.sql import SqlCatalog
+
+from data_platform.settings import CATALOG_NAME, Settings
+
+
+def open_catalog(settings: Settings) -> SqlCatalog:
+    """The catalog whose warehouse is `s3://<bucket>/warehouse` on the configured store."""
+    if settings.catalog_url.startswith("sqlite:///"):
+        settings.home_dir.mkdir(parents=True, exist_ok=True)
+    return SqlCatalog(CATALOG_NAME, **settings.pyiceberg_properties())

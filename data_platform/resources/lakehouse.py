@@ -1,0 +1,17 @@
+"""`LakehouseResource`: the Iceberg tables of the lake."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.resources.platform import PlatformSettings
+
+
+class LakehouseResource(dg.ConfigurableResource):
+    """Iceberg tables in the lake's bucket, through the SQL catalog."""
+
+    platform: PlatformSettings
+
+    def get_lakehouse(self) -> Lakehouse:
+        return Lakehouse(open_catalog(self.platform.get_settings()))

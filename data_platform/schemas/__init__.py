@@ -1,0 +1,1 @@
+"""Pandera models of the staged tables, one module per dataset."""
