@@ -11,16 +11,20 @@ from data_platform.defs.raw.sensors import build_landing_sensor
 from data_platform.defs.resources import build_resources
 from data_platform.defs.staged.assets import build_staged_asset
 from data_platform.defs.transformed.assets import build_transformed_asset
+from data_platform.resources import PlatformSettings
 
 
-def build_definitions() -> dg.Definitions:
+def build_definitions(platform: PlatformSettings | None = None) -> dg.Definitions:
+    """Every dataset's layers, sensors and jobs; `platform` pins settings (tests, demo)."""
     assets, jobs, sensors = [], [], []
     for spec in DATASETS:
         assets += [build_raw_asset(spec), build_staged_asset(spec), build_transformed_asset(spec)]
         job = build_ingest_job(spec)
         jobs.append(job)
         sensors.append(build_landing_sensor(spec, job))
-    return dg.Definitions(assets=assets, jobs=jobs, sensors=sensors, resources=build_resources())
+    return dg.Definitions(
+        assets=assets, jobs=jobs, sensors=sensors, resources=build_resources(platform)
+    )
 
 
 defs = build_definitions()

@@ -35,7 +35,8 @@ class StageResult:
 def stage(raw: pl.DataFrame, model: type[pa.DataFrameModel], text_column: str) -> StageResult:
     """Cast `raw` (String columns plus `_source_key`, `_source_row`) to `model`, and validate."""
     columns = {n: c.dtype.type for n, c in model.to_schema().columns.items()}
-    present = [c for c in raw.columns if c not in SOURCE_COLUMNS and not c.startswith("_")]
+    present = uploaded_columns(raw)
+    raw = raw.select(*present, *SOURCE_COLUMNS)
     problems = [Problem("missing column", column=c) for c in columns if c not in raw.columns]
     problems += [Problem("unexpected column", column=c) for c in present if c not in columns]
     text = raw.select(
@@ -55,6 +56,13 @@ def stage(raw: pl.DataFrame, model: type[pa.DataFrameModel], text_column: str) -
     unparsed = {(p.row, p.column) for p in problems}
     problems += [p for p in validate(typed, model) if (p.row, p.column) not in unparsed]
     return StageResult(typed, problems)
+
+
+def uploaded_columns(raw: pl.DataFrame) -> list[str]:
+    """The columns the upload itself had (the raw table holds the union of all uploads)."""
+    if "_source_columns" in raw.columns and raw.height:
+        return [c for c in raw.get_column("_source_columns")[0].split("\x1f") if c]
+    return [c for c in raw.columns if not c.startswith("_")]
 
 
 def validate(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> list[Problem]:

@@ -16,7 +16,6 @@ import dagster as dg
 from data_platform.datasets import DatasetSpec
 from data_platform.settings import Settings
 
-
 # the run's events still go to the instance (and the UI); the terminal shows a summary
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 

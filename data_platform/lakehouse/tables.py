@@ -112,9 +112,13 @@ class Lakehouse:
                 target.delete(EqualTo(column, value))
         return self._result(table, "overwrite_partition", data.num_rows)
 
-    def delete_partition(self, table: str, *, column: str, value: str) -> WriteResult:
+    def delete_partition(self, table: str, *, column: str, value: str) -> WriteResult | None:
+        """Remove the rows where `column == value`; None if the table does not exist."""
         target = self.load(table)
-        if target is not None:
+        if target is None:
+            return None
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Delete operation did not match any records")
             target.delete(EqualTo(column, value))
         return self._result(table, "delete_partition", 0)
 

@@ -21,7 +21,9 @@ def _client(endpoint: str, access: str, secret: str) -> Minio:
 
 def test_server_enforces_identities(s3_server):
     admin = _client(s3_server.endpoint, s3_server.access_key, s3_server.secret_key)
-    reader = _client(s3_server.endpoint, s3_server.readonly_access_key, s3_server.readonly_secret_key)
+    reader = _client(
+        s3_server.endpoint, s3_server.readonly_access_key, s3_server.readonly_secret_key
+    )
     stranger = _client(s3_server.endpoint, s3_server.access_key, "wrong-secret-0000000000")
     admin.put_object("lake", "probe.txt", io.BytesIO(b"hello"), 5)
     assert reader.get_object("lake", "probe.txt").read() == b"hello"

@@ -46,6 +46,7 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             ) from None
         frame = frame.with_columns(
             pl.lit(partition).alias(SOURCE_KEY),
+            pl.lit("\x1f".join(frame.columns)).alias("_source_columns"),
             pl.lit(info.etag).alias("_source_etag"),
             pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_source_row"),
             pl.lit(datetime.now(UTC)).cast(pl.Datetime("us", "UTC")).alias("_ingested_at"),

@@ -1,0 +1,97 @@
+"""A bad upload fails its check, lands in quarantine with its bytes, and blocks nothing else."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from data_platform.datasets import get_dataset
+from data_platform.demo.runner import ingest_landing
+from data_platform.demo.samples import encode
+from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform_tests.defs.helpers import put_bytes, put_upload
+
+pytestmark = pytest.mark.integration
+REVIEWS = (get_dataset("reviews"),)
+
+
+def _good_csv() -> bytes:
+    return encode(get_dataset("reviews").generator(20, seed=9, start_id=1000), "x.csv")
+
+
+def _bad_value() -> bytes:
+    lines = _good_csv().decode().splitlines()
+    fields = lines[4].split(",")
+    fields[4] = "cheap"  # price of data row 4
+    lines[4] = ",".join(fields)
+    return "\n".join(lines).encode()
+
+
+def _wrong_columns() -> bytes:
+    return _good_csv().replace(b"helpful_votes", b"votes", 1)
+
+
+def _latin1() -> bytes:
+    return _good_csv().decode().replace("The ", "Th\u00e9 ", 1).encode("latin-1")
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "expected"),
+    [
+        ("bad-value.csv", _bad_value, ["row 4", "column 'price'", "'cheap'"]),
+        ("wrong-columns.csv", _wrong_columns, ["column 'helpful_votes'", "missing column"]),
+        ("empty.csv", lambda: b"", ["the file is empty"]),
+        ("latin1.csv", _latin1, ["not UTF-8", "column 'text'", "row "]),
+        ("notes.txt", lambda: b"hello", ["unsupported file type '.txt'"]),
+    ],
+)
+def test_bad_upload_is_quarantined_with_a_clear_message(
+    defs, instance, settings, store, name, make, expected
+):
+    data = make()
+    put_upload(store, settings, "reviews", "good.csv", get_dataset("reviews").generator(30))
+    put_bytes(store, settings, "reviews", name, data)
+    outcomes = {o.partition: o for o in ingest_landing(defs, instance, REVIEWS)}
+    assert outcomes["good.csv"].success
+    bad = outcomes[name]
+    assert not bad.success
+    assert f"landing/reviews/{name}" in bad.error
+    for fragment in expected:
+        assert fragment in bad.error, bad.error
+    quarantined = f"{settings.quarantine_prefix}reviews/{name}"
+    assert store.get_bytes(quarantined) == data  # the raw bytes are never lost
+    report = json.loads(store.get_bytes(quarantined + ".error.json"))
+    assert report["source"].endswith(f"landing/reviews/{name}")
+    assert not store.exists(f"{settings.landing_prefix}reviews/{name}")
+    lake = Lakehouse(open_catalog(settings))
+    staged = pl.from_arrow(lake.read("staged.reviews").data)
+    assert set(staged["_source_key"]) == {"good.csv"}  # the bad partition was not published
+    assert lake.count("transformed.reviews") == 30
+    assert ingest_landing(defs, instance, REVIEWS) == []  # quarantine is not re-ingested
+
+
+def test_failing_check_is_recorded_and_blocks_downstream(defs, instance, settings, store):
+    import dagster as dg
+
+    put_bytes(store, settings, "reviews", "bad.csv", _bad_value())
+    [outcome] = ingest_landing(defs, instance, REVIEWS)
+    assert outcome.checks_failed == 1 and outcome.checks_passed == 0
+    check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey(["staged", "reviews"]), "schema_valid")]
+    )
+    evaluation = next(iter(check.values())).event.dagster_event.event_specific_data
+    assert not evaluation.passed and "row 4, column 'price'" in evaluation.description
+    assert (
+        instance.get_latest_materialization_event(dg.AssetKey(["transformed", "reviews"])) is None
+    )
+
+
+def test_fixed_reupload_after_quarantine_is_ingested(defs, instance, settings, store):
+    put_bytes(store, settings, "reviews", "fix-me.csv", _bad_value())
+    assert not ingest_landing(defs, instance, REVIEWS)[0].success
+    put_bytes(store, settings, "reviews", "fix-me.csv", _good_csv())
+    [again] = ingest_landing(defs, instance, REVIEWS)
+    assert again.success
+    assert Lakehouse(open_catalog(settings)).count("transformed.reviews") == 20
