@@ -13,6 +13,9 @@ from pathlib import Path
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # servers (Go's net package included) bind with SO_REUSEADDR: a port whose old
+        # connections sit in TIME_WAIT is free for them, so it is free for us too
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

@@ -77,12 +77,14 @@ def test_failing_check_is_recorded_and_blocks_downstream(defs, instance, setting
 
     put_bytes(store, settings, "reviews", "bad.csv", _bad_value())
     [outcome] = ingest_landing(defs, instance, REVIEWS)
-    assert outcome.checks_failed == 1 and outcome.checks_passed == 0
+    assert outcome.checks_failed == 1
+    assert outcome.checks_passed == 0
     check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
         [dg.AssetCheckKey(dg.AssetKey(["staged", "reviews"]), "schema_valid")]
     )
     evaluation = next(iter(check.values())).event.dagster_event.event_specific_data
-    assert not evaluation.passed and "row 4, column 'price'" in evaluation.description
+    assert not evaluation.passed
+    assert "row 4, column 'price'" in evaluation.description
     assert (
         instance.get_latest_materialization_event(dg.AssetKey(["transformed", "reviews"])) is None
     )

@@ -16,7 +16,8 @@ REVIEWS = (get_dataset("reviews"),)
 
 def _latest(instance: dg.DagsterInstance, layer: str, partition: str) -> dict:
     event = instance.get_latest_materialization_event(dg.AssetKey([layer, "reviews"]))
-    assert event is not None and event.asset_materialization.partition == partition
+    assert event is not None
+    assert event.asset_materialization.partition == partition
     return event.asset_materialization.metadata
 
 
@@ -47,7 +48,8 @@ def test_rematerialising_a_partition_leaves_the_same_rows(defs, instance, settin
     job = defs.resolve_job_def("ingest_reviews")
     assert job.execute_in_process(partition_key="a.parquet", instance=instance).success
     after = lake.read("transformed.reviews").data.sort_by("review_id")
-    assert after.num_rows == 200 and after.equals(before)
+    assert after.num_rows == 200
+    assert after.equals(before)
     assert lake.count("raw.reviews") == 200
 
 

@@ -1,0 +1,90 @@
+"""Operating the platform: S3 restarts, the Dagster instance on PostgreSQL, validation."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import psycopg2
+import pytest
+
+from data_platform.datasets import get_dataset
+from data_platform.definitions import build_definitions
+from data_platform.demo.runner import ingest_landing
+from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.resources import PlatformSettings
+from data_platform.stack.seaweed import EmbeddedS3
+from data_platform.storage import ObjectStore
+from data_platform_tests.defs.helpers import put_upload
+from data_platform_tests.fixtures.s3 import make_settings
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+REVIEWS = (get_dataset("reviews"),)
+
+
+def test_s3_server_restart_between_materialisations(tmp_path, instance):
+    stack = EmbeddedS3(tmp_path / "stack")
+    try:
+        settings = make_settings(stack.up(), tmp_path / "home", "lake")
+        defs = build_definitions(PlatformSettings.from_settings(settings))
+        store = ObjectStore.from_settings(settings)
+        put_upload(store, settings, "reviews", "a.csv", get_dataset("reviews").generator(60))
+        assert all(o.success for o in ingest_landing(defs, instance, REVIEWS))
+        stack.down()
+        restarted = stack.up()
+        assert restarted.endpoint == settings.endpoint  # same ports, same keys, same data
+        job = defs.resolve_job_def("ingest_reviews")
+        assert job.execute_in_process(partition_key="a.csv", instance=instance).success
+        put_upload(store, settings, "reviews", "b.csv", get_dataset("reviews").generator(10))
+        assert [o.success for o in ingest_landing(defs, instance, REVIEWS)] == [True]
+        assert Lakehouse(open_catalog(settings)).count("transformed.reviews") == 70
+    finally:
+        stack.down()
+
+
+@pytest.mark.postgres
+def test_dagster_instance_on_postgresql(tmp_path, monkeypatch, postgres_database, defs):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "infra/local/dagster.postgres.yaml", home / "dagster.yaml")
+    for key, value in {
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_PORT": "5432",
+        "DAGSTER_PG_USER": "postgres",
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_DB": postgres_database,
+    }.items():
+        monkeypatch.setenv(key, value)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.add_dynamic_partitions("reviews_uploads", ["none.csv"])
+        result = defs.resolve_job_def("ingest_reviews").execute_in_process(
+            partition_key="none.csv", instance=instance, raise_on_error=False
+        )
+        assert not result.success  # no such upload: the run fails, and is recorded
+    conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=postgres_database)
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM runs WHERE run_id = %s", (result.run_id,))
+        assert cur.fetchone()[0] == 1
+        cur.execute("SELECT partition FROM dynamic_partitions")
+        assert cur.fetchall() == [("none.csv",)]
+    conn.close()
+
+
+def test_dagster_definitions_validate(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+    done = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Validation successful" in done.stdout + done.stderr

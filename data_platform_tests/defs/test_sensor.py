@@ -1,0 +1,67 @@
+"""The landing sensor against a real bucket: pagination, cursor, re-uploads, deletes."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import dagster as dg
+import pytest
+
+from data_platform.storage import ObjectStore
+from data_platform_tests.defs.helpers import put_bytes
+
+pytestmark = pytest.mark.integration
+
+
+def _tick(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None):
+    sensor = defs.resolve_sensor_def("reviews_landing_sensor")
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"store": defs.resources["store"]}
+    ) as context:
+        return sensor(context)
+
+
+def test_sensor_requests_partitions_and_runs_with_etag_run_keys(defs, instance, settings, store):
+    info = put_bytes(store, settings, "reviews", "2026/a.csv", b"review_id\n1\n")
+    result = _tick(defs, instance, None)
+    [request] = result.run_requests
+    assert request.partition_key == "2026/a.csv"
+    assert request.run_key == f"2026/a.csv@{info.etag}"
+    [add] = result.dynamic_partitions_requests
+    assert add.partitions_def_name == "reviews_uploads"
+    assert list(add.partition_keys) == ["2026/a.csv"]
+    assert json.loads(result.cursor) == {"2026/a.csv": info.etag}
+    skipped = _tick(defs, instance, result.cursor)
+    assert isinstance(skipped, dg.SkipReason)
+
+
+def test_sensor_lists_past_one_page_and_survives_deleted_objects(defs, instance, settings):
+    store = ObjectStore.from_settings(settings)
+    names = [f"many/{i:04d}.csv" for i in range(1050)]  # more than one 1000-key page
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: put_bytes(store, settings, "reviews", n, b"a\n1\n"), names))
+    first = _tick(defs, instance, None)
+    assert sorted(r.partition_key for r in first.run_requests) == names
+    for add in first.dynamic_partitions_requests:  # what the daemon does with the result
+        instance.add_dynamic_partitions(add.partitions_def_name, add.partition_keys)
+    store.delete(f"{settings.landing_prefix}reviews/{names[0]}")
+    store.delete(f"{settings.landing_prefix}reviews/{names[1]}")
+    after_delete = _tick(defs, instance, first.cursor)
+    assert isinstance(after_delete, dg.SkipReason)
+    changed = put_bytes(store, settings, "reviews", names[5], b"a\n2\n")
+    third = _tick(defs, instance, first.cursor)
+    assert [r.run_key for r in third.run_requests] == [f"{names[5]}@{changed.etag}"]
+    assert len(json.loads(third.cursor)) == 1048
+    assert third.dynamic_partitions_requests == []  # the partition exists: only a run
+
+
+def test_sensor_skips_with_a_reason_when_the_store_is_unreachable(instance, settings):
+    from data_platform.definitions import build_definitions
+    from data_platform.resources import PlatformSettings
+
+    unreachable = settings.model_copy(update={"bucket": "no-such-bucket-here"})
+    defs = build_definitions(PlatformSettings.from_settings(unreachable))
+    result = _tick(defs, instance, None)
+    assert isinstance(result, dg.SkipReason)
+    assert "no-such-bucket-here" in result.skip_message
