@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from data_platform.cli.demo import demo
+from data_platform.cli.dev import dev
 from data_platform.cli.objects import objects_app
 from data_platform.cli.stack import stack_app
 
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.add_typer(stack_app, name="stack")
 app.add_typer(objects_app, name="objects")
 app.command("demo")(demo)
+app.command("dev")(dev)
 
 if __name__ == "__main__":
     app()

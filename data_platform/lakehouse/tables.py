@@ -107,7 +107,9 @@ class Lakehouse:
             # a first write of a partition deletes nothing; pyiceberg warns, we expect it
             warnings.filterwarnings("ignore", "Delete operation did not match any records")
             if data.num_rows:
-                target.overwrite(_conform(data, target), overwrite_filter=EqualTo(column, value))
+                _check_single_partition(data, column, value)
+                # one snapshot that replaces the partition (identity-partitioned by `column`)
+                target.dynamic_partition_overwrite(_conform(data, target))
             else:
                 target.delete(EqualTo(column, value))
         return self._result(table, "overwrite_partition", data.num_rows)
@@ -175,6 +177,12 @@ class Lakehouse:
             location=loaded.location(),
             table_rows=total,
         )
+
+
+def _check_single_partition(data: pa.Table, column: str, value: str) -> None:
+    values = set(data.column(column).unique().to_pylist())
+    if values != {value}:
+        raise ValueError(f"overwrite of partition {column}={value!r} got rows for {values}")
 
 
 def _conform(data: pa.Table, target: Table) -> pa.Table:

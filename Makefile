@@ -1,0 +1,60 @@
+# data_platform: `make` lists the targets. The README's two commands are `make demo`
+# and `make test`; each installs what it needs first.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help install demo dev test test-fast lint format bench-ingest stack-up stack-down stack-status clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(STAMP) ## Create .venv with the pinned dependencies (torch: CPU build)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	@# torch first and pinned: unpinned, pip would pull a multi-GB CUDA build
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: install ## Main job: stack up, sample data uploaded, every asset materialised, summary
+	$(VENV)/bin/data-platform demo
+
+dev: install ## Dagster UI + daemon on the same stack, at http://127.0.0.1:3000
+	$(VENV)/bin/data-platform dev
+
+test: install ## The whole test suite (real S3 server, PostgreSQL at 127.0.0.1:5432)
+	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+test-fast: install ## Tests without the slow ones
+	$(PY) -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
+
+lint: install ## ruff check and format check
+	$(VENV)/bin/ruff check data_platform data_platform_tests scripts
+	$(VENV)/bin/ruff format --check data_platform data_platform_tests scripts
+
+format: install ## ruff format and autofix
+	$(VENV)/bin/ruff check --fix data_platform data_platform_tests scripts
+	$(VENV)/bin/ruff format data_platform data_platform_tests scripts
+
+bench-ingest: install ## Ingest a 1M-row CSV vs bare pyarrow, side by side
+	$(PY) scripts/bench_ingest.py
+
+stack-up: install ## Start the embedded S3 store (SeaweedFS on 127.0.0.1)
+	$(VENV)/bin/data-platform stack up
+
+stack-down: install ## Stop the embedded S3 store
+	$(VENV)/bin/data-platform stack down
+
+stack-status: install ## Where the store is, and whether it is up
+	$(VENV)/bin/data-platform stack status
+
+clean: ## Stop the stack and remove local state (.data_platform), keep .venv
+	-$(VENV)/bin/data-platform stack down
+	rm -rf .data_platform

@@ -1,0 +1,32 @@
+"""`data-platform dev`: the Dagster UI and daemon on the same stack as the demo."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+from data_platform.cli.stack import ensure_stack
+from data_platform.demo.runner import prepare_dagster_home
+from data_platform.settings import Settings
+
+console = Console()
+
+
+def dev(
+    port: int = typer.Option(3000, help="Port of the Dagster UI on 127.0.0.1."),
+) -> None:
+    """Start `dagster dev` (UI + daemon: sensors, backfills) on 127.0.0.1.
+
+    The embedded S3 store is started first unless DP_S3_ENDPOINT points elsewhere.
+    Runs are kept in .data_platform/dagster_home (or $DAGSTER_HOME if set).
+    """
+    settings = Settings()
+    console.print(f"[bold]store[/]   {ensure_stack(settings)}")
+    home = os.environ.get("DAGSTER_HOME") or str(prepare_dagster_home(settings))
+    console.print(f"[bold]dagster[/] http://127.0.0.1:{port}  (DAGSTER_HOME={home})")
+    env = {**os.environ, "DAGSTER_HOME": home}
+    args = ["-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]
+    os.execve(sys.executable, [sys.executable, *args], env)
