@@ -3,4 +3,6 @@
 pytest_plugins = [
     "data_platform_tests.fixtures.s3",
     "data_platform_tests.fixtures.lakehouse",
+    "data_platform_tests.fixtures.dagster",
+    "data_platform_tests.fixtures.dagster_dev",
 ]

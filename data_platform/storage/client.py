@@ -1,74 +1,67 @@
-"""`ObjectStore`: the platform's client for one bucket of an S3-compatible store."""
+"""`ObjectStore`: the platform's client for one bucket of an S3-compatible store.
+
+Object CRUD lives here; buckets, metadata and tags, versions, large transfers and
+presigned URLs come from one mixin module each. Every key is checked (`names.py`) before a
+request is sent, every request goes through the bounded retry policy, and every SDK error
+comes out as a `StorageError` naming the bucket and key.
+"""
 
 from __future__ import annotations
 
+import builtins
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable
 
 from minio import Minio
 from minio.commonconfig import CopySource
-from minio.error import S3Error
+from minio.deleteobjects import DeleteObject
 
 from data_platform.settings import Settings
-from data_platform.storage.errors import NotFound, translate
-from data_platform.storage.names import check_bucket_name, check_key
+from data_platform.storage.buckets import BucketsMixin
+from data_platform.storage.checksum import sha256_bytes, upload_metadata, verify
+from data_platform.storage.errors import AccessDenied, NotFound, StorageError
+from data_platform.storage.listing import ListingMixin
+from data_platform.storage.metadata import MetadataMixin
+from data_platform.storage.models import CHECKSUM_META, ObjectInfo, object_info
+from data_platform.storage.names import check_key
+from data_platform.storage.presign import PresignMixin
+from data_platform.storage.retry import RetryPolicy, http_client
+from data_platform.storage.transfer import TransferMixin
+from data_platform.storage.versions import VersionsMixin
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
-    """What the store says about one object."""
-
-    key: str
-    size: int
-    etag: str
-    last_modified: datetime | None = None
-    content_type: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-    version_id: str | None = None
-
-
-def _info(obj: Any) -> ObjectInfo:
-    meta = {
-        k.lower().removeprefix("x-amz-meta-"): v
-        for k, v in (obj.metadata or {}).items()
-        if k.lower().startswith("x-amz-meta-")
-    }
-    return ObjectInfo(
-        key=obj.object_name,
-        size=obj.size or 0,
-        etag=(obj.etag or "").strip('"'),
-        last_modified=obj.last_modified,
-        content_type=obj.content_type,
-        metadata=meta,
-        version_id=obj.version_id,
-    )
-
-
-class ObjectStore:
+class ObjectStore(
+    BucketsMixin, ListingMixin, TransferMixin, MetadataMixin, VersionsMixin, PresignMixin
+):
     """CRUD on one bucket. Build it with `ObjectStore.from_settings(settings)`."""
 
-    def __init__(self, client: Minio, bucket: str) -> None:
-        check_bucket_name(bucket)
-        self.client = client
-        self.bucket = bucket
-
     @classmethod
-    def from_settings(cls, settings: Settings, bucket: str | None = None) -> ObjectStore:
-        return cls(Minio(**settings.minio_kwargs()), bucket or settings.bucket)
+    def from_settings(
+        cls,
+        settings: Settings,
+        bucket: str | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        part_size: int | None = None,
+    ) -> ObjectStore:
+        """The store for `settings` (endpoint, keys, region), with the SDK's retries off.
 
-    # -- buckets -------------------------------------------------------------------------
-    def ensure_bucket(self) -> None:
-        try:
-            if not self.client.bucket_exists(self.bucket):
-                self.client.make_bucket(self.bucket)
-        except S3Error as exc:
-            raise translate(exc, bucket=self.bucket) from exc
+        Args:
+            settings: The platform settings; the only source of endpoint and keys.
+            bucket: Another bucket than `settings.bucket`.
+            retry: Bounds on retrying transient errors; `RetryPolicy()` by default.
+            part_size: Multipart part size in bytes; 16 MiB by default.
+        """
+        policy = retry or RetryPolicy()
+        client = Minio(**settings.minio_kwargs(), http_client=http_client(policy))
+        extra = {"part_size": part_size} if part_size else {}
+        return cls(client, bucket or settings.bucket, retry=policy, **extra)
 
-    # -- objects -------------------------------------------------------------------------
+    def for_bucket(self, bucket: str) -> ObjectStore:
+        """The same connection and policy, working on another bucket."""
+        return ObjectStore(self.client, bucket, retry=self.retry, part_size=self.part_size)
+
+    # -- write ---------------------------------------------------------------------------
     def put_bytes(
         self,
         key: str,
@@ -77,86 +70,163 @@ class ObjectStore:
         content_type: str = "application/octet-stream",
         metadata: dict[str, str] | None = None,
     ) -> ObjectInfo:
+        """Write `data` to `key` (replacing it), recording its SHA-256 in the metadata.
+
+        Args:
+            key: Object key; checked before any request.
+            data: The whole content.
+            content_type: Stored Content-Type.
+            metadata: User metadata (sent as ``x-amz-meta-*``).
+
+        Returns:
+            The object's info as the server now reports it.
+        """
         check_key(key)
-        try:
-            self.client.put_object(
+        meta = upload_metadata(metadata, sha256_bytes(data))
+        self._call(
+            "PUT",
+            lambda: self.client.put_object(
                 self.bucket,
                 key,
                 io.BytesIO(data),
                 len(data),
                 content_type=content_type,
-                metadata=metadata,
-            )
-        except S3Error as exc:
-            raise translate(exc, bucket=self.bucket, key=key) from exc
+                metadata=meta,  # type: ignore[arg-type]
+            ),
+            key=key,
+        )
         return self.stat(key)
 
-    def put_file(self, key: str, path: Path, *, content_type: str | None = None) -> ObjectInfo:
-        check_key(key)
-        try:
-            self.client.fput_object(
-                self.bucket, key, str(path), content_type=content_type or "application/octet-stream"
-            )
-        except S3Error as exc:
-            raise translate(exc, bucket=self.bucket, key=key) from exc
-        return self.stat(key)
+    # -- read ----------------------------------------------------------------------------
+    def get_bytes(
+        self,
+        key: str,
+        *,
+        offset: int = 0,
+        length: int | None = None,
+        version_id: str | None = None,
+    ) -> bytes:
+        """Read an object, or `length` bytes of it from `offset` (a ranged GET).
 
-    def get_bytes(self, key: str) -> bytes:
+        A whole-object read is checked against the recorded SHA-256, when there is one.
+
+        Raises:
+            NotFound: No such bucket, key or version.
+            IntegrityError: The bytes differ from the checksum recorded at upload.
+        """
         check_key(key)
-        try:
-            response = self.client.get_object(self.bucket, key)
+        if offset < 0 or (length is not None and length <= 0):
+            raise ValueError("offset must be >= 0 and length > 0")
+
+        def read() -> tuple[bytes, str | None]:
+            response = self.client.get_object(
+                self.bucket, key, offset=offset, length=length or 0, version_id=version_id
+            )
             try:
-                return response.read()
+                return response.read(), response.headers.get(f"x-amz-meta-{CHECKSUM_META}")
             finally:
                 response.close()
                 response.release_conn()
-        except S3Error as exc:
-            raise translate(exc, bucket=self.bucket, key=key) from exc
 
-    def stat(self, key: str) -> ObjectInfo:
+        data, recorded = self._call("GET", read, key=key)
+        if offset == 0 and length is None:
+            verify(recorded, sha256_bytes(data), bucket=self.bucket, key=key)
+        return data
+
+    def stat(
+        self, key: str, *, version_id: str | None = None, with_tags: bool = False
+    ) -> ObjectInfo:
+        """Size, ETag, content type, user metadata (and tags, if asked) of one object.
+
+        Raises:
+            NotFound: No such key or version (a HEAD on a missing bucket also says
+                NoSuchKey: HEAD responses carry no error body to tell them apart).
+        """
         check_key(key)
-        try:
-            return _info(self.client.stat_object(self.bucket, key))
-        except S3Error as exc:
-            raise translate(exc, bucket=self.bucket, key=key) from exc
+        obj = self._call(
+            "HEAD",
+            lambda: self.client.stat_object(self.bucket, key, version_id=version_id),
+            key=key,
+        )
+        tags = self.get_tags(key, version_id=version_id) if with_tags else None
+        return object_info(obj, tags=tags)
 
     def exists(self, key: str) -> bool:
+        """True if `key` exists (and, in a versioned bucket, is not deleted)."""
         try:
             self.stat(key)
         except NotFound:
             return False
         return True
 
-    def list(
-        self, prefix: str = "", *, recursive: bool = True, start_after: str | None = None
-    ) -> Iterator[ObjectInfo]:
-        """Objects under `prefix`; the SDK follows continuation tokens (pagination)."""
-        try:
-            for obj in self.client.list_objects(
-                self.bucket, prefix=prefix, recursive=recursive, start_after=start_after
-            ):
-                yield _info(obj)
-        except S3Error as exc:
-            raise translate(exc, bucket=self.bucket, key=prefix) from exc
-
+    # -- copy, move, delete --------------------------------------------------------------
     def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
+        """Server-side copy, metadata included (up to 5 GiB, S3's single-copy limit)."""
         check_key(src_key)
         check_key(dst_key)
-        try:
-            self.client.copy_object(self.bucket, dst_key, CopySource(self.bucket, src_key))
-        except S3Error as exc:
-            raise translate(exc, bucket=self.bucket, key=src_key) from exc
+        self._call(
+            "copy",
+            lambda: self.client.copy_object(self.bucket, dst_key, CopySource(self.bucket, src_key)),
+            key=src_key,
+        )
         return self.stat(dst_key)
 
     def move(self, src_key: str, dst_key: str) -> ObjectInfo:
         """Copy then delete: the bytes exist at `dst_key` before they leave `src_key`."""
         info = self.copy(src_key, dst_key)
-        self.delete(src_key)
+        self.delete(src_key, missing_ok=True)
         return info
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, *, missing_ok: bool = False, version_id: str | None = None) -> None:
+        """Delete one object (or, with `version_id`, one version for good).
+
+        S3 answers a DELETE of a missing key with 204 as if it had worked. So that a typo
+        does not pass silently, this checks first and raises NotFound, unless `missing_ok`.
+
+        Raises:
+            NotFound: The key (or version) does not exist and `missing_ok` is False.
+        """
         check_key(key)
-        try:
-            self.client.remove_object(self.bucket, key)
-        except S3Error as exc:
-            raise translate(exc, bucket=self.bucket, key=key) from exc
+        if not missing_ok:
+            self.stat(key, version_id=version_id)
+        self._call(
+            "DELETE",
+            lambda: self.client.remove_object(self.bucket, key, version_id=version_id),
+            key=key,
+        )
+
+    def delete_many(self, keys: Iterable[str]) -> builtins.list[str]:
+        """Delete many keys in batched requests (1000 per request); missing keys are no-ops.
+
+        Returns:
+            The keys asked for, in order.
+
+        Raises:
+            AccessDenied: Every failure was a permission refusal.
+            StorageError: Some keys could not be deleted; the message lists them.
+        """
+        wanted = builtins.list(keys)
+        for key in wanted:
+            check_key(key)
+
+        def remove() -> builtins.list[tuple[str, str]]:
+            doomed = [DeleteObject(key) for key in wanted]
+            errors = self.client.remove_objects(self.bucket, doomed)
+            return [(e.name or "?", e.code) for e in errors]
+
+        failed = self._call("bulk DELETE", remove, key=wanted[0] if wanted else None)
+        if failed:
+            listed = ", ".join(f"{name} ({code})" for name, code in failed[:5])
+            cls = AccessDenied if all(code == "AccessDenied" for _, code in failed) else None
+            message = f"{len(failed)} of {len(wanted)} deletions failed: {listed}"
+            raise (cls or StorageError)(message, bucket=self.bucket)
+        return wanted
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under `prefix` (which must not be empty). Returns the count."""
+        if not prefix:
+            raise ValueError("refusing to delete the whole bucket: give a non-empty prefix")
+        keys = [info.key for info in self.list(prefix, recursive=True)]
+        for start in range(0, len(keys), 1000):
+            self.delete_many(keys[start : start + 1000])
+        return len(keys)

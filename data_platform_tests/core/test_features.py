@@ -14,11 +14,13 @@ def test_features_are_float_and_declared_by_type():
     features = build_features(staged, spec)
     columns = feature_columns(spec)
     assert columns[:2] == ["text_length", "word_count"]
-    assert "created_at_hour" in columns and "is_verified" in columns
+    assert "created_at_hour" in columns
+    assert "is_verified" in columns
     assert all(features.schema[c] == pl.Float64 for c in columns)
     assert features["text_length"][0] == len(staged["text"][0])
     assert features["text"][0] == staged["text"][0].lower()
-    assert features.height == 50 and features["category"].to_list() == staged["category"].to_list()
+    assert features.height == 50
+    assert features["category"].to_list() == staged["category"].to_list()
 
 
 def test_a_second_dataset_needs_only_its_declaration():
@@ -26,4 +28,5 @@ def test_a_second_dataset_needs_only_its_declaration():
     staged = spec.generator(20, seed=1).with_columns(pl.lit("k").alias("_source_key"))
     features = build_features(staged, spec)
     assert set(feature_columns(spec)) <= set(features.columns)
-    assert "reply_minutes" in features.columns and "priority" in features.columns
+    assert "reply_minutes" in features.columns
+    assert "priority" in features.columns

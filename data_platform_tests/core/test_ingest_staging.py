@@ -96,4 +96,5 @@ def test_cleaning_trims_and_empties_become_missing():
     assert stage(raw, StagedReviews, "text").frame["text"].to_list() == ["Great kettle"] * 3
     empty = frame.with_columns(pl.lit("   ").alias("text"))
     result = stage(_raw(encode(empty, "a.csv"), "a.csv"), StagedReviews, "text")
-    assert {p.column for p in result.problems} == {"text"} and len(result.problems) == 3
+    assert {p.column for p in result.problems} == {"text"}
+    assert len(result.problems) == 3

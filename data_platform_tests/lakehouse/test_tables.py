@@ -24,7 +24,8 @@ def test_overwrite_partition_is_idempotent_and_touches_one_partition(lakehouse: 
     data = lakehouse.read("raw.t").data.sort_by("v").to_pydict()
     assert data == {"part": ["a", "a", "b"], "v": [1, 2, 3]}
     changed = lakehouse.overwrite_partition("raw.t", _rows("a", [9]), column="part", value="a")
-    assert changed.rows_written == 1 and changed.table_rows == 2
+    assert changed.rows_written == 1
+    assert changed.table_rows == 2
     assert lakehouse.read_partition("raw.t", column="part", value="b").data.num_rows == 1
 
 
@@ -34,7 +35,8 @@ def test_writes_report_snapshots_and_reads_travel_back(lakehouse: Lakehouse):
     assert first.snapshot_id != second.snapshot_id
     assert second.location.startswith("s3://")
     old = lakehouse.read("staged.t", snapshot_id=first.snapshot_id)
-    assert old.snapshot_id == first.snapshot_id and old.data.column("v").to_pylist() == [1]
+    assert old.snapshot_id == first.snapshot_id
+    assert old.data.column("v").to_pylist() == [1]
     assert lakehouse.read("staged.t").data.num_rows == 2
 
 
@@ -45,7 +47,8 @@ def test_upsert_updates_and_inserts_without_duplicates(lakehouse: Lakehouse):
     result = lakehouse.upsert(
         "labeled.t", pa.table({"id": ["2", "3"], "label": ["z", "w"]}), join_cols=["id"]
     )
-    assert result.rows_written == 2 and result.table_rows == 3
+    assert result.rows_written == 2
+    assert result.table_rows == 3
     rows = dict(zip(*lakehouse.read("labeled.t").data.to_pydict().values(), strict=True))
     assert rows == {"1": "x", "2": "z", "3": "w"}
 
