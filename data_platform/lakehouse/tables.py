@@ -87,6 +87,47 @@ class Lakehouse:
                 spec.add_identity(partition_by)
         return self.catalog.load_table(_identifier(table))
 
+    def resolve_snapshot(self, table: str, ref: str | int | None) -> int | None:
+        """The snapshot id that `ref` names in `table`: a tag or branch name, or an id.
+
+        None means the current snapshot. Raises LookupError naming the table and the ref.
+        """
+        if ref is None or ref == "":
+            return self.snapshot_id(table)
+        loaded = self.load(table)
+        if loaded is None:
+            raise LookupError(f"table {table} does not exist yet: materialise it first")
+        named = loaded.snapshot_by_name(str(ref))
+        if named is not None:
+            return named.snapshot_id
+        if str(ref).lstrip("-").isdigit() and loaded.snapshot_by_id(int(ref)) is not None:
+            return int(ref)
+        tags = sorted(loaded.metadata.refs)
+        raise LookupError(f"table {table} has no snapshot or tag {ref!r} (refs: {tags})")
+
+    def tables(self) -> list[str]:
+        """Every table of the catalog, as `layer.name`."""
+        return sorted(
+            ".".join(identifier)
+            for namespace in self.catalog.list_namespaces()
+            for identifier in self.catalog.list_tables(namespace)
+        )
+
+    def tag(self, name: str, tables: list[str] | None = None) -> dict[str, int]:
+        """Tag the current snapshot of each table (default: all) as `name`; replaces a tag."""
+        tagged = {}
+        for table in tables or self.tables():
+            loaded = self.load(table)
+            snapshot = loaded.current_snapshot() if loaded else None
+            if loaded is None or snapshot is None:
+                continue
+            manage = loaded.manage_snapshots()
+            if name in loaded.metadata.refs:
+                manage = manage.remove_tag(name)
+            manage.create_tag(snapshot.snapshot_id, name).commit()
+            tagged[table] = snapshot.snapshot_id
+        return tagged
+
     def snapshot_id(self, table: str) -> int | None:
         loaded = self.load(table)
         snapshot = loaded.current_snapshot() if loaded else None

@@ -13,6 +13,7 @@ import polars as pl
 from data_platform.core.problems import summarise
 from data_platform.core.staging import stage
 from data_platform.datasets import DatasetSpec
+from data_platform.defs.config import LayerConfig
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.metadata import write_metadata
 from data_platform.defs.raw.assets import landing_key
@@ -36,11 +37,19 @@ def build_staged_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         metadata={"dataset": spec.name, "iceberg_table": spec.table("staged")},
     )
     def staged(
-        context: dg.AssetExecutionContext, store: ObjectStoreResource, lakehouse: LakehouseResource
+        context: dg.AssetExecutionContext,
+        config: LayerConfig,
+        store: ObjectStoreResource,
+        lakehouse: LakehouseResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         partition = context.partition_key
         lake = lakehouse.get_lakehouse()
-        raw = lake.read_partition(spec.table("raw"), column=SOURCE_KEY, value=partition)
+        raw = lake.read_partition(
+            spec.table("raw"),
+            column=SOURCE_KEY,
+            value=partition,
+            snapshot_id=lake.resolve_snapshot(spec.table("raw"), config.as_of),
+        )
         result = stage(pl.from_arrow(raw.data), spec.schema, spec.text_column)
         source_key = landing_key(spec, store, partition)
         source = store.get_client().bucket + "/" + source_key

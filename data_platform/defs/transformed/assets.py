@@ -5,6 +5,7 @@ import polars as pl
 
 from data_platform.core.features import build_features
 from data_platform.datasets import DatasetSpec
+from data_platform.defs.config import LayerConfig
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.metadata import write_metadata
 from data_platform.defs.raw.partitions import partitions_for
@@ -23,11 +24,14 @@ def build_transformed_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         metadata={"dataset": spec.name, "iceberg_table": spec.table("transformed")},
     )
     def transformed(
-        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+        context: dg.AssetExecutionContext, config: LayerConfig, lakehouse: LakehouseResource
     ) -> dg.MaterializeResult:
         lake = lakehouse.get_lakehouse()
         staged = lake.read_partition(
-            spec.table("staged"), column=SOURCE_KEY, value=context.partition_key
+            spec.table("staged"),
+            column=SOURCE_KEY,
+            value=context.partition_key,
+            snapshot_id=lake.resolve_snapshot(spec.table("staged"), config.as_of),
         )
         features = build_features(pl.from_arrow(staged.data), spec)
         write = lake.overwrite_partition(
