@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import dagster as dg
@@ -22,6 +23,12 @@ def preview(frame: pl.DataFrame, rows: int = 5, width: int = 60) -> dg.MetadataV
         for row in head.iter_rows()
     ]
     return dg.MetadataValue.md("\n".join([header, rule, *lines]))
+
+
+def image(png: bytes, alt: str = "plot") -> dg.MetadataValue:
+    """A PNG shown inline on the asset page (markdown with a data URI)."""
+    encoded = base64.b64encode(png).decode()
+    return dg.MetadataValue.md(f"![{alt}](data:image/png;base64,{encoded})")
 
 
 def write_metadata(

@@ -155,6 +155,12 @@ class Lakehouse:
                 target.delete(EqualTo(column, value))
         return self._result(table, "overwrite_partition", data.num_rows)
 
+    def replace(self, table: str, data: pa.Table) -> WriteResult:
+        """Replace the whole table's rows with `data`, in one snapshot."""
+        target = self.ensure_table(table, data.schema, None)
+        target.overwrite(_conform(data, target))
+        return self._result(table, "replace", data.num_rows)
+
     def delete_partition(self, table: str, *, column: str, value: str) -> WriteResult | None:
         """Remove the rows where `column == value`; None if the table does not exist."""
         target = self.load(table)
