@@ -11,7 +11,13 @@ from rich.console import Console
 from data_platform.cli.stack import ensure_stack
 from data_platform.datasets import DATASETS
 from data_platform.definitions import build_definitions
-from data_platform.demo.runner import DemoReport, RunOutcome, ingest_landing, prepare_dagster_home
+from data_platform.demo.runner import (
+    DemoReport,
+    RunOutcome,
+    ingest_landing,
+    materialize,
+    prepare_dagster_home,
+)
 from data_platform.demo.samples import SAMPLES, upload_samples
 from data_platform.demo.summary import render, summarise_assets
 from data_platform.lakehouse import Lakehouse, open_catalog
@@ -19,6 +25,11 @@ from data_platform.settings import Settings
 from data_platform.storage import ObjectStore
 
 console = Console(width=160)
+
+# unpartitioned assets built after the uploads are ingested, in order
+DOWNSTREAM: list[tuple[list[dg.AssetKey], str]] = [
+    ([dg.AssetKey(["inference", "reviews"])], "inference/reviews"),
+]
 
 
 def demo(
@@ -45,11 +56,16 @@ def demo(
 
     def show(outcome: RunOutcome) -> None:
         status = "[green]ok[/]" if outcome.success else f"[red]failed[/]: {outcome.error}"
-        console.print(f"[bold]run[/]     ingest_{outcome.dataset} [{outcome.partition}] {status}")
+        where = f" [{outcome.partition}]" if outcome.partition else ""
+        console.print(f"[bold]run[/]     {outcome.dataset}{where} {status}")
 
     report.runs = ingest_landing(defs, instance, DATASETS, on_run=show)
+    for keys, label in DOWNSTREAM:
+        outcome = materialize(defs, instance, keys, label=label)
+        report.runs.append(outcome)
+        show(outcome)
     lake = Lakehouse(open_catalog(settings))
-    console.print(render(summarise_assets(lake, instance, DATASETS, report)))
+    console.print(render(summarise_assets(lake, instance, defs, report)))
     failed = [r for r in report.runs if not r.success]
     console.print(
         f"{len(report.runs)} run(s), {len(failed)} failed, in {time.monotonic() - started:.0f}s. "

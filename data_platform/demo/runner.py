@@ -22,21 +22,31 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 @dataclass
 class RunOutcome:
+    """One run: what it was for, whether it succeeded, its check results per asset."""
+
     dataset: str
     partition: str
     success: bool
-    checks_passed: int = 0
-    checks_failed: int = 0
+    checks: dict[str, list[int]] = field(default_factory=dict)  # asset -> [passed, failed]
     error: str | None = None
+
+    @property
+    def checks_passed(self) -> int:
+        return sum(passed for passed, _ in self.checks.values())
+
+    @property
+    def checks_failed(self) -> int:
+        return sum(failed for _, failed in self.checks.values())
 
 
 @dataclass
 class DemoReport:
     runs: list[RunOutcome] = field(default_factory=list)
 
-    def checks(self, dataset: str) -> tuple[int, int]:
-        runs = [r for r in self.runs if r.dataset == dataset]
-        return sum(r.checks_passed for r in runs), sum(r.checks_failed for r in runs)
+    def checks(self, asset: str) -> tuple[int, int]:
+        """(passed, failed) evaluations of `asset`'s checks over every run."""
+        pairs = [r.checks[asset] for r in self.runs if asset in r.checks]
+        return sum(p for p, _ in pairs), sum(f for _, f in pairs)
 
 
 def prepare_dagster_home(settings: Settings, template: Path = Path("dagster.yaml")) -> Path:
@@ -80,6 +90,26 @@ def ingest_landing(
     return outcomes
 
 
+def materialize(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    keys: list[dg.AssetKey],
+    *,
+    label: str,
+    partition_key: str | None = None,
+) -> RunOutcome:
+    """Materialise `keys` (and their checks) in one in-process run."""
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        run_config=QUIET,
+        instance=instance,
+        asset_selection=keys,
+        partition_key=partition_key,
+        raise_on_error=False,
+    )
+    return _outcome(result, label, partition_key or "")
+
+
 def _execute(
     job: dg.JobDefinition, instance: dg.DagsterInstance, dataset: str, run: dg.RunRequest
 ) -> RunOutcome:
@@ -91,19 +121,19 @@ def _execute(
         tags=tags,
         raise_on_error=False,
     )
-    evaluations = result.get_asset_check_evaluations()
+    return _outcome(result, dataset, run.partition_key or "")
+
+
+def _outcome(result: dg.ExecuteInProcessResult, name: str, partition: str) -> RunOutcome:
+    checks: dict[str, list[int]] = {}
+    for evaluation in result.get_asset_check_evaluations():
+        counts = checks.setdefault(evaluation.asset_key.to_user_string(), [0, 0])
+        counts[0 if evaluation.passed else 1] += 1
     failure = None
     if not result.success:
         failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         failure = failures[0].event_specific_data.error.message if failures else "run failed"
-    return RunOutcome(
-        dataset=dataset,
-        partition=run.partition_key or "",
-        success=result.success,
-        checks_passed=sum(e.passed for e in evaluations),
-        checks_failed=sum(not e.passed for e in evaluations),
-        error=failure,
-    )
+    return RunOutcome(name, partition, result.success, checks, failure)
 
 
 def _load_cursor(instance: dg.DagsterInstance, key: str) -> str | None:

@@ -7,18 +7,24 @@ from dataclasses import dataclass
 import dagster as dg
 from rich.table import Table
 
-from data_platform.datasets import DatasetSpec
 from data_platform.demo.runner import DemoReport
 from data_platform.lakehouse import Lakehouse
 
-LAYERS = ("raw", "staged", "transformed")
+
+LAYER_ORDER = ("raw", "staged", "transformed", "embedded", "inference", "labeling", "labeled")
+
+
+def _order(key: dg.AssetKey) -> tuple[int, str]:
+    layer = key.path[0]
+    rank = LAYER_ORDER.index(layer) if layer in LAYER_ORDER else len(LAYER_ORDER)
+    return rank, key.to_user_string()
 
 
 @dataclass(frozen=True)
 class AssetSummary:
     asset: str
-    partitions: int
-    rows: int
+    partitions: str
+    rows: int | None
     snapshot_id: int | None
     location: str
     checks_passed: int
@@ -26,30 +32,48 @@ class AssetSummary:
 
 
 def summarise_assets(
-    lake: Lakehouse,
-    instance: dg.DagsterInstance,
-    specs: tuple[DatasetSpec, ...],
-    report: DemoReport,
+    lake: Lakehouse, instance: dg.DagsterInstance, defs: dg.Definitions, report: DemoReport
 ) -> list[AssetSummary]:
+    """Every asset of `defs`: partitions, rows, snapshot, location, check results."""
     rows = []
-    for spec in specs:
-        for layer in LAYERS:
-            table = lake.load(spec.table(layer))
-            passed, failed = report.checks(spec.name) if layer == "staged" else (0, 0)
-            rows.append(
-                AssetSummary(
-                    asset=f"{layer}/{spec.name}",
-                    partitions=len(
-                        instance.get_materialized_partitions(dg.AssetKey([layer, spec.name]))
-                    ),
-                    rows=lake.count(spec.table(layer)),
-                    snapshot_id=lake.snapshot_id(spec.table(layer)),
-                    location=table.location() if table else "-",
-                    checks_passed=passed,
-                    checks_failed=failed,
-                )
+    for node in sorted(defs.resolve_asset_graph().asset_nodes, key=lambda n: _order(n.key)):
+        key = node.key
+        table = node.metadata.get("iceberg_table")
+        table_name = table.value if isinstance(table, dg.TextMetadataValue) else table
+        loaded = lake.load(table_name) if table_name else None
+        latest = instance.get_latest_materialization_event(key)
+        if node.is_partitioned:
+            partitions = str(len(instance.get_materialized_partitions(key)))
+        else:
+            partitions = "-" if latest is None else "1"
+        count = lake.count(table_name) if loaded is not None else _row_count(latest)
+        passed, failed = report.checks(key.to_user_string())
+        rows.append(
+            AssetSummary(
+                asset=key.to_user_string(),
+                partitions=partitions,
+                rows=count,
+                snapshot_id=lake.snapshot_id(table_name) if loaded is not None else None,
+                location=loaded.location() if loaded is not None else _location(latest),
+                checks_passed=passed,
+                checks_failed=failed,
             )
+        )
     return rows
+
+
+def _row_count(event: dg.EventLogEntry | None) -> int | None:
+    if event is None or event.asset_materialization is None:
+        return None
+    value = event.asset_materialization.metadata.get("dagster/row_count")
+    return int(value.value) if value is not None else None
+
+
+def _location(event: dg.EventLogEntry | None) -> str:
+    if event is None or event.asset_materialization is None:
+        return "-"
+    value = event.asset_materialization.metadata.get("table_location")
+    return str(value.value) if value is not None else "-"
 
 
 def render(summaries: list[AssetSummary]) -> Table:
@@ -62,8 +86,8 @@ def render(summaries: list[AssetSummary]) -> Table:
         )
         table.add_row(
             s.asset,
-            str(s.partitions),
-            f"{s.rows:,}",
+            s.partitions,
+            "-" if s.rows is None else f"{s.rows:,}",
             str(s.snapshot_id or "-"),
             s.location,
             checks,

@@ -158,7 +158,9 @@ class Lakehouse:
     def replace(self, table: str, data: pa.Table) -> WriteResult:
         """Replace the whole table's rows with `data`, in one snapshot."""
         target = self.ensure_table(table, data.schema, None)
-        target.overwrite(_conform(data, target))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Delete operation did not match any records")
+            target.overwrite(_conform(data, target))
         return self._result(table, "replace", data.num_rows)
 
     def delete_partition(self, table: str, *, column: str, value: str) -> WriteResult | None:
