@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from data_platform.datasets import DATASETS
+from data_platform.defs.inference.assets import reviews_predictions
 from data_platform.defs.raw.assets import build_raw_asset
 from data_platform.defs.raw.jobs import build_ingest_job
 from data_platform.defs.raw.sensors import build_landing_sensor
@@ -22,6 +23,7 @@ def build_definitions(platform: PlatformSettings | None = None) -> dg.Definition
         job = build_ingest_job(spec)
         jobs.append(job)
         sensors.append(build_landing_sensor(spec, job))
+    assets.append(reviews_predictions)
     return dg.Definitions(
         assets=assets, jobs=jobs, sensors=sensors, resources=build_resources(platform)
     )

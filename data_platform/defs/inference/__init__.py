@@ -1,0 +1,1 @@
+"""The inference layer: predictions, and the executor benchmark."""

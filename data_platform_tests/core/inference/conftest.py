@@ -1,0 +1,19 @@
+"""A small trained model and frames shared by the inference tests (trained once)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from data_platform.core.generate import generate_reviews
+from data_platform.core.inference import ReviewModel, train_model
+
+
+@pytest.fixture(scope="package")
+def model() -> ReviewModel:
+    return train_model(generate_reviews(4_000, seed=1))
+
+
+@pytest.fixture(scope="package")
+def unseen() -> pl.DataFrame:
+    return generate_reviews(2_345, seed=2)
