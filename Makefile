@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help install demo dev test test-fast lint format bench-ingest stack-up stack-down stack-status clean
+
+.PHONY: help install system-deps demo dev test test-fast lint format bench-ingest stack-up stack-down stack-status clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,7 +30,10 @@ demo: install ## Main job: stack up, sample data uploaded, every asset materiali
 dev: install ## Dagster UI + daemon on the same stack, at http://127.0.0.1:3000
 	$(VENV)/bin/data-platform dev
 
-test: install ## The whole test suite (real S3 server, PostgreSQL at 127.0.0.1:5432)
+system-deps: ## Chromium for the UI tests (apt-get, only when missing)
+	bash scripts/install_system_deps.sh
+
+test: install system-deps ## The whole test suite (real services: S3, PostgreSQL, Label Studio, Chromium)
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: install ## Tests without the slow ones
