@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml
 	@# torch first and pinned: unpinned, pip would pull a multi-GB CUDA build
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
+	@# DVC in a venv of its own: hydra-core pins antlr4 4.9, which breaks Dagster's selections
+	$(PYTHON) -m venv .venv-dvc
+	.venv-dvc/bin/pip install -q dvc==3.67.1 dvc-s3==3.3.0
 	touch $(STAMP)
 
 demo: install ## Main job: stack up, sample data uploaded, every asset materialised, summary

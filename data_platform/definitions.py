@@ -5,7 +5,10 @@ from __future__ import annotations
 import dagster as dg
 
 from data_platform.datasets import DATASETS
+from data_platform.defs.benchmarks.formats import format_case, formats_summary
+from data_platform.defs.benchmarks.inference import inference_case, inference_summary
 from data_platform.defs.inference.assets import reviews_predictions
+from data_platform.defs.maintenance import build_maintenance_defs
 from data_platform.defs.raw.assets import build_raw_asset
 from data_platform.defs.raw.jobs import build_ingest_job
 from data_platform.defs.raw.sensors import build_landing_sensor
@@ -23,9 +26,10 @@ def build_definitions(platform: PlatformSettings | None = None) -> dg.Definition
         job = build_ingest_job(spec)
         jobs.append(job)
         sensors.append(build_landing_sensor(spec, job))
-    assets.append(reviews_predictions)
-    return dg.Definitions(
-        assets=assets, jobs=jobs, sensors=sensors, resources=build_resources(platform)
+    assets += [reviews_predictions, format_case, formats_summary, inference_case, inference_summary]
+    layers = dg.Definitions(assets=assets, jobs=jobs, sensors=sensors)
+    return dg.Definitions.merge(
+        layers, build_maintenance_defs(), dg.Definitions(resources=build_resources(platform))
     )
 
 

@@ -26,9 +26,19 @@ from data_platform.storage import ObjectStore
 
 console = Console(width=160)
 
-# unpartitioned assets built after the uploads are ingested, in order
-DOWNSTREAM: list[tuple[list[dg.AssetKey], str]] = [
-    ([dg.AssetKey(["inference", "reviews"])], "inference/reviews"),
+# built after the uploads are ingested, in order: (asset, partition or None)
+DOWNSTREAM: list[tuple[list[str], str | None]] = [
+    (["inference", "reviews"], None),
+    *(
+        (["benchmarks", "formats"], case)
+        for case in ("parquet-zstd|polars|100k|local", "csv|pandas|100k|local")
+    ),
+    (["benchmarks", "formats_summary"], None),
+    *(
+        (["benchmarks", "inference"], case)
+        for case in ("cpu|vectorised|1w|10k", "cpu|single|1w|10k", "cpu|thread|2w|10k")
+    ),
+    (["benchmarks", "inference_summary"], None),
 ]
 
 
@@ -60,8 +70,11 @@ def demo(
         console.print(f"[bold]run[/]     {outcome.dataset}{where} {status}")
 
     report.runs = ingest_landing(defs, instance, DATASETS, on_run=show)
-    for keys, label in DOWNSTREAM:
-        outcome = materialize(defs, instance, keys, label=label)
+    for path, partition in DOWNSTREAM:
+        key = dg.AssetKey(path)
+        outcome = materialize(
+            defs, instance, [key], label=key.to_user_string(), partition_key=partition
+        )
         report.runs.append(outcome)
         show(outcome)
     lake = Lakehouse(open_catalog(settings))

@@ -6,7 +6,11 @@ import typer
 
 from data_platform.cli.demo import demo
 from data_platform.cli.dev import dev
+from data_platform.cli.export import export
+from data_platform.cli.lineage import lineage
+from data_platform.cli.maintain import maintain
 from data_platform.cli.objects import objects_app
+from data_platform.cli.snapshot import snapshot_app
 from data_platform.cli.stack import stack_app
 
 app = typer.Typer(
@@ -19,6 +23,10 @@ app.add_typer(stack_app, name="stack")
 app.add_typer(objects_app, name="objects")
 app.command("demo")(demo)
 app.command("dev")(dev)
+app.command("lineage")(lineage)
+app.add_typer(snapshot_app, name="snapshot")
+app.command("export")(export)
+app.command("maintain")(maintain)
 
 if __name__ == "__main__":
     app()

@@ -10,6 +10,7 @@ which reuse the warm pool; an untimed warm-up pass comes first.
 from __future__ import annotations
 
 import hashlib
+import os
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import psutil
 
 from data_platform.core.benchmarks.cases import parse_size, size_label
 from data_platform.core.benchmarks.provenance import INFERENCE_PACKAGES, fingerprint
@@ -101,6 +103,8 @@ class InferenceResult:
     time_s_min: float
     time_s_median: float
     rows_per_s: float
+    cores_busy: float  # CPU seconds (driver + all its descendants) per wall second, median
+    machine_load: float  # 1-minute load average after the runs: other jobs on the machine
     predictions_sha1: str
     times_s: list[float] = field(default_factory=list)
     fingerprint: dict[str, Any] = field(default_factory=dict)
@@ -118,6 +122,25 @@ def predictions_digest(predictions: np.ndarray) -> str:
         payload = np.ascontiguousarray(predictions).tobytes()
     shape = str(predictions.shape).encode()
     return hashlib.sha1(shape + payload).hexdigest()
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and every live descendant (pool workers, Ray's processes)."""
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for child in me.children(recursive=True):
+        try:
+            total += sum(child.cpu_times()[:2])
+        except psutil.Error:  # exited meanwhile
+            continue
+    return total
+
+
+def _timed_run(func: Any) -> tuple[float, float, Any]:
+    cpu, start = cpu_seconds(), time.perf_counter()
+    out = func()
+    elapsed = time.perf_counter() - start
+    return elapsed, (cpu_seconds() - cpu) / elapsed, out
 
 
 def run_inference_case(
@@ -147,14 +170,11 @@ def run_inference_case(
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     predictor = workload_predictor(case.workload, model, latency_s)
-    times: list[float] = []
+    runs: list[tuple[float, float, Any]] = []
     startup_s = 0.0
     if case.executor == FLOOR:
         predictor.predict(frame.head(100))  # warm-up
-        for _ in range(repeats):
-            start = time.perf_counter()
-            predictions = predictor.predict(frame)
-            times.append(time.perf_counter() - start)
+        runs = [_timed_run(lambda: predictor.predict(frame)) for _ in range(repeats)]
         chunks = 1
     else:
         start = time.perf_counter()
@@ -168,11 +188,13 @@ def run_inference_case(
             executor.warm_up()
             startup_s = time.perf_counter() - start
             predict_chunked(executor, frame.head(case.workers * case.chunk_size), case.chunk_size)
-            for _ in range(repeats):
-                start = time.perf_counter()
-                predictions = predict_chunked(executor, frame, case.chunk_size)
-                times.append(time.perf_counter() - start)
+            runs = [
+                _timed_run(lambda: predict_chunked(executor, frame, case.chunk_size))
+                for _ in range(repeats)
+            ]
         chunks = -(-frame.height // case.chunk_size)
+    times = [run[0] for run in runs]
+    predictions = runs[-1][2]
     median = statistics.median(times)
     return InferenceResult(
         case_id=case.case_id,
@@ -187,6 +209,8 @@ def run_inference_case(
         time_s_min=min(times),
         time_s_median=median,
         rows_per_s=frame.height / median,
+        cores_busy=statistics.median(run[1] for run in runs),
+        machine_load=os.getloadavg()[0],
         predictions_sha1=predictions_digest(predictions),
         times_s=times,
         fingerprint=fingerprint(INFERENCE_PACKAGES),

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from data_platform.core.inference.bench import FLOOR, InferenceResult
 from data_platform.core.inference.executors import LocalExecutor, split_chunks
@@ -82,11 +83,17 @@ def plot_inference(table: pl.DataFrame) -> bytes:
         part = table.filter(pl.col("workload") == workload).sort("rows_per_s")
         labels = [f"{e} ({w}w)" for e, w in zip(part["executor"], part["workers"], strict=True)]
         colours = ["C2" if e == FLOOR else "C0" for e in part["executor"]]
-        ax.barh(labels, part["rows_per_s"].to_list(), color=colours)
-        ax.set_xscale("log")
-        ax.set_xlabel("rows/s (log)")
+        speeds = part["rows_per_s"].to_list()
+        ax.barh(labels, speeds, color=colours)
+        wide = max(speeds) > 20 * min(speeds)  # log only when bars span decades
+        ax.set_xscale("log" if wide else "linear")
+        ax.set_xlabel("rows/s (log)" if wide else "rows/s")
+        if not wide:
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:,.0f}k"))
         ax.set_title(f"{workload}-bound workload")
         ax.grid(True, axis="x", which="both", alpha=0.3)
+    fig.subplots_adjust(wspace=0.45)  # room for the second panel's executor labels
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return buffer.getvalue()
@@ -102,7 +109,8 @@ def _speed(row: dict[str, Any] | None) -> str:
         return "not run"
     return (
         f"{row['time_s_median']:.2f} s, {row['speedup_vs_single']:.2f}x single "
-        f"with {row['workers']} workers (start-up {row['startup_s']:.2f} s)"
+        f"with {row['workers']} workers, {row['cores_busy']:.1f} cores busy "
+        f"(start-up {row['startup_s']:.2f} s)"
     )
 
 
@@ -127,6 +135,14 @@ def explain(table: pl.DataFrame, costs: dict[str, float]) -> str:
         f"model) takes {costs['process_worker_start_s']:.2f} s, paid once per pool. With 2 "
         "cores (shared with the driver process), the best possible speed-up is below 2x."
     )
+    load, cores = table["machine_load"].max(), table["fp_cores"][0]
+    if load > 0.75 * cores:
+        cpu_text += (
+            f" Caveat: the machine's load average reached {load:.1f} on {cores} cores during "
+            "these runs (other jobs), so the CPU share the scheduler gave the workers, not the "
+            "executor, capped the speed-ups: compare 'cores busy' (CPU seconds of the driver "
+            "and its workers per wall second) with the worker count."
+        )
     thread = cpu["thread"]
     if thread is not None and thread["speedup_vs_single"] > 1.2:
         cpu_text += (

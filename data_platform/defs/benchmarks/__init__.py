@@ -1,0 +1,1 @@
+"""Benchmarks: storage formats and inference executors, one partition per case."""

@@ -1,0 +1,104 @@
+"""`benchmarks/inference`: the executors on a CPU-bound and a latency-bound workload.
+
+One static partition per case (workload x executor, plus the vectorised floor); result
+rows go to `benchmarks.inference`. The summary reports time, rows/s and speed-up vs
+single, the measured pickling and start-up costs, and why each executor wins where it does.
+"""
+
+import dagster as dg
+import polars as pl
+from pydantic import Field
+
+from data_platform.core.inference import (
+    explain,
+    inference_cases,
+    inference_table,
+    measure_costs,
+    plot_inference,
+    run_inference_case,
+    train_model,
+)
+from data_platform.defs.constants import OWNERS
+from data_platform.defs.metadata import image, write_metadata
+from data_platform.resources import LakehouseResource, PlatformSettings
+
+TABLE = "benchmarks.inference"
+SOURCE = "transformed.reviews"
+INFERENCE_CASES = dg.StaticPartitionsDefinition([c.case_id for c in inference_cases()])
+
+
+class InferenceBenchConfig(dg.Config):
+    repeats: int = Field(default=3, ge=1, description="timed runs after the warm-up")
+    ray_address: str = Field(default="", description="Ray cluster address; empty: local Ray")
+
+
+@dg.asset(
+    key=["benchmarks", "inference"],
+    # every case reads the whole transformed table, whichever uploads it holds
+    deps=[dg.AssetDep(["transformed", "reviews"], partition_mapping=dg.AllPartitionMapping())],
+    partitions_def=INFERENCE_CASES,
+    group_name="benchmarks",
+    kinds={"iceberg", "scikit-learn", "ray"},
+    owners=OWNERS,
+    description="One inference case: executor x workload, time, rows/s, predictions digest.",
+    metadata={"iceberg_table": TABLE},
+)
+def inference_case(
+    context: dg.AssetExecutionContext,
+    config: InferenceBenchConfig,
+    platform: PlatformSettings,
+    lakehouse: LakehouseResource,
+) -> dg.MaterializeResult:
+    lake = lakehouse.get_lakehouse()
+    read = lake.read(SOURCE)
+    frame = pl.from_arrow(read.data)
+    result = run_inference_case(
+        context.partition_key,
+        train_model(frame),
+        frame,
+        repeats=config.repeats,
+        ray_address=config.ray_address or None,
+        ray_temp_dir=platform.get_settings().home_dir / "ray",
+    )
+    row = pl.DataFrame([result.to_dict()], infer_schema_length=None)
+    write = lake.overwrite_partition(
+        TABLE,
+        row.to_arrow(compat_level=pl.CompatLevel.oldest()),
+        column="case_id",
+        value=context.partition_key,
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **write_metadata(write, [read]),
+            "time_s_median": dg.MetadataValue.float(result.time_s_median),
+            "rows_per_s": dg.MetadataValue.float(result.rows_per_s),
+            "predictions_sha1": result.predictions_sha1,
+        }
+    )
+
+
+@dg.asset(
+    key=["benchmarks", "inference_summary"],
+    deps=[inference_case],
+    group_name="benchmarks",
+    kinds={"iceberg", "matplotlib"},
+    owners=OWNERS,
+    description="Executors compared: speed-up vs single, costs, and why each wins where it does.",
+)
+def inference_summary(lakehouse: LakehouseResource) -> dg.MaterializeResult:
+    lake = lakehouse.get_lakehouse()
+    read = lake.read(TABLE)
+    table = inference_table(pl.from_arrow(read.data).to_dicts())
+    frame = pl.from_arrow(lake.read(SOURCE).data)
+    costs = measure_costs(train_model(frame), frame, chunk_size=2000)
+    digests = table.group_by("workload").agg(pl.col("predictions_sha1").n_unique())
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(table.height),
+            "identical_predictions": bool((digests["predictions_sha1"] == 1).all()),
+            "rows_per_second": image(plot_inference(table), "rows per second by executor"),
+            "explanation": dg.MetadataValue.md(explain(table, costs)),
+            "costs": dg.MetadataValue.json({k: round(v, 6) for k, v in costs.items()}),
+            "input_snapshots": dg.MetadataValue.json({TABLE: str(read.snapshot_id)}),
+        }
+    )

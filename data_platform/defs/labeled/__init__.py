@@ -1,0 +1,1 @@
+"""`labeled/<dataset>`: labels synced from the labeling tool, with label quality checks."""

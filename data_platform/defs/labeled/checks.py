@@ -1,0 +1,171 @@
+"""Label quality checks of `labeled/<dataset>`, computed from the rows just synced."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from data_platform.core.label_quality import (
+    class_balance,
+    cohen_kappa,
+    imbalance_ratio,
+    labels_outside,
+    likely_label_errors,
+)
+from data_platform.datasets import DatasetSpec
+
+KAPPA_WARN_BELOW = 0.6  # below "substantial agreement" (Landis & Koch)
+MAX_IMBALANCE = 10.0  # largest class over smallest
+MIN_LABELS_FOR_BALANCE = 5  # per declared class, before balance is judged
+ISSUES_SHOWN = 25
+WARN = dg.AssetCheckSeverity.WARN
+
+
+def labeled_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            "labels_in_classes",
+            asset=key,
+            blocking=True,
+            description="Every label is one of the dataset's declared classes.",
+        ),
+        dg.AssetCheckSpec("class_balance", asset=key, description="Labels per declared class."),
+        dg.AssetCheckSpec(
+            "annotator_agreement",
+            asset=key,
+            description="Cohen's kappa on records labeled by two annotators.",
+        ),
+        dg.AssetCheckSpec(
+            "likely_label_errors",
+            asset=key,
+            description="Labels a cross-validated text model disagrees with (confident learning).",
+        ),
+    ]
+
+
+def labeled_check_results(
+    key: dg.AssetKey, frame: pl.DataFrame, spec: DatasetSpec
+) -> list[dg.AssetCheckResult]:
+    return [
+        labels_in_classes(key, frame, spec),
+        balance(key, frame, spec),
+        agreement(key, frame),
+        label_errors(key, frame, spec),
+    ]
+
+
+def labels_in_classes(
+    key: dg.AssetKey, frame: pl.DataFrame, spec: DatasetSpec
+) -> dg.AssetCheckResult:
+    outside = labels_outside(frame["label"].to_list(), spec.classes)
+    bad = frame.filter(~pl.col("label").is_in(list(spec.classes)) | pl.col("label").is_null())
+    ids = bad[spec.id_column].head(20).to_list()
+    description = (
+        f"all {frame.height} labels are declared classes of {spec.name}"
+        if not outside
+        else f"{bad.height} of {frame.height} labels are not declared classes of {spec.name}: "
+        + ", ".join(f"{label!r} x{n}" for label, n in outside.items())
+        + f" (declared: {', '.join(spec.classes)}); records: {', '.join(ids)}"
+    )
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name="labels_in_classes",
+        passed=not outside,
+        description=description,
+        metadata={
+            "labels_outside": dg.MetadataValue.json(outside),
+            "records": dg.MetadataValue.json(ids),
+            "declared_classes": dg.MetadataValue.json(list(spec.classes)),
+        },
+    )
+
+
+def balance(key: dg.AssetKey, frame: pl.DataFrame, spec: DatasetSpec) -> dg.AssetCheckResult:
+    counts = class_balance(frame["label"].to_list(), spec.classes)
+    declared = {c: counts[c] for c in spec.classes}
+    ratio = imbalance_ratio(declared)
+    judged = frame.height >= MIN_LABELS_FOR_BALANCE * len(spec.classes)
+    total = max(frame.height, 1)
+    table = ["| class | labels | share |", "|---|---|---|"] + [
+        f"| {c} | {n} | {n / total:.1%} {'█' * round(20 * n / total)} |" for c, n in counts.items()
+    ]
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name="class_balance",
+        passed=not judged or ratio <= MAX_IMBALANCE,
+        severity=WARN,
+        description=(
+            f"largest/smallest class = {ratio:.1f} over {frame.height} labels"
+            + ("" if judged else " (too few labels to judge)")
+        ),
+        metadata={
+            "counts": dg.MetadataValue.json(counts),
+            "imbalance_ratio": dg.MetadataValue.float(ratio if ratio != float("inf") else -1.0),
+            "balance": dg.MetadataValue.md("\n".join(table)),
+        },
+    )
+
+
+def agreement(key: dg.AssetKey, frame: pl.DataFrame) -> dg.AssetCheckResult:
+    pairs = frame.filter(pl.col("second_label").is_not_null())
+    if pairs.is_empty():
+        return dg.AssetCheckResult(
+            asset_key=key,
+            check_name="annotator_agreement",
+            passed=True,
+            severity=WARN,
+            description="no record has two annotators yet: agreement not measured",
+            metadata={"double_annotated": dg.MetadataValue.int(0)},
+        )
+    # order each pair by annotator name, so one rater's labels stay on one side
+    rows = pairs.select("label", "second_label", "annotator", "second_annotator").iter_rows()
+    ordered = [(la, lb) if ra <= rb else (lb, la) for la, lb, ra, rb in rows]
+    kappa = cohen_kappa([a for a, _ in ordered], [b for _, b in ordered])
+    raters = sorted(set(pairs["annotator"].to_list()) | set(pairs["second_annotator"].to_list()))
+    agree = int((pairs["label"] == pairs["second_label"]).sum())
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name="annotator_agreement",
+        passed=kappa >= KAPPA_WARN_BELOW,
+        severity=WARN,
+        description=f"Cohen's kappa {kappa:.3f} on {pairs.height} records labeled twice "
+        f"({agree} agree); warns below {KAPPA_WARN_BELOW}",
+        metadata={
+            "cohen_kappa": dg.MetadataValue.float(round(kappa, 4)),
+            "double_annotated": dg.MetadataValue.int(pairs.height),
+            "raw_agreement": dg.MetadataValue.float(round(agree / pairs.height, 4)),
+            "annotators": dg.MetadataValue.json(raters),
+        },
+    )
+
+
+def label_errors(key: dg.AssetKey, frame: pl.DataFrame, spec: DatasetSpec) -> dg.AssetCheckResult:
+    valid = frame.filter(pl.col("label").is_in(list(spec.classes)))
+    report = likely_label_errors(
+        valid[spec.id_column].to_list(), valid["text"].to_list(), valid["label"].to_list()
+    )
+    if report.skipped:
+        description = f"not searched: {report.skipped}"
+    else:
+        description = (
+            f"{len(report.issues)} likely label errors among {report.rows_checked} labels "
+            f"(a cross-validated model disagrees): review them in the labeling tool"
+        )
+    lines = ["| record | label | model suggests | p(label) |", "|---|---|---|---|"] + [
+        f"| {i.record_id} | {i.given_label} | {i.suggested_label} | {i.given_label_probability} |"
+        for i in report.issues[:ISSUES_SHOWN]
+    ]
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name="likely_label_errors",
+        passed=not report.issues,
+        severity=WARN,
+        description=description,
+        metadata={
+            "issue_count": dg.MetadataValue.int(len(report.issues)),
+            "rows_checked": dg.MetadataValue.int(report.rows_checked),
+            "method": report.method or "none",
+            "issues": dg.MetadataValue.md("\n".join(lines)),
+            "records": dg.MetadataValue.json([i.record_id for i in report.issues]),
+        },
+    )

@@ -1,0 +1,106 @@
+"""`maintenance/lake_health`: one maintenance pass over every table, with its report.
+
+The asset's materialisation is the report (what was compacted, expired and removed, and
+the bytes saved); its checks say that no tagged snapshot was lost and no row count moved.
+"""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import dagster as dg
+from pydantic import Field
+
+from data_platform.defs.constants import OWNERS
+from data_platform.defs.maintenance.checks import row_counts_unchanged, tagged_snapshots_kept
+from data_platform.lakehouse.maintenance import MaintenancePolicy, MaintenanceReport, maintain
+from data_platform.resources import LakehouseResource, PlatformSettings
+from data_platform.storage import ObjectStore
+
+LAKE_HEALTH = dg.AssetKey(["maintenance", "lake_health"])
+
+
+class MaintenanceConfig(dg.Config):
+    """Retention and compaction thresholds of one maintenance pass."""
+
+    dry_run: bool = Field(default=False, description="Report only; change nothing.")
+    retain_last: int = Field(default=10, description="Keep the newest N snapshots of a table.")
+    max_snapshot_age_days: float = Field(default=7.0, description="Keep younger snapshots.")
+    orphan_min_age_hours: float = Field(
+        default=24.0, description="Remove unreferenced files only when older than this."
+    )
+    compact_min_files: int = Field(
+        default=8, description="Compact partitions with at least this many data files."
+    )
+    tables: list[str] = Field(default_factory=list, description="Tables; empty: all.")
+
+    def policy(self) -> MaintenancePolicy:
+        return MaintenancePolicy(
+            retain_last=self.retain_last,
+            max_snapshot_age=timedelta(days=self.max_snapshot_age_days),
+            orphan_min_age=timedelta(hours=self.orphan_min_age_hours),
+            compact_min_files=self.compact_min_files,
+        )
+
+
+@dg.asset(
+    key=LAKE_HEALTH,
+    group_name="maintenance",
+    kinds={"iceberg", "s3"},
+    owners=OWNERS,
+    description="Compacts small files, expires old snapshots (tags kept), removes orphans.",
+    check_specs=[
+        dg.AssetCheckSpec("tagged_snapshots_kept", asset=LAKE_HEALTH),
+        dg.AssetCheckSpec("row_counts_unchanged", asset=LAKE_HEALTH),
+    ],
+)
+def lake_health(
+    context: dg.AssetExecutionContext,
+    config: MaintenanceConfig,
+    lakehouse: LakehouseResource,
+    platform: PlatformSettings,
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    store = ObjectStore.from_settings(platform.get_settings())
+    report = maintain(
+        lakehouse.get_lakehouse(),
+        store,
+        config.policy(),
+        tables=config.tables or None,
+        dry_run=config.dry_run,
+    )
+    context.log.info(f"maintenance: {report.summary()}")
+    yield dg.MaterializeResult(metadata=report_metadata(report))
+    for name, check in (
+        ("tagged_snapshots_kept", tagged_snapshots_kept),
+        ("row_counts_unchanged", row_counts_unchanged),
+    ):
+        passed, metadata = check(report)
+        yield dg.AssetCheckResult(
+            check_name=name, passed=passed, metadata={k: _value(v) for k, v in metadata.items()}
+        )
+
+
+def report_metadata(report: MaintenanceReport) -> dict[str, object]:
+    """The summary as numbers, and one markdown row per table."""
+    summary = report.summary()
+    lines = ["| table | rows | compacted | expired | orphans | bytes saved |", "|---" * 6 + "|"]
+    for entry in report.tables:
+        lines.append(
+            f"| {entry.table} | {entry.rows_after} | "
+            f"{', '.join(c.partition for c in entry.compacted) or '-'} | "
+            f"{len(entry.expired.expired) if entry.expired else 0} | "
+            f"{len(entry.orphans.removed) if entry.orphans else 0} | {entry.bytes_saved} |"
+        )
+    return {
+        **{k: _value(v) for k, v in summary.items()},
+        "tables_report": dg.MetadataValue.md("\n".join(lines)),
+    }
+
+
+def _value(value: object) -> dg.MetadataValue:
+    if isinstance(value, bool):
+        return dg.MetadataValue.bool(value)
+    if isinstance(value, int):
+        return dg.MetadataValue.int(value)
+    if isinstance(value, dict):
+        return dg.MetadataValue.json(value)
+    return dg.MetadataValue.text(str(value))

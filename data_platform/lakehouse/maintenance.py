@@ -1,0 +1,195 @@
+"""Keep the lake healthy: compact small files, expire old snapshots, remove orphan files.
+
+`maintain(lake, store, policy)` runs the three steps on every table (compaction first, so
+the files it replaces become unreferenced once their snapshots expire; orphan removal
+last, so it deletes what expiry unreferenced). Snapshots that a tag or branch names are
+never expired. Each step reports what it removed and the bytes saved; a dry run reports
+what it would do and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pyiceberg.table import Table
+
+from data_platform.lakehouse.compaction import (
+    CompactedPartition,
+    compact_partition,
+    compaction_candidates,
+    planned,
+)
+from data_platform.lakehouse.orphans import DEFAULT_MIN_AGE, OrphanReport, remove_orphan_files
+from data_platform.lakehouse.tables import Lakehouse
+from data_platform.storage import ObjectStore
+
+
+@dataclass(frozen=True)
+class MaintenancePolicy:
+    """How much history to keep and what counts as small files.
+
+    A snapshot is kept when a tag or branch names it, when it is among the newest
+    `retain_last`, or when it is younger than `max_snapshot_age`; None turns a rule off.
+    """
+
+    retain_last: int | None = 10
+    max_snapshot_age: timedelta | None = timedelta(days=7)
+    orphan_min_age: timedelta = DEFAULT_MIN_AGE
+    compact_min_files: int = 8
+    compact_max_avg_bytes: int = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ExpireReport:
+    """Snapshots expired from one table's metadata, and the refs that protected others."""
+
+    table: str
+    expired: tuple[int, ...]
+    kept: int
+    refs: dict[str, int]
+
+
+@dataclass
+class TableReport:
+    """Everything maintenance did to one table, with the facts its checks compare."""
+
+    table: str
+    rows_before: int
+    rows_after: int = 0
+    tags_before: dict[str, int] = field(default_factory=dict)
+    tags_after: dict[str, int] = field(default_factory=dict)
+    tag_rows_before: dict[str, int] = field(default_factory=dict)
+    tag_rows_after: dict[str, int] = field(default_factory=dict)
+    compacted: list[CompactedPartition] = field(default_factory=list)
+    expired: ExpireReport | None = None
+    orphans: OrphanReport | None = None
+
+    @property
+    def bytes_saved(self) -> int:
+        return self.orphans.bytes_removed if self.orphans else 0
+
+
+@dataclass
+class MaintenanceReport:
+    """The report of one maintenance pass over the lake."""
+
+    dry_run: bool
+    tables: list[TableReport] = field(default_factory=list)
+
+    @property
+    def bytes_saved(self) -> int:
+        return sum(t.bytes_saved for t in self.tables)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "tables": len(self.tables),
+            "partitions_compacted": sum(len(t.compacted) for t in self.tables),
+            "snapshots_expired": sum(len(t.expired.expired) for t in self.tables if t.expired),
+            "orphan_files_removed": sum(len(t.orphans.removed) for t in self.tables if t.orphans),
+            "bytes_saved": self.bytes_saved,
+        }
+
+
+def snapshots_to_expire(table: Table, policy: MaintenancePolicy, now: datetime) -> list[int]:
+    """Ids of the snapshots the policy lets go: unreferenced, beyond count and age."""
+    protected = {ref.snapshot_id for ref in table.metadata.refs.values()}
+    newest_first = sorted(table.metadata.snapshots, key=lambda s: s.timestamp_ms, reverse=True)
+    retained = newest_first[: policy.retain_last] if policy.retain_last is not None else []
+    keep = protected | {s.snapshot_id for s in retained}
+    cutoff_ms = (
+        int((now - policy.max_snapshot_age).timestamp() * 1000)
+        if policy.max_snapshot_age is not None
+        else None
+    )
+    return [
+        s.snapshot_id
+        for s in newest_first
+        if s.snapshot_id not in keep and (cutoff_ms is None or s.timestamp_ms < cutoff_ms)
+    ]
+
+
+def expire_snapshots(
+    table: Table, policy: MaintenancePolicy, *, dry_run: bool = False, now: datetime | None = None
+) -> ExpireReport:
+    """Remove old snapshots from the metadata (files go with orphan removal); never a ref's."""
+    table.refresh()  # the refs as committed now: a tag made a moment ago is protected too
+    doomed = snapshots_to_expire(table, policy, now or datetime.now(UTC))
+    if doomed and not dry_run:
+        table.maintenance.expire_snapshots().by_ids(doomed).commit()
+        table.refresh()
+    return ExpireReport(
+        table=".".join(table.name()[-2:]),
+        expired=tuple(doomed),
+        kept=len(table.metadata.snapshots) - (len(doomed) if dry_run else 0),
+        refs={name: ref.snapshot_id for name, ref in table.metadata.refs.items()},
+    )
+
+
+def maintain(
+    lake: Lakehouse,
+    store: ObjectStore,
+    policy: MaintenancePolicy | None = None,
+    *,
+    tables: list[str] | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> MaintenanceReport:
+    """Compact, expire and clean every table (or `tables`); see the module docstring.
+
+    Args:
+        lake: The lakehouse whose tables to maintain.
+        store: A storage client on the lake's store (for listing and deleting files).
+        policy: Retention and compaction thresholds; `MaintenancePolicy()` by default.
+        tables: Table names (`layer.name`); default every table of the catalog.
+        dry_run: Report only; commit and delete nothing.
+        now: The clock (tests).
+    """
+    policy = policy or MaintenancePolicy()
+    now = now or datetime.now(UTC)
+    report = MaintenanceReport(dry_run=dry_run)
+    for name in tables or lake.tables():
+        table = lake.load(name)
+        if table is None:
+            raise LookupError(f"table {name} does not exist")
+        entry = TableReport(table=name, rows_before=_rows(table))
+        entry.tags_before, entry.tag_rows_before = _tags(table)
+        candidates = compaction_candidates(
+            table, min_files=policy.compact_min_files, max_avg_bytes=policy.compact_max_avg_bytes
+        )
+        for partition in candidates:
+            done = planned(table, partition) if dry_run else compact_partition(table, partition)
+            if done is not None:
+                entry.compacted.append(done)
+        entry.expired = expire_snapshots(table, policy, dry_run=dry_run, now=now)
+        entry.orphans = remove_orphan_files(
+            table,
+            store,
+            older_than=policy.orphan_min_age,
+            dry_run=dry_run,
+            without_snapshots=entry.expired.expired if dry_run else (),
+            now=now,
+        )
+        table.refresh()
+        entry.rows_after = _rows(table)
+        entry.tags_after, entry.tag_rows_after = _tags(table)
+        report.tables.append(entry)
+    return report
+
+
+def _rows(table: Table, snapshot_id: int | None = None) -> int:
+    if snapshot_id is None and table.current_snapshot() is None:
+        return 0
+    return table.scan(snapshot_id=snapshot_id).count()
+
+
+def _tags(table: Table) -> tuple[dict[str, int], dict[str, int]]:
+    """{tag: snapshot id} and {tag: rows at it}; a tag whose snapshot is gone counts -1."""
+    tags = {n: r.snapshot_id for n, r in table.metadata.refs.items() if n != "main"}
+    rows = {
+        name: _rows(table, sid) if table.snapshot_by_id(sid) is not None else -1
+        for name, sid in tags.items()
+    }
+    return tags, rows

@@ -1,0 +1,32 @@
+"""Vector search over the lake's datasets: LanceDB tables in the bucket, kept by id.
+
+`VectorStore` writes and searches; `ensure_index` keeps the ANN index tuned; `checks`
+holds pure check functions for asset checks.
+"""
+
+from __future__ import annotations
+
+from data_platform.vectors.errors import (
+    DatasetNotFoundError,
+    InvalidFilterError,
+    SchemaMismatchError,
+    VectorStoreError,
+)
+from data_platform.vectors.index import MIN_INDEX_ROWS, IndexReport
+from data_platform.vectors.query import SCORE_COLUMN
+from data_platform.vectors.store import SNAPSHOT_COLUMN, SOURCE_KEY_COLUMN, VectorStore
+from data_platform.vectors.tuning import RecallReport
+
+__all__ = [
+    "MIN_INDEX_ROWS",
+    "SCORE_COLUMN",
+    "SNAPSHOT_COLUMN",
+    "SOURCE_KEY_COLUMN",
+    "DatasetNotFoundError",
+    "IndexReport",
+    "InvalidFilterError",
+    "RecallReport",
+    "SchemaMismatchError",
+    "VectorStore",
+    "VectorStoreError",
+]

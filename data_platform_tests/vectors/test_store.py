@@ -1,0 +1,186 @@
+"""The vector store against the real S3 server: writes by id, partitions, search, index."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from data_platform.settings import Settings
+from data_platform.storage import ObjectStore
+from data_platform.vectors import (
+    DatasetNotFoundError,
+    InvalidFilterError,
+    SchemaMismatchError,
+    VectorStore,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def vectors(settings: Settings) -> VectorStore:
+    return VectorStore.from_settings(settings)
+
+
+def test_search_ranks_semantic_matches_first(
+    vectors: VectorStore, embedded_reviews: pl.DataFrame
+) -> None:
+    vectors.upsert("reviews", embedded_reviews, "review_id")
+    hits = vectors.search("reviews", "the phone charger stopped working", k=5)
+    assert hits.columns[:3] == ["score", "review_id", "text"]
+    assert {"category", "created_at", "snapshot_id"} <= set(hits.columns)
+    assert hits.height == 5
+    assert hits["score"].is_sorted(descending=True)
+    assert hits["category"][0] == "electronics"
+    assert "charger" in hits["text"][0]
+
+
+def test_search_with_filter_returns_only_matching_rows(
+    vectors: VectorStore, embedded_reviews: pl.DataFrame
+) -> None:
+    vectors.upsert("reviews", embedded_reviews, "review_id")
+    hits = vectors.search("reviews", "a great gift", k=20, where="category = 'books'")
+    assert hits.height == 20
+    assert set(hits["category"]) == {"books"}
+    books = embedded_reviews.filter(pl.col("category") == "books").height
+    assert vectors.count("reviews", "category = 'books'") == books
+
+
+def test_rerun_changes_nothing(vectors: VectorStore, embedded_reviews: pl.DataFrame) -> None:
+    first = vectors.upsert("reviews", embedded_reviews, "review_id")
+    again = vectors.upsert("reviews", embedded_reviews, "review_id")
+    assert first["inserted"] == embedded_reviews.height
+    assert (again["inserted"], again["updated"], again["deleted"]) == (0, 0, 0)
+    assert vectors.count("reviews") == embedded_reviews.height
+
+
+def test_second_batch_inserts_new_and_updates_changed_rows(
+    vectors: VectorStore, embedded_reviews: pl.DataFrame
+) -> None:
+    vectors.upsert("reviews", embedded_reviews.head(400), "review_id")
+    second = embedded_reviews.slice(300).with_columns(
+        pl.when(pl.col("review_id") == "r-000000300")
+        .then(pl.lit("kitchen"))
+        .otherwise(pl.col("category"))
+        .alias("category"),
+        pl.lit(2, pl.Int64).alias("snapshot_id"),
+    )
+    result = vectors.upsert("reviews", second, "review_id")
+    assert result["inserted"] == 200
+    assert result["updated"] == 100  # the overlap moved to snapshot 2
+    assert vectors.count("reviews") == 600
+    assert vectors.count("reviews", "snapshot_id = 2") == 300
+    assert vectors.count("reviews", "review_id = 'r-000000300' AND category = 'kitchen'") == 1
+
+
+def test_replace_partition_swaps_that_partition_only(
+    vectors: VectorStore, embedded_reviews: pl.DataFrame
+) -> None:
+    day1, day2 = embedded_reviews.head(300), embedded_reviews.tail(300)
+    vectors.replace_partition("reviews", "2024-01-01", day1, id_column="review_id")
+    vectors.replace_partition("reviews", "2024-01-02", day2)
+    reuploaded = vectors.replace_partition("reviews", "2024-01-01", day1.head(100))
+    assert reuploaded["deleted"] == 200
+    assert vectors.count("reviews", "source_key = '2024-01-01'") == 100
+    assert vectors.count("reviews", "source_key = '2024-01-02'") == 300
+    deleted = vectors.replace_partition("reviews", "2024-01-02", day2.head(0))
+    assert deleted["deleted"] == 300
+    assert vectors.count("reviews") == 100
+
+
+def test_index_recall_against_exact_search(
+    vectors: VectorStore, embedded_reviews: pl.DataFrame
+) -> None:
+    vectors.upsert("reviews", embedded_reviews.head(200), "review_id")
+    small = vectors.ensure_index("reviews")
+    assert (small.index_type, small.action) == ("flat", "none")  # below 256 rows
+
+    vectors.upsert("reviews", embedded_reviews, "review_id")
+    report = vectors.ensure_index("reviews")
+    assert (report.index_type, report.action) == ("IVF_FLAT", "built")
+    assert vectors.index_stats("reviews").num_indexed_rows == 600
+    assert report.recall >= 0.95
+    recall = vectors.recall_at_k("reviews", ["broken kettle", "kids love this puzzle"], k=10)
+    assert recall.index_type == "IVF_FLAT"
+    assert recall.recall >= 0.95
+    indexed = vectors.search("reviews", "broken kettle", k=10)
+    exact = vectors.search("reviews", "broken kettle", k=10, exact=True)
+    assert indexed["review_id"][0] == exact["review_id"][0]
+    assert vectors.ensure_index("reviews").action == "unchanged"
+
+
+def test_index_takes_in_new_rows(vectors: VectorStore, embedded_reviews: pl.DataFrame) -> None:
+    vectors.upsert("reviews", embedded_reviews.head(500), "review_id")
+    vectors.ensure_index("reviews")
+    vectors.upsert("reviews", embedded_reviews, "review_id")
+    assert vectors.index_stats("reviews").num_unindexed_rows == 100
+    report = vectors.ensure_index("reviews")
+    assert report.action == "updated"
+    assert vectors.index_stats("reviews").num_unindexed_rows == 0
+
+
+def test_empty_and_missing_tables(vectors: VectorStore, embedded_reviews: pl.DataFrame) -> None:
+    with pytest.raises(DatasetNotFoundError, match="No vectors for dataset 'reviews'"):
+        vectors.search("reviews", "anything")
+    vectors.replace_partition("reviews", "p", embedded_reviews.head(3), id_column="review_id")
+    vectors.replace_partition("reviews", "p", embedded_reviews.head(0))
+    assert vectors.count("reviews") == 0
+    assert vectors.search("reviews", np.eye(384, dtype=np.float32)[0]).height == 0
+
+
+def test_bad_filter_is_a_clear_error(vectors: VectorStore, embedded_reviews: pl.DataFrame) -> None:
+    vectors.upsert("reviews", embedded_reviews.head(10), "review_id")
+    with pytest.raises(InvalidFilterError, match="No field named colour"):
+        vectors.search("reviews", "x", where="colour = 'red'")
+    with pytest.raises(InvalidFilterError, match="invalid filter"):
+        vectors.count("reviews", "category = ")
+
+
+def test_rows_that_do_not_fit_are_refused(
+    vectors: VectorStore, embedded_reviews: pl.DataFrame
+) -> None:
+    twice = pl.concat([embedded_reviews.head(2), embedded_reviews.head(1)])
+    with pytest.raises(SchemaMismatchError, match="duplicates"):
+        vectors.upsert("reviews", twice, "review_id")
+    with pytest.raises(SchemaMismatchError, match="no 'vector' column"):
+        vectors.upsert("reviews", embedded_reviews.drop("vector"), "review_id")
+    vectors.upsert("reviews", embedded_reviews.head(2), "review_id")
+    with pytest.raises(SchemaMismatchError, match="differ"):
+        vectors.upsert("reviews", embedded_reviews.head(2).drop("category"), "review_id")
+
+
+def test_local_path_variant_keeps_the_bucket_empty(
+    settings: Settings, store: ObjectStore, tmp_path: Path, embedded_reviews: pl.DataFrame
+) -> None:
+    local = VectorStore.from_settings(settings, local_path=tmp_path / "lance")
+    local.upsert("reviews", embedded_reviews.head(50), "review_id")
+    assert local.search("reviews", "a fun toy for kids", k=3).height == 3
+    assert (tmp_path / "lance" / "reviews.lance").is_dir()
+    assert list(store.list("vectors/")) == []
+
+
+def test_row_cache_matches_direct_reads_and_follows_writes(
+    settings: Settings, embedded_reviews: pl.DataFrame
+) -> None:
+    cached = VectorStore.from_settings(settings, read_consistency=timedelta(0))
+    direct = VectorStore.from_settings(settings, row_cache_rows=0)
+    cached.upsert("reviews", embedded_reviews, "review_id")
+    query = "this blender is great"
+    first = cached.search("reviews", query, k=10)
+    assert first.equals(direct.search("reviews", query, k=10))
+    assert cached.row_cache_info("reviews")["rows"] == 600
+    assert direct.row_cache_info("reviews") is None
+    top = first["review_id"][0]
+    # another writer changes the top hit's category: the cached store sees the new version
+    changed = embedded_reviews.filter(pl.col("review_id") == top).with_columns(
+        pl.lit("toys").alias("category")
+    )
+    direct.upsert("reviews", changed, "review_id")
+    again = cached.search("reviews", query, k=10)
+    assert again.filter(pl.col("review_id") == top)["category"].to_list() == ["toys"]
+    assert again.equals(direct.search("reviews", query, k=10))
+    assert cached.row_cache_info("reviews")["version"] == cached.table("reviews").version
