@@ -7,6 +7,7 @@ import dagster as dg
 from data_platform.datasets import DATASETS
 from data_platform.defs.benchmarks.formats import format_case, formats_summary
 from data_platform.defs.benchmarks.inference import inference_case, inference_summary
+from data_platform.defs.embedded.assets import build_embedded_asset
 from data_platform.defs.inference.assets import reviews_predictions
 from data_platform.defs.maintenance import build_maintenance_defs
 from data_platform.defs.raw.assets import build_raw_asset
@@ -23,6 +24,7 @@ def build_definitions(platform: PlatformSettings | None = None) -> dg.Definition
     assets, jobs, sensors = [], [], []
     for spec in DATASETS:
         assets += [build_raw_asset(spec), build_staged_asset(spec), build_transformed_asset(spec)]
+        assets.append(build_embedded_asset(spec))
         job = build_ingest_job(spec)
         jobs.append(job)
         sensors.append(build_landing_sensor(spec, job))

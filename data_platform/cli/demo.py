@@ -70,6 +70,13 @@ def demo(
         console.print(f"[bold]run[/]     {outcome.dataset}{where} {status}")
 
     report.runs = ingest_landing(defs, instance, DATASETS, on_run=show)
+    for ingested in [r for r in report.runs if r.success]:  # embedded follows staged
+        key = dg.AssetKey(["embedded", ingested.dataset])
+        outcome = materialize(
+            defs, instance, [key], label=key.to_user_string(), partition_key=ingested.partition
+        )
+        report.runs.append(outcome)
+        show(outcome)
     for path, partition in DOWNSTREAM:
         key = dg.AssetKey(path)
         outcome = materialize(

@@ -10,6 +10,7 @@ from data_platform.cli.export import export
 from data_platform.cli.lineage import lineage
 from data_platform.cli.maintain import maintain
 from data_platform.cli.objects import objects_app
+from data_platform.cli.search import search
 from data_platform.cli.snapshot import snapshot_app
 from data_platform.cli.stack import stack_app
 
@@ -24,6 +25,7 @@ app.add_typer(objects_app, name="objects")
 app.command("demo")(demo)
 app.command("dev")(dev)
 app.command("lineage")(lineage)
+app.command("search")(search)
 app.add_typer(snapshot_app, name="snapshot")
 app.command("export")(export)
 app.command("maintain")(maintain)

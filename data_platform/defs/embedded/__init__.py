@@ -1,0 +1,1 @@
+"""The embedded layer: sentence embeddings in LanceDB and Iceberg."""

@@ -1,0 +1,106 @@
+"""`embedded/<dataset>`: each staged row's text as an all-MiniLM-L6-v2 vector.
+
+Vectors go to LanceDB in the same bucket (searchable, ANN index once large enough) and
+to the Iceberg table `embedded.<dataset>`, so the lakehouse stays the source of truth and
+LanceDB can be rebuilt from it. One partition per upload, like the layers it follows;
+re-running a partition replaces its vectors. It follows `staged` automatically.
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+import polars as pl
+
+from data_platform.core.embedding import embed_frame, get_embedder
+from data_platform.datasets import DatasetSpec
+from data_platform.defs.config import LayerConfig
+from data_platform.defs.constants import OWNERS, SOURCE_KEY
+from data_platform.defs.metadata import write_metadata
+from data_platform.defs.raw.partitions import partitions_for
+from data_platform.resources import LakehouseResource
+from data_platform.resources.vectors import VectorStoreResource
+from data_platform.vectors import SNAPSHOT_COLUMN
+from data_platform.vectors.checks import (
+    partition_vector_count,
+    recall_meets_target,
+    vectors_finite_and_normalised,
+)
+
+CHECKS = ("vector_count_matches_staged", "vectors_finite_and_normalised", "recall_at_10")
+
+
+def build_embedded_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["embedded", spec.name])
+    filters = [c for c, t in spec.columns.items() if c == spec.label_column or t.is_temporal()]
+
+    @dg.asset(
+        key=key,
+        deps=[dg.AssetKey(["staged", spec.name])],
+        partitions_def=partitions_for(spec),
+        check_specs=[dg.AssetCheckSpec(name, asset=key) for name in CHECKS],
+        automation_condition=dg.AutomationCondition.eager(),
+        group_name="embedded",
+        kinds={"lancedb", "iceberg", "pytorch"},
+        owners=OWNERS,
+        description=f"{spec.name}: {spec.text_column} embedded (384-d, normalised), searchable.",
+        metadata={"dataset": spec.name, "iceberg_table": spec.table("embedded")},
+    )
+    def embedded(
+        context: dg.AssetExecutionContext,
+        config: LayerConfig,
+        lakehouse: LakehouseResource,
+        vectors: VectorStoreResource,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        partition = context.partition_key
+        lake = lakehouse.get_lakehouse()
+        staged = lake.read_partition(
+            spec.table("staged"),
+            column=SOURCE_KEY,
+            value=partition,
+            snapshot_id=lake.resolve_snapshot(spec.table("staged"), config.as_of),
+        )
+        rows = pl.from_arrow(staged.data).select(
+            spec.id_column, spec.text_column, *filters, SOURCE_KEY
+        )
+
+        def progress(done: int, total: int) -> None:
+            if total >= 2000 and done % max(total // 10, 1) < 64:
+                context.log.info(f"embedded {done:,}/{total:,} texts")
+
+        frame = embed_frame(rows, spec.text_column, embedder=get_embedder(), progress=progress)
+        frame = frame.with_columns(pl.lit(staged.snapshot_id, pl.Int64).alias(SNAPSHOT_COLUMN))
+        store = vectors.get_store()
+        store.replace_partition(
+            spec.name, partition, frame.drop(SOURCE_KEY), spec.id_column, spec.text_column
+        )
+        index = store.ensure_index(spec.name)
+        iceberg = frame.with_columns(pl.col("vector").cast(pl.List(pl.Float32)))
+        write = lake.overwrite_partition(
+            spec.table("embedded"),
+            iceberg.to_arrow(compat_level=pl.CompatLevel.oldest()),
+            column=SOURCE_KEY,
+            value=partition,
+        )
+        yield dg.MaterializeResult(
+            metadata={
+                **write_metadata(write, [staged], rows),
+                "lancedb_table": f"{store.uri}/{spec.name}.lance",
+                "index": f"{index.index_type} ({index.action}), recall {index.recall:.3f}",
+            }
+        )
+        outcomes = {
+            "vector_count_matches_staged": partition_vector_count(
+                store, spec.name, partition, rows.height
+            ),
+            "vectors_finite_and_normalised": vectors_finite_and_normalised(frame),
+            "recall_at_10": recall_meets_target(store, spec.name),
+        }
+        for name, outcome in outcomes.items():
+            yield dg.AssetCheckResult(
+                check_name=name,
+                passed=outcome.passed,
+                description=outcome.description,
+                metadata=dict(outcome.metadata),
+            )
+
+    return embedded

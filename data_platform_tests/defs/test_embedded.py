@@ -1,0 +1,41 @@
+"""`embedded/<dataset>`: vectors in LanceDB and Iceberg, checks, idempotent re-runs, search."""
+
+from __future__ import annotations
+
+import dagster as dg
+import numpy as np
+import polars as pl
+import pytest
+
+from data_platform.datasets import get_dataset
+from data_platform.demo.runner import ingest_landing, materialize
+from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.vectors import VectorStore
+from data_platform_tests.defs.helpers import put_upload
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+KEY = dg.AssetKey(["embedded", "reviews"])
+
+
+def test_partitions_are_embedded_checked_and_searchable(defs, instance, settings, store):
+    spec = get_dataset("reviews")
+    put_upload(store, settings, "reviews", "a.csv", spec.generator(120, seed=1))
+    put_upload(store, settings, "reviews", "b.csv", spec.generator(80, seed=2, start_id=120))
+    ingest_landing(defs, instance, (spec,))
+    for partition in ("a.csv", "b.csv", "a.csv"):  # a.csv twice: idempotent
+        outcome = materialize(defs, instance, [KEY], label="embed", partition_key=partition)
+        assert outcome.success, outcome.error
+        assert outcome.checks == {"embedded/reviews": [3, 0]}
+    vectors = VectorStore.from_settings(settings)
+    assert vectors.count("reviews") == 200
+    assert vectors.count("reviews", where="source_key = 'a.csv'") == 120
+    lake = Lakehouse(open_catalog(settings))
+    table = pl.from_arrow(lake.read("embedded.reviews").data)
+    assert table.height == 200
+    matrix = np.array(table["vector"].to_list(), dtype=np.float32)
+    assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-3)
+    hits = vectors.search("reviews", "a great kettle for my kitchen", k=5)
+    assert hits.height == 5
+    assert (hits["category"] == "kitchen").sum() >= 3
+    kitchen_only = vectors.search("reviews", "fast charger", k=5, where="category = 'kitchen'")
+    assert set(kitchen_only["category"]) == {"kitchen"}
