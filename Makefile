@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml
 	@# DVC in a venv of its own: hydra-core pins antlr4 4.9, which breaks Dagster's selections
 	$(PYTHON) -m venv .venv-dvc
 	.venv-dvc/bin/pip install -q dvc==3.67.1 dvc-s3==3.3.0
+	@# Label Studio in its own cached venv too (~1 GB, pins Django)
+	$(VENV)/bin/data-platform labeling install
 	touch $(STAMP)
 
 demo: install ## Main job: stack up, sample data uploaded, every asset materialised, summary

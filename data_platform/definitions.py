@@ -9,6 +9,7 @@ from data_platform.defs.benchmarks.formats import format_case, formats_summary
 from data_platform.defs.benchmarks.inference import inference_case, inference_summary
 from data_platform.defs.embedded.assets import build_embedded_asset
 from data_platform.defs.inference.assets import reviews_predictions
+from data_platform.defs.labeling import build_labeling_defs
 from data_platform.defs.maintenance import build_maintenance_defs
 from data_platform.defs.raw.assets import build_raw_asset
 from data_platform.defs.raw.jobs import build_ingest_job
@@ -17,10 +18,14 @@ from data_platform.defs.resources import build_resources
 from data_platform.defs.staged.assets import build_staged_asset
 from data_platform.defs.transformed.assets import build_transformed_asset
 from data_platform.resources import PlatformSettings
+from data_platform.resources.labeling import LabelingResource, default_labeling_resource
 
 
-def build_definitions(platform: PlatformSettings | None = None) -> dg.Definitions:
-    """Every dataset's layers, sensors and jobs; `platform` pins settings (tests, demo)."""
+def build_definitions(
+    platform: PlatformSettings | None = None, labeling: LabelingResource | None = None
+) -> dg.Definitions:
+    """Every dataset's layers, sensors and jobs; `platform` and `labeling` pin settings."""
+    labeling = labeling or default_labeling_resource()
     assets, jobs, sensors = [], [], []
     for spec in DATASETS:
         assets += [build_raw_asset(spec), build_staged_asset(spec), build_transformed_asset(spec)]
@@ -31,7 +36,10 @@ def build_definitions(platform: PlatformSettings | None = None) -> dg.Definition
     assets += [reviews_predictions, format_case, formats_summary, inference_case, inference_summary]
     layers = dg.Definitions(assets=assets, jobs=jobs, sensors=sensors)
     return dg.Definitions.merge(
-        layers, build_maintenance_defs(), dg.Definitions(resources=build_resources(platform))
+        layers,
+        *(build_labeling_defs(spec, labeling) for spec in DATASETS),
+        build_maintenance_defs(),
+        dg.Definitions(resources=build_resources(platform)),
     )
 
 

@@ -5,4 +5,5 @@ pytest_plugins = [
     "data_platform_tests.fixtures.lakehouse",
     "data_platform_tests.fixtures.dagster",
     "data_platform_tests.fixtures.dagster_dev",
+    "data_platform_tests.fixtures.label_studio",
 ]

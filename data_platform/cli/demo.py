@@ -11,6 +11,7 @@ from rich.console import Console
 from data_platform.cli.stack import ensure_stack
 from data_platform.datasets import DATASETS
 from data_platform.definitions import build_definitions
+from data_platform.demo.labeling import label_datasets, start_label_studio
 from data_platform.demo.runner import (
     DemoReport,
     RunOutcome,
@@ -39,11 +40,15 @@ DOWNSTREAM: list[tuple[list[str], str | None]] = [
         for case in ("cpu|vectorised|1w|10k", "cpu|single|1w|10k", "cpu|thread|2w|10k")
     ),
     (["benchmarks", "inference_summary"], None),
+    (["maintenance", "lake_health"], None),
 ]
 
 
 def demo(
     upload: bool = typer.Option(True, help="Upload the sample files to the landing prefix."),
+    labels: bool = typer.Option(
+        True, help="Run the labeling round-trip (local Label Studio, simulated annotator)."
+    ),
 ) -> None:
     """Run the main job on the embedded default: stack up, samples uploaded, assets built.
 
@@ -85,6 +90,9 @@ def demo(
         report.runs.append(outcome)
         show(outcome)
     lake = Lakehouse(open_catalog(settings))
+    if labels:
+        console.print(f"[bold]labels[/]  {start_label_studio(settings)}")
+        report.runs += label_datasets(defs, instance, settings, lake, DATASETS, on_run=show)
     console.print(render(summarise_assets(lake, instance, defs, report)))
     failed = [r for r in report.runs if not r.success]
     console.print(

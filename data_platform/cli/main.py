@@ -7,6 +7,7 @@ import typer
 from data_platform.cli.demo import demo
 from data_platform.cli.dev import dev
 from data_platform.cli.export import export
+from data_platform.cli.labeling import labeling_app
 from data_platform.cli.lineage import lineage
 from data_platform.cli.maintain import maintain
 from data_platform.cli.objects import objects_app
@@ -27,6 +28,7 @@ app.command("dev")(dev)
 app.command("lineage")(lineage)
 app.command("search")(search)
 app.add_typer(snapshot_app, name="snapshot")
+app.add_typer(labeling_app, name="labeling")
 app.command("export")(export)
 app.command("maintain")(maintain)
 

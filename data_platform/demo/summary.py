@@ -10,7 +10,17 @@ from rich.table import Table
 from data_platform.demo.runner import DemoReport
 from data_platform.lakehouse import Lakehouse
 
-LAYER_ORDER = ("raw", "staged", "transformed", "embedded", "inference", "labeling", "labeled")
+LAYER_ORDER = (
+    "raw",
+    "staged",
+    "transformed",
+    "embedded",
+    "inference",
+    "labeling",
+    "labeled",
+    "benchmarks",
+    "maintenance",
+)
 
 
 def _order(key: dg.AssetKey) -> tuple[int, str]:

@@ -1,0 +1,61 @@
+"""The demo's labeling round-trip, with a simulated annotator instead of a person.
+
+Label Studio runs locally (its own venv); tasks are queued by the `labeling/queue` asset,
+labeled through the tool's API by `simulated:oracle-v1` (the `annotator` column says so),
+and synced into `labeled/<dataset>` by the same job the annotations sensor runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import dagster as dg
+
+from data_platform.datasets import DatasetSpec
+from data_platform.demo.runner import RunOutcome, materialize
+from data_platform.labeling.settings import load_labeling_settings
+from data_platform.labeling.simulate import simulate_annotations, staged_truth
+from data_platform.lakehouse import Lakehouse
+from data_platform.resources.labeling import LabelingResource
+from data_platform.settings import Settings
+from data_platform.stack.label_studio import LocalLabelStudio
+
+
+def start_label_studio(settings: Settings) -> str:
+    """The local Label Studio (started unless DP_LABELING_URL points at a server)."""
+    labeling = load_labeling_settings(home=settings.home)
+    if labeling.url:
+        return f"external labeling server {labeling.url}"
+    state = LocalLabelStudio(labeling.local_dir).up()
+    return f"local Label Studio at {state.url} (pid {state.pid})"
+
+
+def label_datasets(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    lake: Lakehouse,
+    specs: tuple[DatasetSpec, ...],
+    on_run: Callable[[RunOutcome], None],
+) -> list[RunOutcome]:
+    """Queue, annotate (simulated) and sync every dataset that has a label column."""
+    backend = LabelingResource(home=str(settings.home)).get_backend()
+    outcomes = []
+    for spec in (s for s in specs if s.label_column):
+        queued = materialize(
+            defs,
+            instance,
+            [dg.AssetKey(["labeling", "queue", spec.name])],
+            label=f"queue {spec.name}",
+        )
+        on_run(queued)
+        outcomes.append(queued)
+        if not queued.success:
+            continue
+        simulate_annotations(backend, spec, staged_truth(lake, spec))
+        synced = materialize(
+            defs, instance, [dg.AssetKey(["labeled", spec.name])], label=f"labeled/{spec.name}"
+        )
+        on_run(synced)
+        outcomes.append(synced)
+    return outcomes

@@ -1,0 +1,170 @@
+"""The labeling backend interface: what the platform asks of Label Studio or Argilla.
+
+A dataset has one project (Label Studio) or dataset (Argilla) per backend, named
+`<project_prefix><dataset>`. A record is pushed as one task carrying the record id, the
+text, the upload it came from and the snapshot of `staged.<dataset>` it was read at, so
+every label can be traced back to the exact data the annotator saw.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from data_platform.datasets import DatasetSpec
+
+SIMULATED_PREFIX = "simulated:"
+SIMULATED_LOGIN_PREFIX = "simulated-"  # logins may not contain ':'; shown as `simulated:<name>`
+SIMULATED_EMAIL_DOMAIN = "data-platform.invalid"  # reserved TLD: never a real person's mail
+LABEL_FIELD = "label"  # the question / choices control of every labeling config
+TEXT_FIELD = "text"
+
+
+class LabelingError(RuntimeError):
+    """A labeling server refused or failed a request."""
+
+
+class LabelingUnavailableError(LabelingError):
+    """The labeling server cannot be reached (down, wrong URL). Nothing was changed."""
+
+
+class ProjectNotFoundError(LabelingError):
+    """The dataset has no project on the labeling server yet."""
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """One record to label, as pushed to the labeling server."""
+
+    record_id: str
+    text: str
+    source_key: str
+    staged_snapshot_id: int | None
+    predicted_label: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class AnnotationRecord:
+    """One submitted annotation, as read back from the labeling server."""
+
+    record_id: str
+    task_id: str
+    annotation_id: str
+    label: str | None
+    annotator: str
+    created_at: datetime
+    updated_at: datetime
+    text: str
+    source_key: str
+    staged_snapshot_id: int | None
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """The dataset's project on the server: its id, title and where a person opens it."""
+
+    project_id: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What one push did: tasks created, and records that were already queued."""
+
+    project: ProjectInfo
+    created: int
+    already_queued: int
+    task_ids: dict[str, str]
+
+
+def simulated_annotator(name: str) -> str:
+    """The annotator name of a simulated annotator, e.g. `simulated:oracle-v1`."""
+    return name if name.startswith(SIMULATED_PREFIX) else f"{SIMULATED_PREFIX}{name}"
+
+
+def annotator_from_login(login: str) -> str:
+    """The `annotator` value for a server login: `simulated:<name>` for simulated users.
+
+    Simulated users are `simulated-<name>@data-platform.invalid` (Label Studio) or
+    `simulated-<name>` (Argilla); every other login (a person) is returned unchanged.
+    """
+    local, _, domain = login.partition("@")
+    if local.startswith(SIMULATED_LOGIN_PREFIX) and domain in ("", SIMULATED_EMAIL_DOMAIN):
+        return SIMULATED_PREFIX + local.removeprefix(SIMULATED_LOGIN_PREFIX)
+    return login
+
+
+def simulated_login(annotator: str) -> str:
+    """`simulated:oracle-v1` -> `simulated-oracle-v1` (the server-side user name)."""
+    if not annotator.startswith(SIMULATED_PREFIX):
+        raise ValueError(f"{annotator!r} is not a simulated annotator (needs {SIMULATED_PREFIX})")
+    return SIMULATED_LOGIN_PREFIX + annotator.removeprefix(SIMULATED_PREFIX)
+
+
+class LabelingBackend(ABC):
+    """The operations the platform needs from a labeling server."""
+
+    kind: str
+
+    def __init__(self, url: str, project_prefix: str) -> None:
+        self.url = url.rstrip("/")
+        self.project_prefix = project_prefix
+
+    def project_title(self, spec: DatasetSpec) -> str:
+        return f"{self.project_prefix}{spec.name}"
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise `LabelingUnavailableError` unless the server answers and accepts the token."""
+
+    @abstractmethod
+    def find_project(self, spec: DatasetSpec) -> ProjectInfo | None:
+        """The dataset's project, or None when it was never created."""
+
+    @abstractmethod
+    def ensure_project(self, spec: DatasetSpec) -> ProjectInfo:
+        """Create the project with a text-classification config of `spec.classes` (idempotent)."""
+
+    @abstractmethod
+    def queued(self, spec: DatasetSpec) -> dict[str, str]:
+        """Record id -> task id of every task in the project."""
+
+    @abstractmethod
+    def push(self, spec: DatasetSpec, tasks: Sequence[TaskRecord]) -> PushResult:
+        """Create a task per record not yet in the project; records already there are skipped."""
+
+    @abstractmethod
+    def annotations(self, spec: DatasetSpec) -> list[AnnotationRecord]:
+        """Every submitted (not skipped) annotation of the project.
+
+        Raises:
+            ProjectNotFoundError: the dataset has no project on this server.
+        """
+
+    @abstractmethod
+    def annotate(
+        self, spec: DatasetSpec, task_id: str, label: str, annotator: str | None = None
+    ) -> str:
+        """Label a task through the API (as `annotator`, or as the token's user if None).
+
+        An annotator who already labeled the task gets their annotation updated (a
+        relabel), as in the web UI. Returns the annotation id.
+        """
+
+    def annotate_many(
+        self, spec: DatasetSpec, labels: Mapping[str, str], annotator: str | None = None
+    ) -> list[str]:
+        """`annotate` for many tasks (task id -> label); backends may do it in fewer calls."""
+        return [self.annotate(spec, task_id, label, annotator) for task_id, label in labels.items()]
+
+    @abstractmethod
+    def delete_task(self, spec: DatasetSpec, task_id: str) -> None:
+        """Remove a task (and its annotations) from the project."""
+
+    @abstractmethod
+    def project_url(self, project: ProjectInfo) -> str:
+        """Where a person opens the project in the tool's web UI."""
