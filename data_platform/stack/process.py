@@ -107,6 +107,10 @@ def read_pid(pid_file: Path) -> int | None:
         return None
 
 
+class ProbeFailed(RuntimeError):
+    """Raised by a probe when waiting longer cannot help (the server process exited)."""
+
+
 def wait_until(
     probe: Callable[[], bool], *, timeout: float, interval: float = 0.25, what: str = "ready"
 ) -> None:
@@ -117,6 +121,8 @@ def wait_until(
         try:
             if probe():
                 return
+        except ProbeFailed:
+            raise
         except Exception as exc:  # noqa: BLE001 - a probe may fail in any way until ready
             last_error = exc
         time.sleep(interval)

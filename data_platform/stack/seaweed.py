@@ -17,6 +17,7 @@ from pathlib import Path
 from minio import Minio
 
 from data_platform.stack.process import (
+    ProbeFailed,
     free_port_block,
     pid_alive,
     port_is_free,
@@ -188,7 +189,7 @@ class EmbeddedS3:
 
         def ready() -> bool:
             if not pid_alive(state.pid):
-                raise RuntimeError("weed exited")
+                raise ProbeFailed(f"weed exited; see {self.log_file}")
             # /healthz answers before signed requests work: probe with a signed one.
             for bucket in self.buckets:
                 if not client.bucket_exists(bucket):
