@@ -39,9 +39,9 @@ from data_platform.core.benchmarks import (
     run_format_case,
     size_label,
 )
-from data_platform.core.benchmarks.codecs import get_codec
+from data_platform.core.benchmarks.codecs import Codec, get_codec
 from data_platform.core.benchmarks.locations import Location
-from data_platform.core.benchmarks.runner import timed_load
+from data_platform.core.benchmarks.runner import timed_call, timed_load
 from data_platform.core.generate import generate_reviews
 
 console = Console(highlight=False, width=150)
@@ -85,6 +85,27 @@ def bare_read(read: Callable[[str], Any], path: str) -> float:
     elapsed = time.perf_counter() - start
     del frame
     return elapsed
+
+
+def harness_cost_s(calls: int = 20_000) -> float:
+    """What the benchmark adds inside its timer, measured with a reader that does nothing.
+
+    Benchmark: `timed_call(location.load, codec, schema)`; bare: `start; read(); stop`.
+    The difference of the medians is the harness's own time per load (dispatch, calls).
+    """
+
+    def noop(_source: Any, _schema: Any = None) -> None:
+        return None
+
+    codec = Codec("noop", "noop", lambda _f, _s: None, noop, "polars")
+    location, schema = Location("local", "/dev/null"), pl.Schema()
+    harness = [timed_call(location.load, codec, schema)[0] for _ in range(calls)]
+    bare = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        noop("/dev/null")
+        bare.append(time.perf_counter() - start)
+    return max(0.0, statistics.median(harness) - statistics.median(bare))
 
 
 def paired_overhead(case: FormatCase, path: str, read: Callable[[str], Any], pairs: int) -> dict:
@@ -244,6 +265,13 @@ def report(results: list[FormatResult], overhead: list[dict[str, Any]], out: Pat
     console.print(f"plots, summary.md and results.parquet in {out}")
     fp = table.row(0, named=True)
     console.print(f"fingerprint {fp['fp_id']}: {fp['fp_cpu']}, {fp['fp_cores']} cores")
+    if overhead:
+        cost = harness_cost_s()
+        fastest = min(row["min_bare"] for row in overhead)
+        console.print(
+            f"harness time inside the timer: {cost * 1e6:.2f} us per load (no-op reader), "
+            f"{cost / fastest:.5%} of the fastest bare load here ({fastest:.4f} s)"
+        )
     for row in overhead:
         ratio = row["min_bench"] / row["min_bare"]
         verdict = "PASS" if abs(ratio - 1) <= OVERHEAD_TARGET else "FAIL"

@@ -64,7 +64,8 @@ class FormatResult:
         return {**row.pop("fingerprint"), **row}
 
 
-def _timed(func: Any, *args: Any) -> tuple[float, Any]:
+def timed_call(func: Any, *args: Any) -> tuple[float, Any]:
+    """`func(*args)` between two `perf_counter` reads: (seconds, result)."""
     start = time.perf_counter()
     out = func(*args)
     return time.perf_counter() - start, out
@@ -92,7 +93,7 @@ def _peak_load(location: Location, case: FormatCase, schema: pl.Schema) -> tuple
 def timed_load(location: Location, codec: Codec, schema: pl.Schema) -> tuple[float, str, int]:
     """Evict, then time one load exactly as the benchmark does: (seconds, cache, rows)."""
     cache = location.make_cold()
-    load_s, loaded = _timed(location.load, codec, schema)
+    load_s, loaded = timed_call(location.load, codec, schema)
     rows = row_count(loaded)
     del loaded
     return load_s, cache, rows
@@ -100,7 +101,7 @@ def timed_load(location: Location, codec: Codec, schema: pl.Schema) -> tuple[flo
 
 def _round(location: Location, codec: Codec, native: Any, schema: pl.Schema) -> tuple:
     location.delete()
-    save_s, _ = _timed(location.save, codec, native)
+    save_s, _ = timed_call(location.save, codec, native)
     load_s, cache, rows = timed_load(location, codec, schema)
     return save_s, load_s, cache, rows
 

@@ -42,7 +42,9 @@ def test_benchmark_rows_table_and_explanation(model: ReviewModel, unseen: pl.Dat
     assert table.height == 6
     assert table["fp_versions"].str.contains("scikit-learn=").all()
     assert table["matches_floor"].all()
-    assert (table["cores_busy"] > 0).all()
+    # CPU time has clock-tick resolution (10 ms): only the CPU-bound rows are surely > 0
+    assert (table.filter(pl.col("workload") == "cpu")["cores_busy"] > 0).all()
+    assert (table["cores_busy"] >= 0).all()
     assert (table["machine_load"] >= 0).all()
     single = table.filter(pl.col("executor") == "single")
     assert single["speedup_vs_single"].to_list() == [1.0, 1.0]
