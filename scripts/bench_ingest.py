@@ -98,7 +98,8 @@ def main() -> None:
         verdict = "PASS" if ratio <= target else "FAIL"
         print(f"{verdict}  {name}: {ratio:.2f}x (target <= {target}x)")
     unchanged = rows == args.rows
-    print(f"{'PASS' if unchanged else 'FAIL'}  rows after re-runs: {rows:,} (expected {args.rows:,})")
+    verdict = "PASS" if unchanged else "FAIL"
+    print(f"{verdict}  rows after re-runs: {rows:,} (expected {args.rows:,})")
 
 
 if __name__ == "__main__":
