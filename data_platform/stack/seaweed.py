@@ -146,8 +146,11 @@ class EmbeddedS3:
         if previous.exists():
             base = int(previous.read_text())
             ports = [base + i + off for i in range(PORTS_PER_SERVER) for off in (0, GRPC_OFFSET)]
-            if all(port_is_free(p) for p in ports):
+            try:  # a server that just stopped may hold its sockets for a moment
+                wait_until(lambda: all(port_is_free(p) for p in ports), timeout=10, interval=0.25)
                 return base
+            except TimeoutError:
+                pass  # taken by someone else: clients read the new endpoint from the state
         base = free_port_block(PORTS_PER_SERVER, offsets=(0, GRPC_OFFSET))
         previous.write_text(str(base))
         return base
