@@ -8,6 +8,7 @@ from data_platform.datasets import DATASETS
 from data_platform.defs.benchmarks.formats import format_case, formats_summary
 from data_platform.defs.benchmarks.inference import inference_case, inference_summary
 from data_platform.defs.embedded.assets import build_embedded_asset
+from data_platform.defs.embedded.searches import saved_searches
 from data_platform.defs.inference.assets import reviews_predictions
 from data_platform.defs.labeling import build_labeling_defs
 from data_platform.defs.maintenance import build_maintenance_defs
@@ -33,7 +34,14 @@ def build_definitions(
         job = build_ingest_job(spec)
         jobs.append(job)
         sensors.append(build_landing_sensor(spec, job))
-    assets += [reviews_predictions, format_case, formats_summary, inference_case, inference_summary]
+    assets += [
+        saved_searches,
+        reviews_predictions,
+        format_case,
+        formats_summary,
+        inference_case,
+        inference_summary,
+    ]
     layers = dg.Definitions(assets=assets, jobs=jobs, sensors=sensors)
     return dg.Definitions.merge(
         layers,

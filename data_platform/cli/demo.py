@@ -29,6 +29,7 @@ console = Console(width=160)
 
 # built after the uploads are ingested, in order: (asset, partition or None)
 DOWNSTREAM: list[tuple[list[str], str | None]] = [
+    (["embedded", "saved_searches"], None),
     (["inference", "reviews"], None),
     *(
         (["benchmarks", "formats"], case)

@@ -39,3 +39,20 @@ def test_partitions_are_embedded_checked_and_searchable(defs, instance, settings
     assert (hits["category"] == "kitchen").sum() >= 3
     kitchen_only = vectors.search("reviews", "fast charger", k=5, where="category = 'kitchen'")
     assert set(kitchen_only["category"]) == {"kitchen"}
+
+
+def test_saved_searches_asset_keeps_top_hits(defs, instance, settings, store):
+    for name in ("reviews", "tickets"):
+        spec = get_dataset(name)
+        put_upload(store, settings, name, "a.csv", spec.generator(60, seed=3))
+        ingest_landing(defs, instance, (spec,))
+        key = dg.AssetKey(["embedded", name])
+        assert materialize(defs, instance, [key], label="embed", partition_key="a.csv").success
+    searches = dg.AssetKey(["embedded", "saved_searches"])
+    outcome = materialize(defs, instance, [searches], label="searches")
+    assert outcome.success, outcome.error
+    hits = pl.from_arrow(Lakehouse(open_catalog(settings)).read("embedded.saved_searches").data)
+    assert set(hits["search"]) == {"broken_electronics", "kitchen_praise", "outages"}
+    assert hits.filter(pl.col("search") == "outages")["rank"].to_list() == list(range(1, 11))
+    for _, group in hits.group_by("search"):
+        assert group.sort("rank")["score"].is_sorted(descending=True)  # best hit first
