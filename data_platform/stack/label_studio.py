@@ -25,10 +25,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from data_platform.stack.process import (
+    ManagedServer,
     free_port,
     pid_alive,
     port_is_free,
-    read_pid,
     start_process,
     stop_pid,
 )
@@ -176,8 +176,10 @@ def _wait_healthy(url: str, pid: int, log: Path, timeout: float = READY_TIMEOUT_
     raise TimeoutError(f"Label Studio not up at {url} after {timeout:.0f}s; see {log}")
 
 
-class LocalLabelStudio:
+class LocalLabelStudio(ManagedServer):
     """One Label Studio server whose database, files, credentials and PID live under `root`."""
+
+    state_type = LabelStudioState
 
     def __init__(self, root: Path, install: LabelStudioInstall | None = None) -> None:
         self.root = root.expanduser().resolve()
@@ -224,25 +226,6 @@ class LocalLabelStudio:
         )  # fmt: skip
         self.state_file.write_text(json.dumps(asdict(state), indent=2))
         self.state_file.chmod(0o600)
-        return state
-
-    def down(self) -> bool:
-        """Stop the server by its PID (data kept). True if one was running."""
-        pid = read_pid(self.pid_file)
-        stopped = stop_pid(pid) if pid else False
-        self.pid_file.unlink(missing_ok=True)
-        self.state_file.unlink(missing_ok=True)
-        return stopped
-
-    def state(self) -> LabelStudioState | None:
-        """The running server's state, or None (a stale state file is removed)."""
-        try:
-            state = LabelStudioState(**json.loads(self.state_file.read_text()))
-        except FileNotFoundError:
-            return None
-        if not pid_alive(state.pid):
-            self.state_file.unlink(missing_ok=True)
-            return None
         return state
 
     def _credentials(self) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, ClassVar
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -127,3 +129,34 @@ def wait_until(
             last_error = exc
         time.sleep(interval)
     raise TimeoutError(f"not {what} after {timeout:.0f}s (last error: {last_error!r})")
+
+
+class ManagedServer:
+    """What every local server the platform starts shares: a PID file and a state file.
+
+    Subclasses set `state_file`, `pid_file` and the `state_type` dataclass (which has a
+    `pid` field) and write the state once the server answers.
+    """
+
+    state_type: ClassVar[type]
+    state_file: Path
+    pid_file: Path
+
+    def down(self) -> bool:
+        """Stop the server by its PID (its data is kept). True if one was running."""
+        pid = read_pid(self.pid_file)
+        stopped = stop_pid(pid) if pid else False
+        self.pid_file.unlink(missing_ok=True)
+        self.state_file.unlink(missing_ok=True)
+        return stopped
+
+    def state(self) -> Any:
+        """The running server's state, or None (a stale state file is removed)."""
+        try:
+            state = self.state_type(**json.loads(self.state_file.read_text()))
+        except FileNotFoundError:
+            return None
+        if not pid_alive(state.pid):
+            self.state_file.unlink(missing_ok=True)
+            return None
+        return state

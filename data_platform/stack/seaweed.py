@@ -17,11 +17,11 @@ from pathlib import Path
 from minio import Minio
 
 from data_platform.stack.process import (
+    ManagedServer,
     ProbeFailed,
     free_port_block,
     pid_alive,
     port_is_free,
-    read_pid,
     start_process,
     stop_pid,
     wait_until,
@@ -53,8 +53,10 @@ def weed_binary() -> str:
     return found
 
 
-class EmbeddedS3:
+class EmbeddedS3(ManagedServer):
     """One SeaweedFS server whose data, logs, keys and PID live under `root`."""
+
+    state_type = StackState
 
     def __init__(self, root: Path, buckets: tuple[str, ...] = ("lake",)) -> None:
         self.root = root.resolve()
@@ -91,25 +93,6 @@ class EmbeddedS3:
             raise RuntimeError(f"S3 server did not start; see {self.log_file}") from None
         self.state_file.write_text(json.dumps(asdict(state), indent=2))
         self.state_file.chmod(0o600)
-        return state
-
-    def down(self) -> bool:
-        """Stop the server by its PID. True if one was running."""
-        pid = read_pid(self.pid_file)
-        stopped = stop_pid(pid) if pid else False
-        self.pid_file.unlink(missing_ok=True)
-        self.state_file.unlink(missing_ok=True)
-        return stopped
-
-    def state(self) -> StackState | None:
-        """The running server's state, or None (a stale state file is removed)."""
-        try:
-            state = StackState(**json.loads(self.state_file.read_text()))
-        except FileNotFoundError:
-            return None
-        if not pid_alive(state.pid):
-            self.state_file.unlink(missing_ok=True)
-            return None
         return state
 
     # -- internals ---------------------------------------------------------------------
