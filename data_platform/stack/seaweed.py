@@ -160,6 +160,10 @@ class EmbeddedS3(ManagedServer):
             f"-filer.localSocket={d / 'filer.sock'}",
             f"-s3.localSocket={d / 's3.sock'}",
             f"-webdav.cacheDir={d / 'webdav'}",
+            # each bucket is a collection with volumes of its own; the default cap (free disk
+            # / 128 MB) runs out after a few hundred buckets and PUTs then fail with
+            # InternalError. Volumes grow lazily, so a high cap costs nothing.
+            "-volume.max=10000",
             f"-s3.config={self.identities_file}",
         ]
 
