@@ -47,7 +47,8 @@ def build_definitions(
         layers,
         *(build_labeling_defs(spec, labeling) for spec in DATASETS),
         build_maintenance_defs(),
-        dg.Definitions(resources=build_resources(platform)),
+        # steps run in the run's process: a subprocess per step re-imports everything (5-10 s)
+        dg.Definitions(resources=build_resources(platform), executor=dg.in_process_executor),
     )
 
 

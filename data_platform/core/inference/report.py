@@ -107,8 +107,10 @@ def _row(table: pl.DataFrame, workload: str, executor: str) -> dict[str, Any] | 
 def _speed(row: dict[str, Any] | None) -> str:
     if row is None:
         return "not run"
+    speedup = row["speedup_vs_single"]
+    versus = "n/a" if speedup is None else f"{speedup:.2f}x"  # single not run yet
     return (
-        f"{row['time_s_median']:.2f} s, {row['speedup_vs_single']:.2f}x single "
+        f"{row['time_s_median']:.2f} s, {versus} single "
         f"with {row['workers']} workers, {row['cores_busy']:.1f} cores busy "
         f"(start-up {row['startup_s']:.2f} s)"
     )
@@ -144,7 +146,7 @@ def explain(table: pl.DataFrame, costs: dict[str, float]) -> str:
             "and its workers per wall second) with the worker count."
         )
     thread = cpu["thread"]
-    if thread is not None and thread["speedup_vs_single"] > 1.2:
+    if thread is not None and (thread["speedup_vs_single"] or 0) > 1.2:
         cpu_text += (
             f" Threads measured {thread['speedup_vs_single']:.2f}x here: part of predict "
             "(scipy sparse products, NumPy) releases the GIL, and on a machine busy with "

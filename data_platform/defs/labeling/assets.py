@@ -51,10 +51,15 @@ def _predictions(lake: Lakehouse, spec: DatasetSpec) -> pl.DataFrame | None:
     return frame
 
 
+PREDICTED = {"reviews"}  # datasets that `inference/<dataset>` predicts
+
+
 def build_queue_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=queue_key(spec),
-        deps=[dg.AssetKey(["staged", spec.name]), dg.AssetKey(["inference", spec.name])],
+        # predictions (for uncertainty-first queues) exist for datasets with a model only
+        deps=[dg.AssetKey(["staged", spec.name])]
+        + ([dg.AssetKey(["inference", spec.name])] if spec.name in PREDICTED else []),
         group_name="labeling",
         kinds={"labelstudio", "polars"},
         owners=OWNERS,
