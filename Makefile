@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 
-.PHONY: help install system-deps demo dev test test-fast lint format bench-ingest stack-up stack-down stack-status clean
+.PHONY: help install system-deps demo dev test screenshots test-fast lint format bench-ingest stack-up stack-down stack-status clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,6 +54,9 @@ format: install ## ruff format and autofix
 
 bench-ingest: install ## Ingest a 1M-row CSV vs bare pyarrow, side by side
 	$(PY) scripts/bench_ingest.py
+
+screenshots: install system-deps ## Regenerate docs/images/asset-graph.png and asset-page.png
+	$(PY) scripts/screenshots.py
 
 stack-up: install ## Start the embedded S3 store (SeaweedFS on 127.0.0.1)
 	$(VENV)/bin/data-platform stack up
