@@ -29,7 +29,7 @@ def build_staged_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         key=key,
         deps=[dg.AssetKey(["raw", spec.name])],
         partitions_def=partitions_for(spec),
-        check_specs=[pandera_check_spec(key, spec.schema)],
+        check_specs=[pandera_check_spec(key, spec.schema, partitions_for(spec))],
         group_name="staged",
         kinds={"iceberg", "polars", "pandera"},
         owners=OWNERS,

@@ -11,12 +11,17 @@ from data_platform.core.problems import Problem, summarise
 CHECK_NAME = "schema_valid"
 
 
-def pandera_check_spec(asset_key: dg.AssetKey, model: type[pa.DataFrameModel]) -> dg.AssetCheckSpec:
-    """A blocking check: downstream assets never build on a partition that fails it."""
+def pandera_check_spec(
+    asset_key: dg.AssetKey,
+    model: type[pa.DataFrameModel],
+    partitions_def: dg.PartitionsDefinition | None = None,
+) -> dg.AssetCheckSpec:
+    """A blocking check, per partition: downstream never builds on a partition that fails."""
     return dg.AssetCheckSpec(
         CHECK_NAME,
         asset=asset_key,
         blocking=True,
+        partitions_def=partitions_def,
         description=f"Rows parse into and satisfy the Pandera model {model.__name__}.",
     )
 
