@@ -196,6 +196,16 @@ class Settings(BaseSettings):
             "secret_access_key": self.secret_key,
         }
 
+    def as_env(self) -> dict[str, str]:
+        """The DP_* variables that make a child process (dagster dev, a script) see this store."""
+        return {
+            "DP_HOME": str(self.home),
+            "DP_S3_ENDPOINT": self.endpoint,
+            "DP_S3_ACCESS_KEY": self.access_key,
+            "DP_S3_SECRET_KEY": self.secret_key,
+            "DP_BUCKET": self.bucket,
+        }
+
     def s3_uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key.lstrip('/')}"
 

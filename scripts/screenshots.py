@@ -62,11 +62,7 @@ def running_platform(root: Path) -> Iterator[DagsterDev]:
         env = {
             **os.environ,
             "DAGSTER_HOME": str(home),
-            "DP_HOME": str(settings.home),
-            "DP_S3_ENDPOINT": settings.endpoint,
-            "DP_S3_ACCESS_KEY": settings.access_key,
-            "DP_S3_SECRET_KEY": settings.secret_key,
-            "DP_BUCKET": settings.bucket,
+            **settings.as_env(),
         }
         log = root / "dagster-dev.log"
         args = [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml"]
