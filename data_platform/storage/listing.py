@@ -2,6 +2,11 @@
 
 S3 returns at most 1000 keys per request; the SDK follows continuation tokens, and
 `list_page` cuts the stream into pages a caller (or the CLI) can resume from.
+
+Never assume a listing is sorted. MinIO and AWS return keys in byte order, but SeaweedFS
+walks folder by folder (``a/2026-11/x`` before ``a/2026-11-b/y``, although ``-`` sorts
+before ``/``). Every store continues a listing after ``start_after`` in *its own* order,
+so resuming from the last key yielded is complete; comparing keys with ``<=`` is not.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ class ListingMixin(StoreBase):
     def list(
         self, prefix: str = "", *, recursive: bool = True, start_after: str | None = None
     ) -> Iterator[ObjectInfo]:
-        """Objects under `prefix`, in key order, across as many pages as it takes.
+        """Objects under `prefix`, each exactly once, across as many pages as it takes.
 
-        A recursive listing streams, and a transient error mid-way resumes after the last
-        key yielded (within the retry policy). A non-recursive listing also yields the
+        The order is the store's (byte order on MinIO and AWS, folder by folder on
+        SeaweedFS). A recursive listing streams, and a transient error mid-way resumes
+        after the last key yielded (within the retry policy); a key the store sends again
+        after a resume is not yielded twice. A non-recursive listing also yields the
         common prefixes one level down (``is_prefix=True``); S3 returns those apart from
         the objects of each page, so that level is fetched whole and sorted first.
         """
@@ -36,6 +43,7 @@ class ListingMixin(StoreBase):
             yield from self._one_level(prefix, start_after)
             return
         last = start_after
+        seen: set[str] = set()  # not `<= last`: a store's order need not be byte order
         failures = 0
         streak_start = 0.0
         while True:
@@ -43,8 +51,9 @@ class ListingMixin(StoreBase):
                 for obj in self.client.list_objects(
                     self.bucket, prefix=prefix, recursive=recursive, start_after=last
                 ):
-                    if last is not None and obj.object_name <= last:
-                        continue  # already yielded before a resume
+                    if obj.object_name in seen:
+                        continue  # sent again after a resume
+                    seen.add(obj.object_name)
                     last = obj.object_name
                     failures = 0
                     yield object_info(obj)
