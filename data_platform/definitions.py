@@ -1,51 +1,65 @@
-"""The one entry point: Definitions for every declared dataset and every layer."""
+"""The one entry point: Definitions for every dataset contract and every layer.
+
+Each `datasets/<name>.yaml` contract gives its dataset the layers it calls for: ingestion
+(raw, staged, transformed) always; `embedded` with text columns; the labeling queue and
+`labeled` with a label; `inference` with a target. Adding a dataset is adding a YAML file.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import dagster as dg
 
-from data_platform.datasets import DATASETS
+from data_platform.contracts import Contract, load_contracts
 from data_platform.defs.benchmarks.formats import format_case, formats_summary
 from data_platform.defs.benchmarks.inference import inference_case, inference_summary
 from data_platform.defs.embedded.assets import build_embedded_asset
-from data_platform.defs.embedded.searches import saved_searches
-from data_platform.defs.inference.assets import reviews_predictions
+from data_platform.defs.embedded.searches import build_saved_searches
+from data_platform.defs.inference.assets import build_inference_asset
+from data_platform.defs.ingest.assets import build_ingest_assets
+from data_platform.defs.ingest.jobs import build_ingest_job
+from data_platform.defs.ingest.sensors import build_landing_sensor
 from data_platform.defs.labeling import build_labeling_defs
 from data_platform.defs.maintenance import build_maintenance_defs
-from data_platform.defs.raw.assets import build_raw_asset
-from data_platform.defs.raw.jobs import build_ingest_job
-from data_platform.defs.raw.sensors import build_landing_sensor
 from data_platform.defs.resources import build_resources
-from data_platform.defs.staged.assets import build_staged_asset
-from data_platform.defs.transformed.assets import build_transformed_asset
 from data_platform.resources import PlatformSettings
 from data_platform.resources.labeling import LabelingResource, default_labeling_resource
 
 
 def build_definitions(
-    platform: PlatformSettings | None = None, labeling: LabelingResource | None = None
+    platform: PlatformSettings | None = None,
+    labeling: LabelingResource | None = None,
+    contracts: Sequence[Contract] | None = None,
 ) -> dg.Definitions:
-    """Every dataset's layers, sensors and jobs; `platform` and `labeling` pin settings."""
+    """Every dataset's layers, sensors and jobs; the arguments pin settings (tests, demo).
+
+    Without `contracts`, the contracts in the datasets folder (`DP_DATASETS_DIR`) are read.
+    """
+    platform = platform or PlatformSettings()
     labeling = labeling or default_labeling_resource()
-    assets, jobs, sensors = [], [], []
-    for spec in DATASETS:
-        assets += [build_raw_asset(spec), build_staged_asset(spec), build_transformed_asset(spec)]
-        assets.append(build_embedded_asset(spec))
-        job = build_ingest_job(spec)
+    if contracts is None:
+        contracts = load_contracts(platform.get_settings().datasets_dir)
+    assets: list = [format_case, formats_summary, inference_case, inference_summary]
+    jobs, sensors, merged = [], [], []
+    for contract in contracts:
+        job = build_ingest_job(contract)
+        assets.append(build_ingest_assets(contract))
         jobs.append(job)
-        sensors.append(build_landing_sensor(spec, job))
-    assets += [
-        saved_searches,
-        reviews_predictions,
-        format_case,
-        formats_summary,
-        inference_case,
-        inference_summary,
-    ]
+        sensors.append(build_landing_sensor(contract, job))
+        if contract.has_text:
+            assets.append(build_embedded_asset(contract))
+        if contract.has_target:
+            assets.append(build_inference_asset(contract))
+        if contract.has_labels:
+            merged.append(build_labeling_defs(contract, labeling))
+    searched = [c for c in contracts if c.searches]
+    if searched:
+        assets.append(build_saved_searches(searched))
     layers = dg.Definitions(assets=assets, jobs=jobs, sensors=sensors)
     return dg.Definitions.merge(
         layers,
-        *(build_labeling_defs(spec, labeling) for spec in DATASETS),
+        *merged,
         build_maintenance_defs(),
         # steps run in the run's process: a subprocess per step re-imports everything (5-10 s)
         dg.Definitions(resources=build_resources(platform), executor=dg.in_process_executor),

@@ -41,7 +41,26 @@ class Settings(BaseSettings):
     s3_region: str = Field(default="us-east-1", description="S3 region.")
     bucket: str = Field(default="lake", description="Bucket that holds the whole lake.")
     landing_prefix: str = Field(default="landing/", description="Where uploads land.")
+    archive_prefix: str = Field(
+        default="archive/", description="Where ingested uploads are kept (out of landing)."
+    )
     quarantine_prefix: str = Field(default="quarantine/", description="Where bad uploads go.")
+    datasets_dir: Path = Field(
+        default=Path("datasets"), description="Folder of dataset contracts (<name>.yaml)."
+    )
+    ingest_batch_rows: int = Field(
+        default=250_000, ge=1, description="Rows per batch when ingesting an upload."
+    )
+    ingest_spool_mb: int = Field(
+        default=256,
+        ge=0,
+        description="Uploads larger than this are spooled to local disk and streamed.",
+    )
+    keep_snapshots: int = Field(
+        default=100,
+        ge=0,
+        description="Untagged snapshots each table keeps (older ones expire on write; 0: all).",
+    )
     catalog_uri: str = Field(
         default="",
         description="SQLAlchemy URI of the Iceberg SQL catalog. Empty: SQLite under home.",
@@ -61,6 +80,11 @@ class Settings(BaseSettings):
     @property
     def home_dir(self) -> Path:
         return self.home.expanduser().resolve()
+
+    @property
+    def spool_dir(self) -> Path:
+        """Local scratch space for large uploads being ingested."""
+        return self.home_dir / "spool"
 
     @property
     def stack_dir(self) -> Path:

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from data_platform.core.benchmarks import parse_size
-from data_platform.core.generate import generate_reviews
+from data_platform.core.generate import generate_reviews, review_model_spec
 from data_platform.core.inference import (
     EXECUTORS,
     FLOOR,
@@ -111,7 +111,7 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    model = train_model(generate_reviews(args.train_rows, seed=1))
+    model = train_model(generate_reviews(args.train_rows, seed=1), review_model_spec())
     frame = generate_reviews(args.rows, seed=2)
     console.print(
         f"model trained on {args.train_rows:,} rows in {time.perf_counter() - started:.1f} s; "

@@ -9,28 +9,26 @@ import typer
 from rich.console import Console
 
 from data_platform.cli.stack import ensure_stack
-from data_platform.datasets import DATASETS
+from data_platform.contracts import load_contracts
 from data_platform.definitions import build_definitions
 from data_platform.demo.labeling import label_datasets, start_label_studio
-from data_platform.demo.runner import (
+from data_platform.demo.samples import SAMPLES, upload_samples
+from data_platform.demo.summary import render, summarise_assets
+from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.runner import (
     DemoReport,
     RunOutcome,
     ingest_landing,
     materialize,
     prepare_dagster_home,
 )
-from data_platform.demo.samples import SAMPLES, upload_samples
-from data_platform.demo.summary import render, summarise_assets
-from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.settings import Settings
 from data_platform.storage import ObjectStore
 
 console = Console(width=160)
 
-# built after the uploads are ingested, in order: (asset, partition or None)
-DOWNSTREAM: list[tuple[list[str], str | None]] = [
-    (["embedded", "saved_searches"], None),
-    (["inference", "reviews"], None),
+# built after the uploads are ingested and each dataset's own layers, in order
+BENCHMARKS: list[tuple[list[str], str | None]] = [
     *(
         (["benchmarks", "formats"], case)
         for case in ("parquet-zstd|polars|100k|local", "csv|pandas|100k|local")
@@ -67,7 +65,8 @@ def demo(
             console.print(f"[bold]upload[/]  s3://{settings.bucket}/{info.key} ({info.size:,} B)")
     home = prepare_dagster_home(settings)
     instance = dg.DagsterInstance.from_config(str(home))
-    defs = build_definitions()
+    contracts = load_contracts(settings.datasets_dir)
+    defs = build_definitions(contracts=contracts)
     report = DemoReport()
 
     def show(outcome: RunOutcome) -> None:
@@ -75,15 +74,20 @@ def demo(
         where = f" [{outcome.partition}]" if outcome.partition else ""
         console.print(f"[bold]run[/]     {outcome.dataset}{where} {status}")
 
-    report.runs = ingest_landing(defs, instance, DATASETS, on_run=show)
-    for ingested in [r for r in report.runs if r.success]:  # embedded follows staged
-        key = dg.AssetKey(["embedded", ingested.dataset])
+    report.runs = ingest_landing(defs, instance, contracts, on_run=show)
+    with_text = {c.name for c in contracts if c.has_text}
+    for ingested in [r for r in report.runs if r.success and r.dataset in with_text]:
+        key = dg.AssetKey(["embedded", ingested.dataset])  # embedded follows staged
         outcome = materialize(
             defs, instance, [key], label=key.to_user_string(), partition_key=ingested.partition
         )
         report.runs.append(outcome)
         show(outcome)
-    for path, partition in DOWNSTREAM:
+    downstream = (
+        [(["embedded", "saved_searches"], None)] if any(c.searches for c in contracts) else []
+    )
+    downstream += [(["inference", c.name], None) for c in contracts if c.has_target]
+    for path, partition in [*downstream, *BENCHMARKS]:
         key = dg.AssetKey(path)
         outcome = materialize(
             defs, instance, [key], label=key.to_user_string(), partition_key=partition
@@ -93,7 +97,7 @@ def demo(
     lake = Lakehouse(open_catalog(settings))
     if labels:
         console.print(f"[bold]labels[/]  {start_label_studio(settings)}")
-        report.runs += label_datasets(defs, instance, settings, lake, DATASETS, on_run=show)
+        report.runs += label_datasets(defs, instance, settings, lake, contracts, on_run=show)
     console.print(render(summarise_assets(lake, instance, defs, report)))
     failed = [r for r in report.runs if not r.success]
     console.print(

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from data_platform.cli.stack import ensure_stack
-from data_platform.demo.runner import prepare_dagster_home
+from data_platform.runner import prepare_dagster_home
 from data_platform.settings import Settings
 
 console = Console()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from data_platform.datasets import get_dataset
+from data_platform.contracts import load_dataset
 from data_platform.labeling.export import export_training_file
 from data_platform.labeling.settings import LabelingSettings
 from data_platform.lakehouse import Lakehouse, open_catalog
@@ -81,8 +81,8 @@ def export(
     validation_fraction: float = typer.Option(0.2, help="Share of records in validation."),
 ) -> None:
     """Write labeled/<dataset> to a Parquet training file with a stable train/validation split."""
-    spec = get_dataset(dataset)
     settings = Settings()
+    spec = load_dataset(settings.datasets_dir, dataset)
     target = out or str(settings.home_dir / "exports" / f"{spec.name}_labeled.parquet")
     lake = Lakehouse(open_catalog(settings))
     try:

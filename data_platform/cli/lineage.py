@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from data_platform.demo.runner import prepare_dagster_home
 from data_platform.lineage import LineageNode, parse_asset_key, sources, trace
+from data_platform.runner import prepare_dagster_home
 from data_platform.settings import Settings
 
 console = Console(width=160)  # tables of ids and URIs: wider than a default 80-column pipe

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import typer
 
+from data_platform.cli.datasets import datasets_app
 from data_platform.cli.demo import demo
 from data_platform.cli.dev import dev
 from data_platform.cli.export import export
+from data_platform.cli.ingest import ingest
 from data_platform.cli.labeling import labeling_app
 from data_platform.cli.lineage import lineage
 from data_platform.cli.maintain import maintain
 from data_platform.cli.objects import objects_app
+from data_platform.cli.quarantine import quarantine_app
 from data_platform.cli.search import search
 from data_platform.cli.snapshot import snapshot_app
 from data_platform.cli.stack import stack_app
@@ -22,8 +25,11 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(stack_app, name="stack")
+app.add_typer(datasets_app, name="datasets")
 app.add_typer(objects_app, name="objects")
 app.command("demo")(demo)
+app.command("ingest")(ingest)
+app.add_typer(quarantine_app, name="quarantine")
 app.command("dev")(dev)
 app.command("lineage")(lineage)
 app.command("search")(search)

@@ -9,11 +9,18 @@ vectorised (numpy + polars): 1M rows take about a second.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 REVIEW_CLASSES = ("books", "electronics", "kitchen", "toys", "sports")
+# what the executor benchmark's model predicts from a generated review (its CPU workload)
+REVIEW_MODEL_INPUTS = {
+    "target": "category",
+    "text": ("text",),
+    "numeric": ("rating", "price", "helpful_votes", "is_verified"),
+}
 TICKET_CLASSES = ("low", "medium", "high", "urgent")
 
 _REVIEW_NOUNS = {
@@ -46,6 +53,13 @@ _TICKET_TOPICS = {
     "urgent": ["site is down", "security breach", "all orders lost", "outage in production"],
 }
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def review_model_spec() -> Any:
+    """The `ModelSpec` of the benchmark's review classifier (imported lazily: sklearn)."""
+    from data_platform.core.inference.model import ModelSpec
+
+    return ModelSpec(**REVIEW_MODEL_INPUTS)  # type: ignore[arg-type]
 
 
 def _timestamps(seconds: np.ndarray) -> pl.Series:

@@ -33,10 +33,16 @@ class UploadError(ValueError):
         self.problem = problem
 
 
-def summarise(source: str, problems: list[Problem], limit: int = 10) -> str:
-    """One message for a person: the object, then the first `limit` problems."""
-    if not problems:
+def summarise(
+    source: str, problems: list[Problem], limit: int = 10, total: int | None = None
+) -> str:
+    """One message for a person: the object, then the first `limit` problems.
+
+    `total` counts problems beyond the listed ones (a list is capped; the count is not).
+    """
+    count = max(total or 0, len(problems))
+    if not count:
         return f"{source}: no problems"
     head = "; ".join(p.describe() for p in problems[:limit])
-    more = f"; and {len(problems) - limit} more" if len(problems) > limit else ""
-    return f"{source}: {len(problems)} problem(s): {head}{more}"
+    more = f"; and {count - min(limit, len(problems))} more" if count > limit else ""
+    return f"{source}: {count} problem(s): {head}{more}"

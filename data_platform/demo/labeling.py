@@ -7,16 +7,16 @@ and synced into `labeled/<dataset>` by the same job the annotations sensor runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 
-from data_platform.datasets import DatasetSpec
-from data_platform.demo.runner import RunOutcome, materialize
+from data_platform.contracts import Contract
 from data_platform.labeling.settings import load_labeling_settings
 from data_platform.labeling.simulate import simulate_annotations, staged_truth
 from data_platform.lakehouse import Lakehouse
 from data_platform.resources.labeling import LabelingResource
+from data_platform.runner import RunOutcome, materialize
 from data_platform.settings import Settings
 from data_platform.stack.label_studio import LocalLabelStudio
 
@@ -35,13 +35,13 @@ def label_datasets(
     instance: dg.DagsterInstance,
     settings: Settings,
     lake: Lakehouse,
-    specs: tuple[DatasetSpec, ...],
+    specs: Sequence[Contract],
     on_run: Callable[[RunOutcome], None],
 ) -> list[RunOutcome]:
     """Queue, annotate (simulated) and sync every dataset that has a label column."""
     backend = LabelingResource(home=str(settings.home)).get_backend()
     outcomes = []
-    for spec in (s for s in specs if s.label_column):
+    for spec in (s for s in specs if s.has_labels):
         queued = materialize(
             defs,
             instance,

@@ -1,14 +1,24 @@
-"""Sample uploads in every supported format, deterministic by seed."""
+"""Sample uploads for the demo datasets, in every supported format, deterministic by seed.
+
+The demo's two datasets (`reviews`, `tickets`) are contracts in `datasets/` like any other;
+only their sample rows come from code, the generators in `core.generate`.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
-from data_platform.datasets import DatasetSpec, get_dataset
+from data_platform.core.generate import generate_reviews, generate_tickets
 from data_platform.storage import ObjectInfo, ObjectStore
+
+GENERATORS: dict[str, Callable[..., pl.DataFrame]] = {
+    "reviews": generate_reviews,
+    "tickets": generate_tickets,
+}
 
 
 @dataclass(frozen=True)
@@ -43,24 +53,21 @@ def encode(frame: pl.DataFrame, name: str) -> bytes:
 
 
 def sample_frame(sample: SampleUpload) -> pl.DataFrame:
-    spec = get_dataset(sample.dataset)
-    return spec.generator(sample.rows, seed=sample.seed, start_id=sample.start_id)
+    return GENERATORS[sample.dataset](sample.rows, seed=sample.seed, start_id=sample.start_id)
 
 
 def upload(
-    store: ObjectStore, spec: DatasetSpec, landing_root: str, name: str, data: bytes
+    store: ObjectStore, landing_root: str, dataset: str, name: str, data: bytes
 ) -> ObjectInfo:
     """Put `data` at `landing/<dataset>/<name>`, as any S3 client would."""
-    return store.put_bytes(spec.landing_prefix(landing_root) + name, data)
+    return store.put_bytes(f"{landing_root.rstrip('/')}/{dataset}/{name}", data)
 
 
 def upload_samples(
     store: ObjectStore, landing_root: str, samples: tuple[SampleUpload, ...] = SAMPLES
 ) -> list[ObjectInfo]:
-    """Upload every sample (skipping ones already there with the same size)."""
-    uploaded = []
-    for sample in samples:
-        spec = get_dataset(sample.dataset)
-        data = encode(sample_frame(sample), sample.name)
-        uploaded.append(upload(store, spec, landing_root, sample.name, data))
-    return uploaded
+    """Upload every sample to its landing key."""
+    return [
+        upload(store, landing_root, s.dataset, s.name, encode(sample_frame(s), s.name))
+        for s in samples
+    ]

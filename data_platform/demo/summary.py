@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import dagster as dg
 from rich.table import Table
 
-from data_platform.demo.runner import DemoReport
 from data_platform.lakehouse import Lakehouse
+from data_platform.runner import DemoReport
 
 LAYER_ORDER = (
     "raw",

@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
-from data_platform.datasets import DatasetSpec
+from data_platform.contracts import Contract
 from data_platform.labeling.backend import (
     LABEL_FIELD,
     TEXT_FIELD,
@@ -60,7 +60,7 @@ class ArgillaBackend(LabelingBackend):
         self._http_args = http_client_args or {}
         self._user_ids: dict[str | None, UUID] = {}
 
-    def project_title(self, spec: DatasetSpec) -> str:
+    def project_title(self, spec: Contract) -> str:
         # dataset names are URL path segments in Argilla: no '/'
         return f"{self.project_prefix}{spec.name}".replace("/", "-")
 
@@ -108,7 +108,7 @@ class ArgillaBackend(LabelingBackend):
             return None
         return self.client.api.workspaces.create(WorkspaceModel(name=self.workspace)).id
 
-    def find_project(self, spec: DatasetSpec) -> ProjectInfo | None:
+    def find_project(self, spec: Contract) -> ProjectInfo | None:
         title = self.project_title(spec)
 
         def find() -> ProjectInfo | None:
@@ -122,7 +122,7 @@ class ArgillaBackend(LabelingBackend):
 
         return self._call(f"looking up dataset {title!r}", find)
 
-    def ensure_project(self, spec: DatasetSpec) -> ProjectInfo:
+    def ensure_project(self, spec: Contract) -> ProjectInfo:
         found = self.find_project(spec)
         if found is not None:
             labels = self._call("reading the label question", lambda: self._labels(found))
@@ -137,7 +137,7 @@ class ArgillaBackend(LabelingBackend):
             f"creating dataset {self.project_title(spec)!r}", lambda: self._create(spec)
         )
 
-    def _create(self, spec: DatasetSpec) -> ProjectInfo:
+    def _create(self, spec: Contract) -> ProjectInfo:
         from argilla._models import DatasetModel, FieldModel, QuestionModel, TextFieldSettings
         from argilla._models._settings._questions import LabelQuestionSettings
 
@@ -173,7 +173,7 @@ class ArgillaBackend(LabelingBackend):
         info = ProjectInfo(project_id=str(dataset_id), title=title, url="")
         return ProjectInfo(info.project_id, title, self.project_url(info))
 
-    def _require(self, spec: DatasetSpec) -> ProjectInfo:
+    def _require(self, spec: Contract) -> ProjectInfo:
         project = self.find_project(spec)
         if project is None:
             raise ProjectNotFoundError(
@@ -196,14 +196,14 @@ class ArgillaBackend(LabelingBackend):
                 return
             offset += PAGE
 
-    def queued(self, spec: DatasetSpec) -> dict[str, str]:
+    def queued(self, spec: Contract) -> dict[str, str]:
         project = self.find_project(spec)
         if project is None:
             return {}
         records = self._call("listing records", lambda: list(self._records(project, False)))
         return {r["external_id"]: r["id"] for r in records if r.get("external_id")}
 
-    def push(self, spec: DatasetSpec, tasks: Sequence[TaskRecord]) -> PushResult:
+    def push(self, spec: Contract, tasks: Sequence[TaskRecord]) -> PushResult:
         from argilla._models import RecordModel
 
         project = self.ensure_project(spec)
@@ -229,13 +229,13 @@ class ArgillaBackend(LabelingBackend):
             created.update({str(r.external_id): str(r.id) for r in made})
         return PushResult(project, len(created), len(tasks) - len(new), {**existing, **created})
 
-    def delete_task(self, spec: DatasetSpec, task_id: str) -> None:
+    def delete_task(self, spec: Contract, task_id: str) -> None:
         self._call(
             f"deleting record {task_id}", lambda: self._http("DELETE", f"/api/v1/records/{task_id}")
         )
 
     # -- responses ---------------------------------------------------------------------------
-    def annotations(self, spec: DatasetSpec) -> list[AnnotationRecord]:
+    def annotations(self, spec: Contract) -> list[AnnotationRecord]:
         project = self._require(spec)
         records = self._call("listing responses", lambda: list(self._records(project, True)))
         users = self._call(
@@ -266,12 +266,12 @@ class ArgillaBackend(LabelingBackend):
         return out
 
     def annotate(
-        self, spec: DatasetSpec, task_id: str, label: str, annotator: str | None = None
+        self, spec: Contract, task_id: str, label: str, annotator: str | None = None
     ) -> str:
         return self.annotate_many(spec, {task_id: label}, annotator)[0]
 
     def annotate_many(
-        self, spec: DatasetSpec, labels: Mapping[str, str], annotator: str | None = None
+        self, spec: Contract, labels: Mapping[str, str], annotator: str | None = None
     ) -> list[str]:
         """One bulk upsert per 500 records; the server keeps one response per user and record."""
         project = self._require(spec)

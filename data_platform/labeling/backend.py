@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from data_platform.datasets import DatasetSpec
+from data_platform.contracts import Contract
 
 SIMULATED_PREFIX = "simulated:"
 SIMULATED_LOGIN_PREFIX = "simulated-"  # logins may not contain ':'; shown as `simulated:<name>`
@@ -114,7 +114,7 @@ class LabelingBackend(ABC):
         self.url = url.rstrip("/")
         self.project_prefix = project_prefix
 
-    def project_title(self, spec: DatasetSpec) -> str:
+    def project_title(self, spec: Contract) -> str:
         return f"{self.project_prefix}{spec.name}"
 
     @abstractmethod
@@ -122,23 +122,23 @@ class LabelingBackend(ABC):
         """Raise `LabelingUnavailableError` unless the server answers and accepts the token."""
 
     @abstractmethod
-    def find_project(self, spec: DatasetSpec) -> ProjectInfo | None:
+    def find_project(self, spec: Contract) -> ProjectInfo | None:
         """The dataset's project, or None when it was never created."""
 
     @abstractmethod
-    def ensure_project(self, spec: DatasetSpec) -> ProjectInfo:
+    def ensure_project(self, spec: Contract) -> ProjectInfo:
         """Create the project with a text-classification config of `spec.classes` (idempotent)."""
 
     @abstractmethod
-    def queued(self, spec: DatasetSpec) -> dict[str, str]:
+    def queued(self, spec: Contract) -> dict[str, str]:
         """Record id -> task id of every task in the project."""
 
     @abstractmethod
-    def push(self, spec: DatasetSpec, tasks: Sequence[TaskRecord]) -> PushResult:
+    def push(self, spec: Contract, tasks: Sequence[TaskRecord]) -> PushResult:
         """Create a task per record not yet in the project; records already there are skipped."""
 
     @abstractmethod
-    def annotations(self, spec: DatasetSpec) -> list[AnnotationRecord]:
+    def annotations(self, spec: Contract) -> list[AnnotationRecord]:
         """Every submitted (not skipped) annotation of the project.
 
         Raises:
@@ -147,7 +147,7 @@ class LabelingBackend(ABC):
 
     @abstractmethod
     def annotate(
-        self, spec: DatasetSpec, task_id: str, label: str, annotator: str | None = None
+        self, spec: Contract, task_id: str, label: str, annotator: str | None = None
     ) -> str:
         """Label a task through the API (as `annotator`, or as the token's user if None).
 
@@ -156,13 +156,13 @@ class LabelingBackend(ABC):
         """
 
     def annotate_many(
-        self, spec: DatasetSpec, labels: Mapping[str, str], annotator: str | None = None
+        self, spec: Contract, labels: Mapping[str, str], annotator: str | None = None
     ) -> list[str]:
         """`annotate` for many tasks (task id -> label); backends may do it in fewer calls."""
         return [self.annotate(spec, task_id, label, annotator) for task_id, label in labels.items()]
 
     @abstractmethod
-    def delete_task(self, spec: DatasetSpec, task_id: str) -> None:
+    def delete_task(self, spec: Contract, task_id: str) -> None:
         """Remove a task (and its annotations) from the project."""
 
     @abstractmethod

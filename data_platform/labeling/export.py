@@ -11,8 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
+from data_platform.contracts import Contract
 from data_platform.core.label_quality import split_for
-from data_platform.datasets import DatasetSpec
 from data_platform.lakehouse import Lakehouse
 from data_platform.settings import Settings
 
@@ -32,7 +32,7 @@ class ExportResult:
 
 
 def training_frame(
-    lake: Lakehouse, spec: DatasetSpec, validation_fraction: float = 0.2
+    lake: Lakehouse, spec: Contract, validation_fraction: float = 0.2
 ) -> tuple[pl.DataFrame, int, int | None]:
     """(rows with a `split` column sorted by id, rows excluded, snapshot read)."""
     read = lake.read(spec.table("labeled"))
@@ -50,7 +50,7 @@ def training_frame(
 
 def export_training_file(
     lake: Lakehouse,
-    spec: DatasetSpec,
+    spec: Contract,
     out: str | Path,
     *,
     validation_fraction: float = 0.2,

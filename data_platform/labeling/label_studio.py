@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 from xml.sax.saxutils import quoteattr
 
-from data_platform.datasets import DatasetSpec
+from data_platform.contracts import Contract
 from data_platform.labeling.backend import (
     LABEL_FIELD,
     SIMULATED_EMAIL_DOMAIN,
@@ -34,7 +34,7 @@ IMPORT_BATCH = 500
 PAGE_SIZE = 500
 
 
-def label_config(spec: DatasetSpec) -> str:
+def label_config(spec: Contract) -> str:
     """A single-choice text-classification config whose choices are the declared classes."""
     choices = "".join(f"    <Choice value={quoteattr(c)}/>\n" for c in spec.classes)
     return (
@@ -105,7 +105,7 @@ class LabelStudioBackend(LabelingBackend):
     def check(self) -> None:
         self._call("checking the token", self.client.users.whoami)
 
-    def find_project(self, spec: DatasetSpec) -> ProjectInfo | None:
+    def find_project(self, spec: Contract) -> ProjectInfo | None:
         title = self.project_title(spec)
         found = self._call(
             f"looking up project {title!r}",
@@ -116,7 +116,7 @@ class LabelStudioBackend(LabelingBackend):
         project = min(found, key=lambda p: p.id)  # the first one wins if someone made a copy
         return self._info(project.id, title)
 
-    def ensure_project(self, spec: DatasetSpec) -> ProjectInfo:
+    def ensure_project(self, spec: Contract) -> ProjectInfo:
         config = label_config(spec)
         found = self.find_project(spec)
         if found is None:
@@ -145,7 +145,7 @@ class LabelStudioBackend(LabelingBackend):
         info = ProjectInfo(project_id=str(project_id), title=title, url="")
         return ProjectInfo(info.project_id, title, self.project_url(info))
 
-    def _require(self, spec: DatasetSpec) -> ProjectInfo:
+    def _require(self, spec: Contract) -> ProjectInfo:
         project = self.find_project(spec)
         if project is None:
             raise ProjectNotFoundError(
@@ -161,14 +161,14 @@ class LabelStudioBackend(LabelingBackend):
         )
         yield from pager
 
-    def queued(self, spec: DatasetSpec) -> dict[str, str]:
+    def queued(self, spec: Contract) -> dict[str, str]:
         project = self.find_project(spec)
         if project is None:
             return {}
         tasks = self._call("listing tasks", lambda: list(self._tasks(project)))
         return {str(t.data["record_id"]): str(t.id) for t in tasks if "record_id" in t.data}
 
-    def push(self, spec: DatasetSpec, tasks: Sequence[TaskRecord]) -> PushResult:
+    def push(self, spec: Contract, tasks: Sequence[TaskRecord]) -> PushResult:
         project = self.ensure_project(spec)
         existing = self.queued(spec)
         new, seen = [], set(existing)
@@ -196,11 +196,11 @@ class LabelStudioBackend(LabelingBackend):
             task_ids={**existing, **created},
         )
 
-    def delete_task(self, spec: DatasetSpec, task_id: str) -> None:
+    def delete_task(self, spec: Contract, task_id: str) -> None:
         self._call(f"deleting task {task_id}", lambda: self.client.tasks.delete(id=str(task_id)))
 
     # -- annotations -------------------------------------------------------------------------
-    def annotations(self, spec: DatasetSpec) -> list[AnnotationRecord]:
+    def annotations(self, spec: Contract) -> list[AnnotationRecord]:
         project = self._require(spec)
         tasks = self._call("listing annotations", lambda: list(self._tasks(project, "all")))
         logins = self._logins()
@@ -227,7 +227,7 @@ class LabelStudioBackend(LabelingBackend):
         return records
 
     def annotate(
-        self, spec: DatasetSpec, task_id: str, label: str, annotator: str | None = None
+        self, spec: Contract, task_id: str, label: str, annotator: str | None = None
     ) -> str:
         user_id = self._user_id(annotator)
         task = self._call(f"reading task {task_id}", lambda: self.client.tasks.get(id=str(task_id)))
@@ -238,7 +238,7 @@ class LabelStudioBackend(LabelingBackend):
         return self._write(task_id, label, user_id, mine[-1]["id"] if mine else None)
 
     def annotate_many(
-        self, spec: DatasetSpec, labels: Mapping[str, str], annotator: str | None = None
+        self, spec: Contract, labels: Mapping[str, str], annotator: str | None = None
     ) -> list[str]:
         user_id = self._user_id(annotator)
         project = self._require(spec)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from data_platform.contracts import Contract
 from data_platform.core.label_quality import stable_unit
-from data_platform.datasets import DatasetSpec
 from data_platform.defs.constants import SOURCE_KEY
 
 _HASH = "__order"
@@ -24,20 +24,23 @@ _HASH = "__order"
 class Selection:
     """The records to push, in priority order, and how they were prioritised."""
 
-    frame: pl.DataFrame  # id, text, source key, predicted_label, confidence
+    frame: pl.DataFrame  # id, text (what the annotator reads), source key, prediction
     method: str
     candidates: int
 
 
 def select_for_labeling(
     staged: pl.DataFrame,
-    spec: DatasetSpec,
+    spec: Contract,
     batch_size: int,
     *,
     exclude: Collection[str] = (),
     predictions: pl.DataFrame | None = None,
 ) -> Selection:
-    """Up to `batch_size` records of `staged` not in `exclude` (labeled or already queued)."""
+    """Up to `batch_size` records of `staged` not in `exclude` (labeled or already queued).
+
+    `staged` has the record id as text and a `text` column: what the annotator reads.
+    """
     key = spec.id_column
     pool = staged.unique(key, keep="first", maintain_order=True)
     if exclude:
@@ -59,7 +62,7 @@ def select_for_labeling(
             pl.lit(None, pl.String).alias("predicted_label"),
             pl.lit(None, pl.Float64).alias("confidence"),
         )
-    columns = [key, spec.text_column, SOURCE_KEY, "predicted_label", "confidence"]
+    columns = [key, "text", SOURCE_KEY, "predicted_label", "confidence"]
     return Selection(chosen.head(batch_size).select(columns), method, pool.height)
 
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from data_platform.datasets import DatasetSpec
+from data_platform.contracts import Contract
 from data_platform.labeling.backend import AnnotationRecord
 
 UTC_US = pl.Datetime("us", "UTC")
 
 
-def labeled_schema(spec: DatasetSpec) -> dict[str, pl.DataType]:
+def labeled_schema(spec: Contract) -> dict[str, pl.DataType]:
     """Columns of `labeled.<dataset>`; the dataset's id column is the upsert key."""
     return {
         spec.id_column: pl.String(),
@@ -40,7 +40,7 @@ def labeled_schema(spec: DatasetSpec) -> dict[str, pl.DataType]:
 
 
 def labeled_frame(
-    annotations: Sequence[AnnotationRecord], spec: DatasetSpec, backend: str, project_id: str
+    annotations: Sequence[AnnotationRecord], spec: Contract, backend: str, project_id: str
 ) -> pl.DataFrame:
     """One row per labeled record (annotations without a chosen class are left out)."""
     by_record: dict[str, list[AnnotationRecord]] = defaultdict(list)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from data_platform.contracts import Contract
 from data_platform.core.label_quality import stable_unit
-from data_platform.datasets import DatasetSpec
 from data_platform.labeling.backend import LabelingBackend, simulated_annotator
 from data_platform.lakehouse import Lakehouse
 
@@ -31,19 +31,19 @@ class SimulationResult:
     skipped_without_truth: int
 
 
-def staged_truth(lake: Lakehouse, spec: DatasetSpec) -> dict[str, str]:
+def staged_truth(lake: Lakehouse, spec: Contract) -> dict[str, str]:
     """Record id -> the label column of `staged.<dataset>` (the oracle's answers)."""
     if spec.label_column is None:
         raise ValueError(f"{spec.name} declares no label column: a simulated oracle has no truth")
     read = lake.read(spec.table("staged"), columns=(spec.id_column, spec.label_column))
-    ids = read.data.column(spec.id_column).to_pylist()
+    ids = [str(i) for i in read.data.column(spec.id_column).to_pylist()]
     labels = read.data.column(spec.label_column).to_pylist()
     return dict(zip(ids, labels, strict=True))
 
 
 def simulate_annotations(
     backend: LabelingBackend,
-    spec: DatasetSpec,
+    spec: Contract,
     truth: Mapping[str, str],
     *,
     annotator: str = ORACLE,

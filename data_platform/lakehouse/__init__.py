@@ -1,6 +1,15 @@
 """The Iceberg lakehouse: catalog, write modes, snapshots."""
 
-from data_platform.lakehouse.catalog import open_catalog
-from data_platform.lakehouse.tables import Lakehouse, ReadResult, WriteResult
+from data_platform.lakehouse.catalog import open_catalog, open_lakehouse
+from data_platform.lakehouse.commit import CommitPolicy
+from data_platform.lakehouse.tables import Lakehouse, PartitionWriter, ReadResult, WriteResult
 
-__all__ = ["Lakehouse", "ReadResult", "WriteResult", "open_catalog"]
+__all__ = [
+    "CommitPolicy",
+    "Lakehouse",
+    "PartitionWriter",
+    "ReadResult",
+    "WriteResult",
+    "open_catalog",
+    "open_lakehouse",
+]

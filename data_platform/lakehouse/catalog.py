@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pyiceberg.catalog.sql import SqlCatalog
 
+from data_platform.lakehouse.commit import CommitPolicy
+from data_platform.lakehouse.tables import Lakehouse
 from data_platform.settings import CATALOG_NAME, Settings
 
 
@@ -12,3 +14,8 @@ def open_catalog(settings: Settings) -> SqlCatalog:
     if settings.catalog_url.startswith("sqlite:///"):
         settings.home_dir.mkdir(parents=True, exist_ok=True)
     return SqlCatalog(CATALOG_NAME, **settings.pyiceberg_properties())
+
+
+def open_lakehouse(settings: Settings) -> Lakehouse:
+    """The lakehouse of `settings`: its catalog, and its history bound (`keep_snapshots`)."""
+    return Lakehouse(open_catalog(settings), CommitPolicy(keep_snapshots=settings.keep_snapshots))

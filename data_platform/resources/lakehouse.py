@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.lakehouse import Lakehouse, open_lakehouse
 from data_platform.resources.platform import PlatformSettings
 
 
@@ -14,4 +14,4 @@ class LakehouseResource(dg.ConfigurableResource):
     platform: PlatformSettings
 
     def get_lakehouse(self) -> Lakehouse:
-        return Lakehouse(open_catalog(self.platform.get_settings()))
+        return open_lakehouse(self.platform.get_settings())

@@ -1,1 +1,5 @@
-"""Pandera models of the staged tables, one module per dataset."""
+"""Pandera schemas, built from dataset contracts: one module per layer."""
+
+from data_platform.schemas.staged import staged_schema
+
+__all__ = ["staged_schema"]

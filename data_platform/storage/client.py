@@ -160,16 +160,40 @@ class ObjectStore(
         return True
 
     # -- copy, move, delete --------------------------------------------------------------
-    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
-        """Server-side copy, metadata included (up to 5 GiB, S3's single-copy limit)."""
+    def copy(self, src_key: str, dst_key: str, *, if_match: str | None = None) -> ObjectInfo:
+        """Server-side copy, metadata included (up to 5 GiB, S3's single-copy limit).
+
+        Args:
+            if_match: copy only if the source's ETag is still this one.
+
+        Raises:
+            Conflict: `if_match` was given and the source has changed since.
+        """
         check_key(src_key)
         check_key(dst_key)
+        source = CopySource(self.bucket, src_key, match_etag=if_match)
         self._call(
-            "copy",
-            lambda: self.client.copy_object(self.bucket, dst_key, CopySource(self.bucket, src_key)),
-            key=src_key,
+            "copy", lambda: self.client.copy_object(self.bucket, dst_key, source), key=src_key
         )
         return self.stat(dst_key)
+
+    def delete_if_match(self, key: str, etag: str) -> None:
+        """Delete `key` only while its ETag is `etag` (an S3 conditional DELETE).
+
+        Raises:
+            Conflict: the object was replaced meanwhile (a newer upload): it is left alone.
+            NotFound: the object is gone.
+        """
+        check_key(key)
+        self.stat(key)  # a missing key is NotFound, not a silent 204
+        quoted = etag if etag.startswith('"') else f'"{etag}"'
+        self._call(
+            "DELETE",
+            lambda: self.client._execute(  # the SDK has no conditional delete
+                "DELETE", self.bucket, key, headers={"If-Match": quoted}
+            ),
+            key=key,
+        )
 
     def move(self, src_key: str, dst_key: str) -> ObjectInfo:
         """Copy then delete: the bytes exist at `dst_key` before they leave `src_key`."""

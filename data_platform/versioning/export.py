@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from data_platform.datasets import get_dataset
+from data_platform.contracts import load_dataset
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.settings import Settings
 from data_platform.versioning.dvc import DVC_REMOTE, DvcError, DvcRepo
@@ -69,12 +69,13 @@ def export_dataset(
     Raises:
         KeyError: unknown dataset. LookupError: unknown table or tag. DvcError: dvc failed.
     """
-    table = get_dataset(dataset).table(layer)
+    contract = load_dataset(settings.datasets_dir, dataset)
+    table = contract.table(layer)
     lake = Lakehouse(open_catalog(settings))
     snapshot_id = lake.resolve_snapshot(table, as_of)
     if snapshot_id is None:
         raise LookupError(f"table {table} has no snapshot yet: nothing to export")
-    data = _sorted(lake.read(table, snapshot_id=snapshot_id).data, get_dataset(dataset).id_column)
+    data = _sorted(lake.read(table, snapshot_id=snapshot_id).data, contract.id_column)
     repo = DvcRepo.open_or_init(out_dir, dvc_python)
     repo.configure_remote(settings, remote)
     files = _write_parts(data, out_dir, rows_per_file)

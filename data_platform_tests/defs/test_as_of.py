@@ -6,24 +6,23 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from data_platform.datasets import get_dataset
-from data_platform.demo.runner import ingest_landing
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform_tests.defs.helpers import put_upload
+from data_platform.runner import ingest_landing
+from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = pytest.mark.integration
 
 
 def test_staged_reads_raw_as_of_a_tag_after_new_uploads(defs, instance, settings, store):
-    spec = get_dataset("reviews")
-    put_upload(store, settings, "reviews", "a.csv", spec.generator(30, seed=1))
+    spec = sample_contract("reviews")
+    put_upload(store, settings, "reviews", "a.csv", sample_rows(spec.name, 30, seed=1))
     ingest_landing(defs, instance, (spec,))
     lake = Lakehouse(open_catalog(settings))
     tagged = lake.tag("release-1")
     assert set(tagged) == {"raw.reviews", "staged.reviews", "transformed.reviews"}
     assert lake.tag("release-1") == tagged  # re-tagging the same state is harmless
 
-    put_upload(store, settings, "reviews", "a.csv", spec.generator(45, seed=2))
+    put_upload(store, settings, "reviews", "a.csv", sample_rows(spec.name, 45, seed=2))
     job = defs.resolve_job_def("ingest_reviews")
     raw_only = [dg.AssetKey(["raw", "reviews"])]
     assert job.execute_in_process(
@@ -31,7 +30,7 @@ def test_staged_reads_raw_as_of_a_tag_after_new_uploads(defs, instance, settings
     ).success
     assert lake.count("raw.reviews") == 45
 
-    as_of = {"ops": {"staged__reviews": {"config": {"as_of": "release-1"}}}}
+    as_of = {"ops": {"ingest__reviews": {"config": {"as_of": "release-1"}}}}
     old = job.execute_in_process(
         partition_key="a.csv",
         instance=instance,
@@ -47,7 +46,7 @@ def test_staged_reads_raw_as_of_a_tag_after_new_uploads(defs, instance, settings
 
 
 def test_unknown_as_of_names_the_table_and_ref(defs, instance, settings, store):
-    put_upload(store, settings, "reviews", "a.csv", get_dataset("reviews").generator(5))
-    ingest_landing(defs, instance, (get_dataset("reviews"),))
+    put_upload(store, settings, "reviews", "a.csv", sample_rows("reviews", 5))
+    ingest_landing(defs, instance, (sample_contract("reviews"),))
     with pytest.raises(LookupError, match="raw.reviews has no snapshot or tag 'nope'"):
         Lakehouse(open_catalog(settings)).resolve_snapshot("raw.reviews", "nope")

@@ -7,18 +7,18 @@ import json
 import polars as pl
 import pytest
 
-from data_platform.datasets import get_dataset
-from data_platform.demo.runner import ingest_landing
 from data_platform.demo.samples import encode
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform_tests.defs.helpers import put_bytes, put_upload
+from data_platform.landing import Custody
+from data_platform.runner import ingest_landing
+from data_platform_tests.defs.helpers import put_bytes, put_upload, sample_contract, sample_rows
 
 pytestmark = pytest.mark.integration
-REVIEWS = (get_dataset("reviews"),)
+REVIEWS = (sample_contract("reviews"),)
 
 
 def _good_csv() -> bytes:
-    return encode(get_dataset("reviews").generator(20, seed=9, start_id=1000), "x.csv")
+    return encode(sample_rows("reviews", 20, seed=9, start_id=1000), "x.csv")
 
 
 def _bad_value() -> bytes:
@@ -51,7 +51,7 @@ def test_bad_upload_is_quarantined_with_a_clear_message(
     defs, instance, settings, store, name, make, expected
 ):
     data = make()
-    put_upload(store, settings, "reviews", "good.csv", get_dataset("reviews").generator(30))
+    put_upload(store, settings, "reviews", "good.csv", sample_rows("reviews", 30))
     put_bytes(store, settings, "reviews", name, data)
     outcomes = {o.partition: o for o in ingest_landing(defs, instance, REVIEWS)}
     assert outcomes["good.csv"].success
@@ -60,10 +60,14 @@ def test_bad_upload_is_quarantined_with_a_clear_message(
     assert f"landing/reviews/{name}" in bad.error
     for fragment in expected:
         assert fragment in bad.error, bad.error
-    quarantined = f"{settings.quarantine_prefix}reviews/{name}"
-    assert store.get_bytes(quarantined) == data  # the raw bytes are never lost
-    report = json.loads(store.get_bytes(quarantined + ".error.json"))
+    [entry] = Custody(store, settings).quarantined("reviews")
+    assert entry.partition == name
+    assert entry.key.startswith(f"{settings.quarantine_prefix}reviews/")
+    assert entry.key.endswith(f"/{name}")
+    assert store.get_bytes(entry.key) == data  # the raw bytes are never lost
+    report = json.loads(store.get_bytes(entry.key + ".error.json"))
     assert report["source"].endswith(f"landing/reviews/{name}")
+    assert all(fragment in report["error"] for fragment in expected)
     assert not store.exists(f"{settings.landing_prefix}reviews/{name}")
     lake = Lakehouse(open_catalog(settings))
     staged = pl.from_arrow(lake.read("staged.reviews").data)
@@ -97,3 +101,29 @@ def test_fixed_reupload_after_quarantine_is_ingested(defs, instance, settings, s
     [again] = ingest_landing(defs, instance, REVIEWS)
     assert again.success
     assert Lakehouse(open_catalog(settings)).count("transformed.reviews") == 20
+
+
+def test_every_quarantined_version_is_kept(defs, instance, settings, store):
+    """Two bad uploads to one key: both versions and both reports stay in quarantine."""
+    first = put_bytes(store, settings, "reviews", "again.csv", _bad_value())
+    assert not ingest_landing(defs, instance, REVIEWS)[0].success
+    second = put_bytes(store, settings, "reviews", "again.csv", _wrong_columns())
+    assert not ingest_landing(defs, instance, REVIEWS)[0].success
+    entries = Custody(store, settings).quarantined("reviews")
+    assert [e.etag for e in entries] == [first.etag, second.etag]
+    assert [store.get_bytes(e.key) for e in entries] == [_bad_value(), _wrong_columns()]
+    assert "price" in entries[0].error
+    assert "helpful_votes" in entries[1].error
+
+
+def test_quarantine_takes_only_the_failing_version(settings, store):
+    """A fixed file uploaded while the bad one's run was deciding stays in landing."""
+    bad = put_bytes(store, settings, "reviews", "race.csv", _bad_value())
+    fixed = put_bytes(store, settings, "reviews", "race.csv", _good_csv())
+    custody = Custody(store, settings)
+    landing = custody.landing_key("reviews", "race.csv")
+    moved = custody.quarantine("reviews", "race.csv", landing, bad.etag, {"error": "bad"})
+    assert moved.key is None
+    assert "newer upload" in moved.note
+    assert store.stat(landing).etag == fixed.etag  # the fix is left for its own run
+    assert custody.quarantined("reviews") == []

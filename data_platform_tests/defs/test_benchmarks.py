@@ -8,10 +8,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from data_platform.datasets import get_dataset
-from data_platform.demo.runner import ingest_landing
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform_tests.defs.helpers import put_upload
+from data_platform.runner import ingest_landing
+from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -52,8 +51,8 @@ def test_format_cases_and_summary(defs, instance, settings):
 
 
 def test_inference_cases_and_summary(defs, instance, settings, store):
-    spec = get_dataset("reviews")
-    put_upload(store, settings, "reviews", "a.csv", spec.generator(800, seed=1))
+    spec = sample_contract("reviews")
+    put_upload(store, settings, "reviews", "a.csv", sample_rows(spec.name, 800, seed=1))
     ingest_landing(defs, instance, (spec,))
     for case in ("cpu|vectorised|1w|10k", "cpu|single|1w|10k", "cpu|thread|2w|10k"):
         assert _run(defs, instance, ["benchmarks", "inference"], case, {"repeats": 1}).success

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from data_platform.datasets import get_dataset
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.stack.process import wait_until
 from data_platform.storage import ObjectStore
-from data_platform_tests.defs.helpers import put_upload
+from data_platform_tests.defs.helpers import put_upload, sample_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -23,7 +22,7 @@ query($id: String!) { partitionBackfillOrError(backfillId: $id) {
 def test_upload_is_ingested_by_the_daemon_then_backfilled(dagster_dev):
     settings = dagster_dev.settings
     store = ObjectStore.from_settings(settings)
-    put_upload(store, settings, "reviews", "daemon/a.csv", get_dataset("reviews").generator(50))
+    put_upload(store, settings, "reviews", "daemon/a.csv", sample_rows("reviews", 50))
     lake = Lakehouse(open_catalog(settings))
     wait_until(
         lambda: lake.count("transformed.reviews") == 50,
@@ -31,7 +30,7 @@ def test_upload_is_ingested_by_the_daemon_then_backfilled(dagster_dev):
         interval=2,
         what="sensor run ingested the upload",
     )
-    put_upload(store, settings, "reviews", "daemon/b.csv", get_dataset("reviews").generator(5))
+    put_upload(store, settings, "reviews", "daemon/b.csv", sample_rows("reviews", 5))
     wait_until(
         lambda: lake.count("transformed.reviews") == 55,
         timeout=180,

@@ -7,20 +7,21 @@ import numpy as np
 import polars as pl
 import pytest
 
-from data_platform.datasets import get_dataset
-from data_platform.demo.runner import ingest_landing, materialize
 from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.runner import ingest_landing, materialize
 from data_platform.vectors import VectorStore
-from data_platform_tests.defs.helpers import put_upload
+from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KEY = dg.AssetKey(["embedded", "reviews"])
 
 
 def test_partitions_are_embedded_checked_and_searchable(defs, instance, settings, store):
-    spec = get_dataset("reviews")
-    put_upload(store, settings, "reviews", "a.csv", spec.generator(120, seed=1))
-    put_upload(store, settings, "reviews", "b.csv", spec.generator(80, seed=2, start_id=120))
+    spec = sample_contract("reviews")
+    put_upload(store, settings, "reviews", "a.csv", sample_rows(spec.name, 120, seed=1))
+    put_upload(
+        store, settings, "reviews", "b.csv", sample_rows(spec.name, 80, seed=2, start_id=120)
+    )
     ingest_landing(defs, instance, (spec,))
     for partition in ("a.csv", "b.csv", "a.csv"):  # a.csv twice: idempotent
         outcome = materialize(defs, instance, [KEY], label="embed", partition_key=partition)
@@ -43,8 +44,8 @@ def test_partitions_are_embedded_checked_and_searchable(defs, instance, settings
 
 def test_saved_searches_asset_keeps_top_hits(defs, instance, settings, store):
     for name in ("reviews", "tickets"):
-        spec = get_dataset(name)
-        put_upload(store, settings, name, "a.csv", spec.generator(60, seed=3))
+        spec = sample_contract(name)
+        put_upload(store, settings, name, "a.csv", sample_rows(spec.name, 60, seed=3))
         ingest_landing(defs, instance, (spec,))
         key = dg.AssetKey(["embedded", name])
         assert materialize(defs, instance, [key], label="embed", partition_key="a.csv").success

@@ -7,10 +7,9 @@ import polars as pl
 import pytest
 
 from data_platform.core.splits import is_holdout
-from data_platform.datasets import get_dataset
-from data_platform.demo.runner import ingest_landing
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform_tests.defs.helpers import put_upload
+from data_platform.runner import ingest_landing
+from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = pytest.mark.integration
 KEY = dg.AssetKey(["inference", "reviews"])
@@ -23,9 +22,11 @@ def _materialise(defs, instance, executor: str) -> dg.ExecuteInProcessResult:
 
 
 def test_predictions_are_written_and_identical_across_executors(defs, instance, settings, store):
-    spec = get_dataset("reviews")
-    put_upload(store, settings, "reviews", "a.csv", spec.generator(600, seed=1))
-    put_upload(store, settings, "reviews", "b.csv", spec.generator(400, seed=2, start_id=600))
+    spec = sample_contract("reviews")
+    put_upload(store, settings, "reviews", "a.csv", sample_rows(spec.name, 600, seed=1))
+    put_upload(
+        store, settings, "reviews", "b.csv", sample_rows(spec.name, 400, seed=2, start_id=600)
+    )
     ingest_landing(defs, instance, (spec,))
     lake = Lakehouse(open_catalog(settings))
     answers = {}

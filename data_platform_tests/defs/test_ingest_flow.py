@@ -5,13 +5,18 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from data_platform.datasets import DATASETS, get_dataset
-from data_platform.demo.runner import ingest_landing
+from data_platform.demo.samples import encode
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform_tests.defs.helpers import put_upload
+from data_platform.runner import ingest_landing
+from data_platform_tests.defs.helpers import (
+    SAMPLE_DATASETS,
+    put_upload,
+    sample_contract,
+    sample_rows,
+)
 
 pytestmark = pytest.mark.integration
-REVIEWS = (get_dataset("reviews"),)
+REVIEWS = (sample_contract("reviews"),)
 
 
 def _latest(instance: dg.DagsterInstance, layer: str, partition: str) -> dict:
@@ -22,8 +27,8 @@ def _latest(instance: dg.DagsterInstance, layer: str, partition: str) -> dict:
 
 
 def test_upload_is_ingested_through_every_layer(defs, instance, settings, store, lakehouse):
-    frame = get_dataset("reviews").generator(300, seed=1)
-    put_upload(store, settings, "reviews", "day-1/a.csv", frame)
+    frame = sample_rows("reviews", 300, seed=1)
+    uploaded = put_upload(store, settings, "reviews", "day-1/a.csv", frame)
     outcomes = ingest_landing(defs, instance, REVIEWS)
     assert [(o.partition, o.success, o.checks_passed) for o in outcomes] == [
         ("day-1/a.csv", True, 1)
@@ -37,11 +42,15 @@ def test_upload_is_ingested_through_every_layer(defs, instance, settings, store,
     assert staged_meta["input_snapshots"].value == {"raw.reviews": raw_snapshot}
     assert staged_meta["dagster/row_count"].value == 300
     assert "| review_id |" in staged_meta["preview"].value
-    assert store.exists(f"{settings.landing_prefix}reviews/day-1/a.csv")  # original stays
+    # the upload left landing for the archive, bytes unchanged; raw records where it was
+    assert not store.exists(f"{settings.landing_prefix}reviews/day-1/a.csv")
+    archived = store.get_bytes(f"{settings.archive_prefix}reviews/day-1/a.csv")
+    assert archived == encode(frame, "a.csv")
+    assert raw_meta["source_etag"].value == uploaded.etag
 
 
 def test_rematerialising_a_partition_leaves_the_same_rows(defs, instance, settings, store):
-    put_upload(store, settings, "reviews", "a.parquet", get_dataset("reviews").generator(200))
+    put_upload(store, settings, "reviews", "a.parquet", sample_rows("reviews", 200))
     ingest_landing(defs, instance, REVIEWS)
     lake = Lakehouse(open_catalog(settings))
     before = lake.read("transformed.reviews").data.sort_by("review_id")
@@ -54,12 +63,16 @@ def test_rematerialising_a_partition_leaves_the_same_rows(defs, instance, settin
 
 
 def test_reupload_reruns_only_that_partition(defs, instance, settings, store):
-    spec = get_dataset("reviews")
-    put_upload(store, settings, "reviews", "a.csv", spec.generator(100, seed=1))
-    put_upload(store, settings, "reviews", "b.jsonl", spec.generator(50, seed=2, start_id=100))
+    spec = sample_contract("reviews")
+    put_upload(store, settings, "reviews", "a.csv", sample_rows(spec.name, 100, seed=1))
+    put_upload(
+        store, settings, "reviews", "b.jsonl", sample_rows(spec.name, 50, seed=2, start_id=100)
+    )
     assert len(ingest_landing(defs, instance, REVIEWS)) == 2
     assert ingest_landing(defs, instance, REVIEWS) == []  # nothing new: no runs
-    put_upload(store, settings, "reviews", "b.jsonl", spec.generator(70, seed=3, start_id=100))
+    put_upload(
+        store, settings, "reviews", "b.jsonl", sample_rows(spec.name, 70, seed=3, start_id=100)
+    )
     rerun = ingest_landing(defs, instance, REVIEWS)
     assert [(o.partition, o.success) for o in rerun] == [("b.jsonl", True)]
     lake = Lakehouse(open_catalog(settings))
@@ -67,9 +80,9 @@ def test_reupload_reruns_only_that_partition(defs, instance, settings, store):
 
 
 def test_two_datasets_ingest_side_by_side(defs, instance, settings, store):
-    for spec in DATASETS:
-        put_upload(store, settings, spec.name, "first.csv", spec.generator(40, seed=5))
-    outcomes = ingest_landing(defs, instance, DATASETS)
+    for spec in SAMPLE_DATASETS:
+        put_upload(store, settings, spec.name, "first.csv", sample_rows(spec.name, 40, seed=5))
+    outcomes = ingest_landing(defs, instance, SAMPLE_DATASETS)
     assert sorted((o.dataset, o.success) for o in outcomes) == [
         ("reviews", True),
         ("tickets", True),
@@ -84,7 +97,7 @@ def test_ingest_with_catalog_on_postgresql(pg_settings, instance, store):
     from data_platform.resources import PlatformSettings
 
     defs = build_definitions(PlatformSettings.from_settings(pg_settings))
-    put_upload(store, pg_settings, "reviews", "pg.csv", get_dataset("reviews").generator(80))
+    put_upload(store, pg_settings, "reviews", "pg.csv", sample_rows("reviews", 80))
     assert all(o.success for o in ingest_landing(defs, instance, REVIEWS))
     lake = Lakehouse(open_catalog(pg_settings))
     assert lake.count("transformed.reviews") == 80

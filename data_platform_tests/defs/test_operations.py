@@ -12,19 +12,18 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from data_platform.datasets import get_dataset
 from data_platform.definitions import build_definitions
-from data_platform.demo.runner import ingest_landing
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.resources import PlatformSettings
+from data_platform.runner import ingest_landing
 from data_platform.stack.seaweed import EmbeddedS3
 from data_platform.storage import ObjectStore
-from data_platform_tests.defs.helpers import put_upload
+from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 from data_platform_tests.fixtures.s3 import make_settings
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
-REVIEWS = (get_dataset("reviews"),)
+REVIEWS = (sample_contract("reviews"),)
 
 
 def test_s3_server_restart_between_materialisations(tmp_path, instance):
@@ -33,14 +32,14 @@ def test_s3_server_restart_between_materialisations(tmp_path, instance):
         settings = make_settings(stack.up(), tmp_path / "home", "lake")
         defs = build_definitions(PlatformSettings.from_settings(settings))
         store = ObjectStore.from_settings(settings)
-        put_upload(store, settings, "reviews", "a.csv", get_dataset("reviews").generator(60))
+        put_upload(store, settings, "reviews", "a.csv", sample_rows("reviews", 60))
         assert all(o.success for o in ingest_landing(defs, instance, REVIEWS))
         stack.down()
         restarted = stack.up()
         assert restarted.endpoint == settings.endpoint  # same ports, same keys, same data
         job = defs.resolve_job_def("ingest_reviews")
         assert job.execute_in_process(partition_key="a.csv", instance=instance).success
-        put_upload(store, settings, "reviews", "b.csv", get_dataset("reviews").generator(10))
+        put_upload(store, settings, "reviews", "b.csv", sample_rows("reviews", 10))
         assert [o.success for o in ingest_landing(defs, instance, REVIEWS)] == [True]
         assert Lakehouse(open_catalog(settings)).count("transformed.reviews") == 70
     finally:

@@ -1,4 +1,8 @@
-"""The landing sensor against a real bucket: pagination, cursor, re-uploads, deletes."""
+"""The landing sensor against a real bucket: pagination, cursor, re-uploads, deletes.
+
+A run key names one upload version (ETag and upload time): a re-upload, or an upload put
+back from quarantine, is a new version and runs again.
+"""
 
 from __future__ import annotations
 
@@ -27,13 +31,15 @@ def test_sensor_requests_partitions_and_runs_with_etag_run_keys(defs, instance, 
     result = _tick(defs, instance, None)
     [request] = result.run_requests
     assert request.partition_key == "2026/a.csv"
-    assert request.run_key == f"2026/a.csv@{info.etag}"
+    version = f"{info.etag}@{info.last_modified.isoformat()}"
+    assert request.run_key == f"2026/a.csv@{version}"
     [add] = result.dynamic_partitions_requests
     assert add.partitions_def_name == "reviews_uploads"
     assert list(add.partition_keys) == ["2026/a.csv"]
-    assert json.loads(result.cursor) == {"2026/a.csv": info.etag}
+    assert json.loads(result.cursor) == {"2026/a.csv": version}
     skipped = _tick(defs, instance, result.cursor)
     assert isinstance(skipped, dg.SkipReason)
+    assert "1 upload(s) still being ingested" in skipped.skip_message
 
 
 def test_sensor_lists_past_one_page_and_survives_deleted_objects(defs, instance, settings):
@@ -51,9 +57,35 @@ def test_sensor_lists_past_one_page_and_survives_deleted_objects(defs, instance,
     assert isinstance(after_delete, dg.SkipReason)
     changed = put_bytes(store, settings, "reviews", names[5], b"a\n2\n")
     third = _tick(defs, instance, first.cursor)
-    assert [r.run_key for r in third.run_requests] == [f"{names[5]}@{changed.etag}"]
+    [rerun] = third.run_requests
+    assert rerun.run_key.startswith(f"{names[5]}@{changed.etag}@")
     assert len(json.loads(third.cursor)) == 1048
     assert third.dynamic_partitions_requests == []  # the partition exists: only a run
+
+
+def test_uploads_in_folders_that_sort_before_a_sibling_are_found(defs, instance, settings, store):
+    """SeaweedFS lists `2026-11/` before `2026-11-b/`: no upload may be skipped for it."""
+    names = ["2026-11/a.csv", "2026-11-b/b.csv", "2026-11.1/c.csv", "2026-11/z.csv", "a b/d.csv"]
+    for name in names:
+        put_bytes(store, settings, "reviews", name, b"review_id\n1\n")
+    result = _tick(defs, instance, None)
+    assert sorted(r.partition_key for r in result.run_requests) == sorted(names)
+
+
+def test_the_cursor_holds_only_uploads_still_in_landing(defs, instance, settings, store):
+    """Ingested uploads leave landing, so the cursor (and a tick's listing) stays small."""
+    for i in range(5):
+        put_bytes(store, settings, "reviews", f"p/{i}.csv", b"review_id\n1\n")
+    first = _tick(defs, instance, None)
+    assert len(json.loads(first.cursor)) == 5
+    for i in range(4):  # what ingestion does: archive (or quarantine) moves them out
+        store.move(f"{settings.landing_prefix}reviews/p/{i}.csv", f"archive/reviews/p/{i}.csv")
+    after = _tick(defs, instance, first.cursor)
+    assert isinstance(after, dg.SkipReason)
+    put_bytes(store, settings, "reviews", "p/new.csv", b"review_id\n2\n")
+    found = _tick(defs, instance, first.cursor)
+    assert [r.partition_key for r in found.run_requests] == ["p/new.csv"]
+    assert sorted(json.loads(found.cursor)) == ["p/4.csv", "p/new.csv"]
 
 
 def test_sensor_skips_with_a_reason_when_the_store_is_unreachable(instance, settings):

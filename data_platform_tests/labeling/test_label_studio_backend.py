@@ -12,12 +12,13 @@ from data_platform.labeling.backend import (
 )
 from data_platform.labeling.label_studio import LabelStudioBackend, label_config
 from data_platform.stack.process import free_port
+from data_platform_tests.defs.helpers import sample_rows
 
 pytestmark = pytest.mark.integration
 
 
 def _tasks(spec, rows=6, source="day-1/a.csv", snapshot=123):
-    frame = spec.generator(rows, seed=4)
+    frame = sample_rows(spec.name, rows, seed=4)
     return [
         TaskRecord(r[spec.id_column], r[spec.text_column], source, snapshot)
         for r in frame.iter_rows(named=True)

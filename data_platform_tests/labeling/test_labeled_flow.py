@@ -12,20 +12,20 @@ import dagster as dg
 import pytest
 
 from data_platform.definitions import build_definitions
-from data_platform.demo.runner import ingest_landing
 from data_platform.labeling.backend import TaskRecord
 from data_platform.labeling.simulate import simulate_annotations, staged_truth
 from data_platform.resources import PlatformSettings
 from data_platform.resources.labeling import LabelingResource
+from data_platform.runner import ingest_landing
 from data_platform.stack.process import free_port
-from data_platform_tests.defs.helpers import put_upload
+from data_platform_tests.defs.helpers import put_upload, sample_rows
 
 pytestmark = pytest.mark.integration
 BATCH = {"ops": {"labeling__queue__reviews": {"config": {"batch_size": 40}}}}
 
 
 def _ingest_and_queue(defs, instance, settings, store, reviews, rows=120):
-    put_upload(store, settings, "reviews", "day-1/a.csv", reviews.generator(rows, seed=11))
+    put_upload(store, settings, "reviews", "day-1/a.csv", sample_rows("reviews", rows, seed=11))
     assert all(o.success for o in ingest_landing(defs, instance, (reviews,)))
     queued = defs.resolve_job_def("queue_labels_reviews")
     assert queued.execute_in_process(instance=instance, run_config=BATCH).success
@@ -33,7 +33,7 @@ def _ingest_and_queue(defs, instance, settings, store, reviews, rows=120):
 
 def _push(labeling, reviews, rows=20):
     """Tasks pushed straight through the backend (the queue asset is tested end to end above)."""
-    frame = reviews.generator(rows, seed=11)
+    frame = sample_rows("reviews", rows, seed=11)
     tasks = [
         TaskRecord(r["review_id"], r["text"], "day-1/a.csv", 77)
         for r in frame.iter_rows(named=True)

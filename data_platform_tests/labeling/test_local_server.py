@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from data_platform.datasets import get_dataset
 from data_platform.labeling.label_studio import LabelStudioBackend
 from data_platform.stack.label_studio import LocalLabelStudio
+from data_platform_tests.defs.helpers import sample_contract
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -21,7 +21,7 @@ def test_restart_keeps_login_token_port_and_projects(tmp_path):
     assert oct(os.stat(server.state_file).st_mode)[-3:] == "600"
     with open(f"/proc/{first.pid}/cmdline", "rb") as cmd:
         assert first.password.encode() not in cmd.read()  # secrets are not on the command line
-    reviews = get_dataset("reviews")
+    reviews = sample_contract("reviews")
     LabelStudioBackend(first.url, first.token).ensure_project(reviews)
     assert server.down()
     assert server.state() is None

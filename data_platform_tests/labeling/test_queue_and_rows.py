@@ -7,17 +7,19 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from data_platform.datasets import get_dataset
 from data_platform.labeling.backend import AnnotationRecord, annotator_from_login
 from data_platform.labeling.queue import select_for_labeling
 from data_platform.labeling.rows import changes_since, labeled_frame
+from data_platform_tests.defs.helpers import sample_contract, sample_rows
 
-REVIEWS = get_dataset("reviews")
+REVIEWS = sample_contract("reviews")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _staged(rows: int = 500) -> pl.DataFrame:
-    return REVIEWS.generator(rows, seed=7).with_columns(pl.lit("day-1/a.csv").alias("_source_key"))
+    return sample_rows("reviews", rows, seed=7).with_columns(
+        pl.lit("day-1/a.csv").alias("_source_key")
+    )
 
 
 def test_without_predictions_the_sample_is_stratified_and_stable():

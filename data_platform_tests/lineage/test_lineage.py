@@ -8,11 +8,10 @@ import typer
 from typer.testing import CliRunner
 
 from data_platform.cli.lineage import lineage
-from data_platform.datasets import get_dataset
-from data_platform.demo.runner import ingest_landing
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.lineage import parse_asset_key, sources, trace
-from data_platform_tests.defs.helpers import put_upload
+from data_platform.runner import ingest_landing
+from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = pytest.mark.integration
 
@@ -22,9 +21,9 @@ TRANSFORMED = dg.AssetKey(["transformed", "reviews"])
 @pytest.fixture
 def ingested(defs, instance, settings, store):
     """Two uploads ingested through raw, staged and transformed, one run per upload."""
-    spec = get_dataset("reviews")
+    spec = sample_contract("reviews")
     uploads = {
-        name: put_upload(store, settings, "reviews", name, spec.generator(rows, seed=rows))
+        name: put_upload(store, settings, "reviews", name, sample_rows(spec.name, rows, seed=rows))
         for name, rows in (("a.csv", 20), ("b.csv", 10))
     }
     outcomes = ingest_landing(defs, instance, (spec,))

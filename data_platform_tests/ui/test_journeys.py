@@ -16,10 +16,9 @@ import polars as pl
 import pytest
 from playwright.sync_api import Page, expect
 
-from data_platform.datasets import get_dataset
-from data_platform.defs.raw.sensors import SENSOR_INTERVAL_S
+from data_platform.defs.ingest.sensors import SENSOR_INTERVAL_S
 from data_platform.storage import ObjectStore
-from data_platform_tests.defs.helpers import put_bytes, put_upload
+from data_platform_tests.defs.helpers import put_bytes, put_upload, sample_rows
 from data_platform_tests.fixtures.dagster_dev import DagsterDev
 from data_platform_tests.ui import pages, state
 
@@ -41,7 +40,7 @@ class Uploads:
 
 def bad_reviews_csv() -> bytes:
     """20 reviews whose data row 4 has the price 'cheap'."""
-    frame = get_dataset("reviews").generator(20, seed=9, start_id=1000)
+    frame = sample_rows("reviews", 20, seed=9, start_id=1000)
     frame = frame.with_columns(
         pl.when(pl.int_range(pl.len()) == 3)
         .then(pl.lit("cheap"))
@@ -59,12 +58,12 @@ def uploads(dagster_dev: DagsterDev) -> Uploads:
     store = ObjectStore.from_settings(settings)
     state.stop_sensor(dagster_dev, "tickets_landing_sensor")  # the UI launches tickets here
     uploaded_at = time.time()
-    reviews = get_dataset("reviews").generator(40, seed=3, start_id=500)
+    reviews = sample_rows("reviews", 40, seed=3, start_id=500)
     put_upload(store, settings, "reviews", "ui/good.csv", reviews)
     put_bytes(store, settings, "reviews", "ui/bad.csv", bad_reviews_csv())
     tickets = tuple(f"ui/t{i}.csv" for i in (1, 2, 3))
     for i, key in enumerate(tickets):
-        frame = get_dataset("tickets").generator(20, seed=10 + i, start_id=100 * i)
+        frame = sample_rows("tickets", 20, seed=10 + i, start_id=100 * i)
         put_upload(store, settings, "tickets", key, frame)
         state.add_partition(dagster_dev, "tickets_uploads", key)
     return Uploads("ui/good.csv", "ui/bad.csv", tickets, uploaded_at)

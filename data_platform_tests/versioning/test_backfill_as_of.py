@@ -5,12 +5,11 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from data_platform.datasets import get_dataset
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.lineage import sources, trace
 from data_platform.stack.process import wait_until
 from data_platform.storage import ObjectStore
-from data_platform_tests.defs.helpers import put_upload
+from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -25,8 +24,7 @@ query($id: String!) { partitionBackfillOrError(backfillId: $id) {
 
 def as_of_backfill(dataset: str, tag: str, partitions: list[str]) -> dict:
     """Backfill params: staged and transformed re-read their inputs as of `tag`."""
-    config = {"config": {"as_of": tag}}
-    ops = {f"{layer}__{dataset}": config for layer in ("staged", "transformed")}
+    ops = {f"ingest__{dataset}": {"config": {"as_of": tag}}}
     return {
         "assetSelection": [{"path": [layer, dataset]} for layer in ("staged", "transformed")],
         "partitionNames": partitions,
@@ -37,14 +35,16 @@ def as_of_backfill(dataset: str, tag: str, partitions: list[str]) -> dict:
 
 def test_backfill_as_of_a_tag_restores_the_tagged_rows(dagster_dev):
     settings = dagster_dev.settings
-    store, spec = ObjectStore.from_settings(settings), get_dataset("reviews")
+    store, spec = ObjectStore.from_settings(settings), sample_contract("reviews")
     lake = Lakehouse(open_catalog(settings))
-    first = put_upload(store, settings, "reviews", "asof/a.csv", spec.generator(40, seed=1))
+    first = put_upload(store, settings, "reviews", "asof/a.csv", sample_rows(spec.name, 40, seed=1))
     wait_until(
         lambda: lake.count("transformed.reviews") == 40, timeout=180, interval=2, what="ingest"
     )
     tagged = lake.tag("release-1")
-    put_upload(store, settings, "reviews", "asof/a.csv", spec.generator(25, seed=2))  # re-upload
+    put_upload(
+        store, settings, "reviews", "asof/a.csv", sample_rows(spec.name, 25, seed=2)
+    )  # re-upload
     wait_until(
         lambda: lake.count("transformed.reviews") == 25, timeout=180, interval=2, what="re-ingest"
     )

@@ -1,4 +1,4 @@
-"""Inference kernels: a real review model, chunked executors, and their benchmark.
+"""Inference kernels: a real tabular model, chunked executors, and their benchmark.
 
 No Dagster here: an orchestrator trains with `train_model`, predicts with `run_inference`,
 maps `inference_cases()` ids to partitions calling `run_inference_case` per partition, then
@@ -31,7 +31,12 @@ _EXPORTS = {
         "run_inference",
         "split_chunks",
     ),
-    "data_platform.core.inference.model": ("ReviewModel", "model_inputs", "train_model"),
+    "data_platform.core.inference.model": (
+        "ModelSpec",
+        "TabularModel",
+        "model_inputs",
+        "train_model",
+    ),
     "data_platform.core.inference.report": (
         "explain",
         "inference_table",

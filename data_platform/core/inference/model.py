@@ -1,115 +1,162 @@
-"""A real review classifier: hashed text n-grams plus numeric columns, trained with SGD.
+"""A real tabular model for any dataset: hashed text and categories plus numeric columns.
 
-Works on the raw demo frame and on the transformed table alike: `model_inputs` derives
-``text_length`` and ``word_count`` when they are missing and casts the numeric columns
-(``is_verified`` included) to Float64. Tokenising with `HashingVectorizer` is Python regex
-and loop work per document, so predicting is CPU-bound and holds the GIL: the workload the
-executor benchmark needs. The model is a plain picklable object.
+`ModelSpec` says what the model reads and predicts; `ModelSpec.from_contract` derives it
+from a dataset contract's target and types (text columns, categorical strings, the
+numeric features of the transformed table). Classification is logistic regression by SGD
+with `predict_proba`; regression is SGD least squares on a standardised target.
+Tokenising with `HashingVectorizer` is Python regex and loop work per document, so
+predicting is CPU-bound and holds the GIL: the workload the executor benchmark needs.
+The model is a plain picklable object.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import polars as pl
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import SGDClassifier
+from sklearn.linear_model import SGDClassifier, SGDRegressor
 
-TEXT_COLUMN = "text"
-LABEL_COLUMN = "category"
-NUMERIC_COLUMNS = ("rating", "price", "helpful_votes", "is_verified", "text_length", "word_count")
-INPUT_COLUMNS = (TEXT_COLUMN, *NUMERIC_COLUMNS)
+from data_platform.contracts import Contract
+from data_platform.core.features import feature_columns, kept_columns
+
 HASH_FEATURES = 2**16  # small vocabulary; keeps the pickled model (sent to workers) ~2.6 MB
+_TOKENS = "__tokens"
 
 
-def model_inputs(frame: pl.DataFrame) -> pl.DataFrame:
-    """The model's input columns: text, then the numeric columns as Float64."""
-    derived = {
-        "text_length": pl.col(TEXT_COLUMN).str.len_chars(),
-        "word_count": pl.col(TEXT_COLUMN).str.count_matches(r"\S+"),
-    }
-    missing = [expr.alias(name) for name, expr in derived.items() if name not in frame.columns]
-    if missing:
-        frame = frame.with_columns(missing)
+@dataclass(frozen=True)
+class ModelSpec:
+    """The model's inputs and target, by column name."""
+
+    target: str
+    task: Literal["classification", "regression"] = "classification"
+    text: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()
+
+    @classmethod
+    def from_contract(cls, contract: Contract) -> ModelSpec:
+        """Predict the contract's target from the transformed table's other columns."""
+        if contract.target is None:
+            raise ValueError(f"dataset {contract.name} declares no target")
+        target = contract.target.column
+        categorical = tuple(
+            name
+            for name in kept_columns(contract)
+            if name != target
+            and name in contract.columns
+            and contract.columns[name].type == "string"
+            and name not in contract.text
+            and name != contract.id_column
+        )
+        numeric = tuple(n for n in feature_columns(contract) if n != target)
+        return cls(target, contract.target.task, contract.text, categorical, numeric)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (*self.text, *self.categorical, *self.numeric)
+
+
+def model_inputs(frame: pl.DataFrame, spec: ModelSpec) -> pl.DataFrame:
+    """The columns the model reads: one token string (text and `column=value`), numerics."""
+    words = [pl.col(c).cast(pl.String).fill_null("").str.to_lowercase() for c in spec.text]
+    words += [
+        pl.format(f"{c}={{}}", pl.col(c).cast(pl.String).fill_null("")) for c in spec.categorical
+    ]
+    tokens = pl.concat_str(words, separator=" ") if words else pl.lit("")
     return frame.select(
-        pl.col(TEXT_COLUMN).fill_null(""),
-        *(pl.col(name).cast(pl.Float64).fill_null(0.0) for name in NUMERIC_COLUMNS),
+        tokens.alias(_TOKENS),
+        *(pl.col(c).cast(pl.Float64).fill_null(0.0).fill_nan(0.0) for c in spec.numeric),
     )
 
 
 @dataclass
-class ReviewModel:
-    """Hashing vectoriser + standardised numerics + a linear classifier (log loss)."""
+class TabularModel:
+    """Hashing vectoriser + standardised numerics + a linear model."""
 
+    spec: ModelSpec
     vectorizer: HashingVectorizer
-    classifier: SGDClassifier
+    estimator: SGDClassifier | SGDRegressor
     mean: np.ndarray
     scale: np.ndarray
+    target_mean: float = 0.0
+    target_scale: float = 1.0
 
     @property
     def classes(self) -> list[str]:
-        return [str(c) for c in self.classifier.classes_]
+        if self.spec.task != "classification":
+            return []
+        return [str(c) for c in self.estimator.classes_]
 
     def select_inputs(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Only the columns the model reads (what executors send to workers)."""
-        return model_inputs(frame)
+        return model_inputs(frame, self.spec)
 
     def features(self, frame: pl.DataFrame) -> sparse.csr_matrix:
-        """The sparse feature matrix of a frame (one row per review)."""
-        inputs = model_inputs(frame)
-        text = self.vectorizer.transform(inputs[TEXT_COLUMN].to_list())
-        numeric = (inputs.select(NUMERIC_COLUMNS).to_numpy() - self.mean) / self.scale
+        """The sparse feature matrix of a frame (one row per record)."""
+        inputs = frame if _TOKENS in frame.columns else model_inputs(frame, self.spec)
+        text = self.vectorizer.transform(inputs[_TOKENS].to_list())
+        if not self.spec.numeric:
+            return text.tocsr()
+        numeric = (inputs.select(self.spec.numeric).to_numpy() - self.mean) / self.scale
         return sparse.hstack([text, sparse.csr_matrix(numeric)], format="csr")
 
     def predict(self, frame: pl.DataFrame) -> np.ndarray:
-        """Predicted category per row (a numpy array of str)."""
+        """Predicted class (numpy array of str) or value per row."""
         if frame.height == 0:
-            return np.array([], dtype=object)
-        return self.classifier.predict(self.features(frame))
+            return np.array([], dtype=object if self.classes else float)
+        predicted = self.estimator.predict(self.features(frame))
+        if self.spec.task == "regression":
+            return predicted * self.target_scale + self.target_mean
+        return predicted
 
     def predict_proba(self, frame: pl.DataFrame) -> np.ndarray:
-        """Class probabilities per row, columns in `classes` order."""
+        """Class probabilities per row, columns in `classes` order (classification)."""
+        if self.spec.task != "classification":
+            raise ValueError("predict_proba is for classification models")
         if frame.height == 0:
             return np.empty((0, len(self.classes)))
-        return self.classifier.predict_proba(self.features(frame))
+        return self.estimator.predict_proba(self.features(frame))
 
-    def accuracy(self, frame: pl.DataFrame, label: str = LABEL_COLUMN) -> float:
-        """Share of rows whose predicted category equals `label`."""
-        return float(np.mean(self.predict(frame) == frame[label].to_numpy()))
+    def accuracy(self, frame: pl.DataFrame) -> float:
+        """Share of rows whose predicted class equals the target (classification)."""
+        return float(np.mean(self.predict(frame) == frame[self.spec.target].to_numpy()))
 
 
 def train_model(
-    frame: pl.DataFrame,
-    *,
-    label: str = LABEL_COLUMN,
-    seed: int = 0,
-    epochs: int = 10,
-) -> ReviewModel:
-    """Train a `ReviewModel` on a frame with text, the numeric columns and `label`.
+    frame: pl.DataFrame, spec: ModelSpec, *, seed: int = 0, epochs: int = 10
+) -> TabularModel:
+    """Train a `TabularModel` on a frame with the spec's inputs and target.
 
-    Args:
-        frame: the demo reviews or the transformed table (see `model_inputs`).
-        label: the class column.
-        seed: makes training deterministic.
-        epochs: passes of SGD over the data.
-
-    Returns:
-        The fitted, picklable model.
+    Raises:
+        ValueError: fewer than 10 rows with a target, or fewer than two classes.
     """
-    if frame.height < 10 or frame[label].n_unique() < 2:
-        raise ValueError("need at least 10 rows and two classes to train")
+    frame = frame.filter(pl.col(spec.target).is_not_null())
+    if frame.height < 10:
+        raise ValueError(f"need at least 10 rows with a {spec.target!r} to train")
     vectorizer = HashingVectorizer(
         n_features=HASH_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm="l2"
     )
-    inputs = model_inputs(frame)
-    numeric = inputs.select(NUMERIC_COLUMNS).to_numpy()
-    mean, scale = numeric.mean(axis=0), numeric.std(axis=0)
+    inputs = model_inputs(frame, spec)
+    numeric = inputs.select(spec.numeric).to_numpy() if spec.numeric else np.zeros((0, 0))
+    mean = numeric.mean(axis=0) if spec.numeric else np.zeros(0)
+    scale = numeric.std(axis=0) if spec.numeric else np.ones(0)
     scale[scale == 0] = 1.0
-    classifier = SGDClassifier(
-        loss="log_loss", alpha=1e-5, max_iter=epochs, tol=None, random_state=seed
-    )
-    model = ReviewModel(vectorizer, classifier, mean, scale)
-    classifier.fit(model.features(frame), frame[label].cast(pl.String).to_numpy())
+    if spec.task == "classification":
+        if frame[spec.target].n_unique() < 2:
+            raise ValueError(f"need at least two classes of {spec.target!r} to train")
+        estimator: SGDClassifier | SGDRegressor = SGDClassifier(
+            loss="log_loss", alpha=1e-5, max_iter=epochs, tol=None, random_state=seed
+        )
+        model = TabularModel(spec, vectorizer, estimator, mean, scale)
+        estimator.fit(model.features(inputs), frame[spec.target].cast(pl.String).to_numpy())
+        return model
+    y = frame[spec.target].cast(pl.Float64).to_numpy()
+    y_mean, y_scale = float(y.mean()), float(y.std() or 1.0)
+    estimator = SGDRegressor(alpha=1e-4, max_iter=epochs * 5, tol=None, random_state=seed)
+    model = TabularModel(spec, vectorizer, estimator, mean, scale, y_mean, y_scale)
+    estimator.fit(model.features(inputs), (y - y_mean) / y_scale)
     return model

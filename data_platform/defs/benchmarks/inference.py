@@ -1,14 +1,17 @@
 """`benchmarks/inference`: the executors on a CPU-bound and a latency-bound workload.
 
 One static partition per case (workload x executor, plus the vectorised floor); result
-rows go to `benchmarks.inference`. The summary reports time, rows/s and speed-up vs
-single, the measured pickling and start-up costs, and why each executor wins where it does.
+rows go to `benchmarks.inference`. The workload is generated sample reviews (`rows` of
+them, deterministic), the same data on every machine, whatever the lake holds. The summary
+reports time, rows/s and speed-up vs single, the measured pickling and start-up costs, and
+why each executor wins where it does.
 """
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from data_platform.core.generate import generate_reviews, review_model_spec
 from data_platform.core.inference import (
     explain,
     inference_cases,
@@ -23,19 +26,17 @@ from data_platform.defs.metadata import image, write_metadata
 from data_platform.resources import LakehouseResource, PlatformSettings
 
 TABLE = "benchmarks.inference"
-SOURCE = "transformed.reviews"
 INFERENCE_CASES = dg.StaticPartitionsDefinition([c.case_id for c in inference_cases()])
 
 
 class InferenceBenchConfig(dg.Config):
     repeats: int = Field(default=3, ge=1, description="timed runs after the warm-up")
+    rows: int = Field(default=20_000, ge=100, description="generated reviews to predict")
     ray_address: str = Field(default="", description="Ray cluster address; empty: local Ray")
 
 
 @dg.asset(
     key=["benchmarks", "inference"],
-    # every case reads the whole transformed table, whichever uploads it holds
-    deps=[dg.AssetDep(["transformed", "reviews"], partition_mapping=dg.AllPartitionMapping())],
     partitions_def=INFERENCE_CASES,
     group_name="benchmarks",
     kinds={"iceberg", "scikit-learn", "ray"},
@@ -50,11 +51,10 @@ def inference_case(
     lakehouse: LakehouseResource,
 ) -> dg.MaterializeResult:
     lake = lakehouse.get_lakehouse()
-    read = lake.read(SOURCE)
-    frame = pl.from_arrow(read.data)
+    frame = generate_reviews(config.rows, seed=1)
     result = run_inference_case(
         context.partition_key,
-        train_model(frame),
+        train_model(frame, review_model_spec()),
         frame,
         repeats=config.repeats,
         ray_address=config.ray_address or None,
@@ -69,7 +69,7 @@ def inference_case(
     )
     return dg.MaterializeResult(
         metadata={
-            **write_metadata(write, [read]),
+            **write_metadata(write),
             "time_s_median": dg.MetadataValue.float(result.time_s_median),
             "rows_per_s": dg.MetadataValue.float(result.rows_per_s),
             "predictions_sha1": result.predictions_sha1,
@@ -89,8 +89,8 @@ def inference_summary(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     lake = lakehouse.get_lakehouse()
     read = lake.read(TABLE)
     table = inference_table(pl.from_arrow(read.data).to_dicts())
-    frame = pl.from_arrow(lake.read(SOURCE).data)
-    costs = measure_costs(train_model(frame), frame, chunk_size=2000)
+    frame = generate_reviews(20_000, seed=1)
+    costs = measure_costs(train_model(frame, review_model_spec()), frame, chunk_size=2000)
     digests = table.group_by("workload").agg(pl.col("predictions_sha1").n_unique())
     return dg.MaterializeResult(
         metadata={

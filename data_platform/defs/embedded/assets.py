@@ -1,5 +1,7 @@
 """`embedded/<dataset>`: each staged row's text as an all-MiniLM-L6-v2 vector.
 
+Built for every dataset whose contract declares text columns (several are joined).
+
 Vectors go to LanceDB in the same bucket (searchable, ANN index once large enough) and
 to the Iceberg table `embedded.<dataset>`, so the lakehouse stays the source of truth and
 LanceDB can be rebuilt from it. One partition per upload, like the layers it follows;
@@ -11,12 +13,12 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
+from data_platform.contracts import Contract
 from data_platform.core.embedding import embed_frame, get_embedder
-from data_platform.datasets import DatasetSpec
 from data_platform.defs.config import LayerConfig
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
+from data_platform.defs.ingest.partitions import uploads_partitions
 from data_platform.defs.metadata import write_metadata
-from data_platform.defs.raw.partitions import partitions_for
 from data_platform.resources import LakehouseResource
 from data_platform.resources.vectors import VectorStoreResource
 from data_platform.vectors import SNAPSHOT_COLUMN
@@ -29,20 +31,24 @@ from data_platform.vectors.checks import (
 CHECKS = ("vector_count_matches_staged", "vectors_finite_and_normalised", "recall_at_10")
 
 
-def build_embedded_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
+def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
     key = dg.AssetKey(["embedded", spec.name])
-    filters = [c for c, t in spec.columns.items() if c == spec.label_column or t.is_temporal()]
+    filters = [c for c, t in spec.dtypes.items() if c == spec.label_column or t.is_temporal()]
+    text_column = spec.text_column
+    assert text_column is not None, "embedded assets are built for datasets with text"
+    partitions = uploads_partitions(spec.name)
 
     @dg.asset(
         key=key,
         deps=[dg.AssetKey(["staged", spec.name])],
-        partitions_def=partitions_for(spec),
+        partitions_def=partitions,
         check_specs=[dg.AssetCheckSpec(name, asset=key) for name in CHECKS],
         automation_condition=dg.AutomationCondition.eager(),
         group_name="embedded",
         kinds={"lancedb", "iceberg", "pytorch"},
         owners=OWNERS,
-        description=f"{spec.name}: {spec.text_column} embedded (384-d, normalised), searchable.",
+        description=f"{spec.name}: {', '.join(spec.text)} embedded (384-d, normalised), "
+        "searchable.",
         metadata={"dataset": spec.name, "iceberg_table": spec.table("embedded")},
     )
     def embedded(
@@ -60,18 +66,18 @@ def build_embedded_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             snapshot_id=lake.resolve_snapshot(spec.table("staged"), config.as_of),
         )
         rows = pl.from_arrow(staged.data).select(
-            spec.id_column, spec.text_column, *filters, SOURCE_KEY
+            spec.id_column, spec.text_expr(), *filters, SOURCE_KEY
         )
 
         def progress(done: int, total: int) -> None:
             if total >= 2000 and done % max(total // 10, 1) < 64:
                 context.log.info(f"embedded {done:,}/{total:,} texts")
 
-        frame = embed_frame(rows, spec.text_column, embedder=get_embedder(), progress=progress)
+        frame = embed_frame(rows, text_column, embedder=get_embedder(), progress=progress)
         frame = frame.with_columns(pl.lit(staged.snapshot_id, pl.Int64).alias(SNAPSHOT_COLUMN))
         store = vectors.get_store()
         store.replace_partition(
-            spec.name, partition, frame.drop(SOURCE_KEY), spec.id_column, spec.text_column
+            spec.name, partition, frame.drop(SOURCE_KEY), spec.id_column, text_column
         )
         index = store.ensure_index(spec.name)
         iceberg = frame.with_columns(pl.col("vector").cast(pl.List(pl.Float32)))

@@ -1,8 +1,9 @@
-"""`inference/reviews`: category predictions for every transformed review.
+"""`inference/<dataset>`: the contract's target predicted for every transformed row.
 
-A scikit-learn model is trained on the transformed table (a stable 80% of ids) and
-predicts every row on the executor the run config names: single process, threads,
-processes or Ray. Every executor gives identical predictions; only the time differs.
+Built for every dataset whose contract declares a `target`. A model (see
+`core.inference.model`) is trained on a stable 80% of the records (split by a hash of the
+record id) and predicts every row on the executor the run config names: single process,
+threads, processes or Ray. Every executor gives identical predictions; only the time differs.
 """
 
 import time
@@ -13,14 +14,12 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from data_platform.core.inference import run_inference, train_model
+from data_platform.contracts import Contract
+from data_platform.core.inference import ModelSpec, run_inference, train_model
 from data_platform.core.splits import is_holdout
-from data_platform.defs.constants import OWNERS
+from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.metadata import write_metadata
 from data_platform.resources import LakehouseResource, PlatformSettings
-
-SOURCE = "transformed.reviews"
-TARGET = "inference.reviews"
 
 
 class InferenceConfig(dg.Config):
@@ -34,55 +33,93 @@ class InferenceConfig(dg.Config):
     ray_address: str = Field(default="", description="Ray cluster address; empty: local Ray")
 
 
-@dg.asset(
-    key=["inference", "reviews"],
-    deps=[dg.AssetKey(["transformed", "reviews"])],
-    group_name="inference",
-    kinds={"iceberg", "scikit-learn"},
-    owners=OWNERS,
-    description="Predicted category and confidence for every review, by a model trained on them.",
-    metadata={"iceberg_table": TARGET},
-)
-def reviews_predictions(
-    context: dg.AssetExecutionContext,
-    config: InferenceConfig,
-    lakehouse: LakehouseResource,
-    platform: PlatformSettings,
-) -> dg.MaterializeResult:
-    lake = lakehouse.get_lakehouse()
-    read = lake.read(SOURCE)
-    frame = pl.from_arrow(read.data)
-    holdout = is_holdout(frame["review_id"])
-    model = train_model(frame.filter(~holdout))
-    started = time.perf_counter()
-    proba = run_inference(
-        model,
-        frame,
-        config.executor,
-        config.workers,
-        config.chunk_size,
-        method="predict_proba",
-        ray_address=config.ray_address or None,
-        ray_temp_dir=platform.get_settings().home_dir / "ray",
+def build_inference_asset(contract: Contract) -> dg.AssetsDefinition:
+    """The predictions asset of a dataset with a target."""
+    assert contract.target is not None, "inference assets are built for datasets with a target"
+    spec = ModelSpec.from_contract(contract)
+    source, target = contract.table("transformed"), contract.table("inference")
+    classify = spec.task == "classification"
+
+    @dg.asset(
+        key=["inference", contract.name],
+        deps=[dg.AssetKey(["transformed", contract.name])],
+        group_name="inference",
+        kinds={"iceberg", "scikit-learn"},
+        owners=OWNERS,
+        description=f"{contract.name}: {spec.target} predicted ({spec.task}) for every record, "
+        "by a model trained on 80% of them.",
+        metadata={"dataset": contract.name, "iceberg_table": target},
     )
-    seconds = time.perf_counter() - started
-    classes = np.array(model.classes)
-    predictions = frame.select("review_id", "category", "_source_key").with_columns(
-        pl.Series("predicted_label", classes[proba.argmax(axis=1)]),
-        pl.Series("confidence", proba.max(axis=1)),
-        holdout.alias("is_holdout"),
-    )
-    scored = predictions.filter(pl.col("is_holdout"))
-    accuracy = float((scored["predicted_label"] == scored["category"]).mean() or 0.0)
-    write = lake.replace(TARGET, predictions.to_arrow(compat_level=pl.CompatLevel.oldest()))
-    context.log.info(f"{frame.height} rows on {config.executor} x{config.workers}: {seconds:.2f}s")
-    return dg.MaterializeResult(
-        metadata={
-            **write_metadata(write, [read], predictions),
-            "executor": f"{config.executor} x{config.workers} (chunks of {config.chunk_size})",
-            "predict_seconds": dg.MetadataValue.float(round(seconds, 3)),
-            "rows_per_second": dg.MetadataValue.float(round(frame.height / max(seconds, 1e-9), 1)),
-            "holdout_accuracy": dg.MetadataValue.float(round(accuracy, 4)),
-            "holdout_rows": dg.MetadataValue.int(scored.height),
-        }
-    )
+    def predictions(
+        context: dg.AssetExecutionContext,
+        config: InferenceConfig,
+        lakehouse: LakehouseResource,
+        platform: PlatformSettings,
+    ) -> dg.MaterializeResult:
+        lake = lakehouse.get_lakehouse()
+        read = lake.read(source)
+        frame = pl.from_arrow(read.data)
+        assert isinstance(frame, pl.DataFrame)
+        holdout = is_holdout(frame[contract.id_column].cast(pl.String))
+        try:
+            model = train_model(frame.filter(~holdout), spec)
+        except ValueError as exc:
+            raise dg.Failure(description=f"{source}: cannot train: {exc}") from None
+        started = time.perf_counter()
+        output = run_inference(
+            model,
+            frame,
+            config.executor,
+            config.workers,
+            config.chunk_size,
+            method="predict_proba" if classify else "predict",
+            ray_address=config.ray_address or None,
+            ray_temp_dir=platform.get_settings().home_dir / "ray",
+        )
+        seconds = time.perf_counter() - started
+        keep = frame.select(contract.id_column, spec.target, SOURCE_KEY)
+        if classify:
+            classes = np.array(model.classes)
+            predictions = keep.with_columns(
+                pl.Series("predicted_label", classes[output.argmax(axis=1)]),
+                pl.Series("confidence", output.max(axis=1)),
+                holdout.alias("is_holdout"),
+            )
+        else:
+            predictions = keep.with_columns(
+                pl.Series("predicted_value", output, dtype=pl.Float64),
+                holdout.alias("is_holdout"),
+            )
+        write = lake.replace(target, predictions.to_arrow(compat_level=pl.CompatLevel.oldest()))
+        context.log.info(
+            f"{frame.height} rows on {config.executor} x{config.workers}: {seconds:.2f}s"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                **write_metadata(write, [read], predictions),
+                **_quality(predictions.filter(pl.col("is_holdout")), spec),
+                "executor": f"{config.executor} x{config.workers} (chunks of {config.chunk_size})",
+                "predict_seconds": dg.MetadataValue.float(round(seconds, 3)),
+                "rows_per_second": dg.MetadataValue.float(
+                    round(frame.height / max(seconds, 1e-9), 1)
+                ),
+            }
+        )
+
+    return predictions
+
+
+def _quality(scored: pl.DataFrame, spec: ModelSpec) -> dict[str, dg.MetadataValue]:
+    """Hold-out accuracy (classification) or RMSE and MAE (regression)."""
+    rows = {"holdout_rows": dg.MetadataValue.int(scored.height)}
+    if spec.task == "classification":
+        hits = (scored["predicted_label"] == scored[spec.target].cast(pl.String)).mean()
+        return {**rows, "holdout_accuracy": dg.MetadataValue.float(round(float(hits or 0), 4))}
+    error = scored["predicted_value"] - scored[spec.target].cast(pl.Float64)
+    rmse = float((error**2).mean() ** 0.5) if scored.height else 0.0
+    mae = float(error.abs().mean() or 0.0) if scored.height else 0.0
+    return {
+        **rows,
+        "holdout_rmse": dg.MetadataValue.float(round(rmse, 4)),
+        "holdout_mae": dg.MetadataValue.float(round(mae, 4)),
+    }

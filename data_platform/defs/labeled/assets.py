@@ -12,7 +12,7 @@ import dagster as dg
 import polars as pl
 from pyiceberg.expressions import In
 
-from data_platform.datasets import DatasetSpec
+from data_platform.contracts import Contract
 from data_platform.defs.constants import OWNERS
 from data_platform.defs.labeled.checks import labeled_check_results, labeled_check_specs
 from data_platform.defs.labeling.assets import labeling_failure, queue_key
@@ -23,7 +23,7 @@ from data_platform.resources import LakehouseResource
 from data_platform.resources.labeling import LabelingResource
 
 
-def labeled_key(spec: DatasetSpec) -> dg.AssetKey:
+def labeled_key(spec: Contract) -> dg.AssetKey:
     return dg.AssetKey(["labeled", spec.name])
 
 
@@ -39,7 +39,7 @@ def _arrow(frame: pl.DataFrame):
     return frame.to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
-def build_labeled_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
+def build_labeled_asset(spec: Contract) -> dg.AssetsDefinition:
     key = labeled_key(spec)
     table = spec.table("labeled")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
+from data_platform.contracts import Contract
 from data_platform.core.label_quality import (
     class_balance,
     cohen_kappa,
@@ -12,7 +13,6 @@ from data_platform.core.label_quality import (
     labels_outside,
     likely_label_errors,
 )
-from data_platform.datasets import DatasetSpec
 
 KAPPA_WARN_BELOW = 0.6  # below "substantial agreement" (Landis & Koch)
 MAX_IMBALANCE = 10.0  # largest class over smallest
@@ -44,7 +44,7 @@ def labeled_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
 
 
 def labeled_check_results(
-    key: dg.AssetKey, frame: pl.DataFrame, spec: DatasetSpec
+    key: dg.AssetKey, frame: pl.DataFrame, spec: Contract
 ) -> list[dg.AssetCheckResult]:
     return [
         labels_in_classes(key, frame, spec),
@@ -54,9 +54,7 @@ def labeled_check_results(
     ]
 
 
-def labels_in_classes(
-    key: dg.AssetKey, frame: pl.DataFrame, spec: DatasetSpec
-) -> dg.AssetCheckResult:
+def labels_in_classes(key: dg.AssetKey, frame: pl.DataFrame, spec: Contract) -> dg.AssetCheckResult:
     outside = labels_outside(frame["label"].to_list(), spec.classes)
     bad = frame.filter(~pl.col("label").is_in(list(spec.classes)) | pl.col("label").is_null())
     ids = bad[spec.id_column].head(20).to_list()
@@ -80,7 +78,7 @@ def labels_in_classes(
     )
 
 
-def balance(key: dg.AssetKey, frame: pl.DataFrame, spec: DatasetSpec) -> dg.AssetCheckResult:
+def balance(key: dg.AssetKey, frame: pl.DataFrame, spec: Contract) -> dg.AssetCheckResult:
     counts = class_balance(frame["label"].to_list(), spec.classes)
     declared = {c: counts[c] for c in spec.classes}
     ratio = imbalance_ratio(declared)
@@ -139,7 +137,7 @@ def agreement(key: dg.AssetKey, frame: pl.DataFrame) -> dg.AssetCheckResult:
     )
 
 
-def label_errors(key: dg.AssetKey, frame: pl.DataFrame, spec: DatasetSpec) -> dg.AssetCheckResult:
+def label_errors(key: dg.AssetKey, frame: pl.DataFrame, spec: Contract) -> dg.AssetCheckResult:
     valid = frame.filter(pl.col("label").is_in(list(spec.classes)))
     report = likely_label_errors(
         valid[spec.id_column].to_list(), valid["text"].to_list(), valid["label"].to_list()

@@ -14,7 +14,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
 
-from data_platform.datasets import DatasetSpec
+from data_platform.contracts import Contract
 from data_platform.labeling.backend import AnnotationRecord, LabelingError, ProjectNotFoundError
 from data_platform.labeling.settings import LabelingServerNotRunningError
 from data_platform.resources.labeling import LabelingResource
@@ -32,7 +32,7 @@ def annotations_digest(annotations: Sequence[AnnotationRecord]) -> str:
 
 
 def build_annotations_sensor(
-    spec: DatasetSpec, job: UnresolvedAssetJobDefinition
+    spec: Contract, job: UnresolvedAssetJobDefinition
 ) -> dg.SensorDefinition:
     @dg.sensor(
         name=f"{spec.name}_annotations_sensor",

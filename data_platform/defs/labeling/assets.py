@@ -7,7 +7,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from data_platform.datasets import DatasetSpec
+from data_platform.contracts import Contract
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.metadata import preview
 from data_platform.labeling.backend import LabelingError, TaskRecord
@@ -22,7 +22,7 @@ class QueueConfig(dg.Config):
     batch_size: int = Field(default=200, description="Records pushed per materialisation.")
 
 
-def queue_key(spec: DatasetSpec) -> dg.AssetKey:
+def queue_key(spec: Contract) -> dg.AssetKey:
     return dg.AssetKey(["labeling", "queue", spec.name])
 
 
@@ -41,7 +41,7 @@ def _ids(lake: Lakehouse, table: str, column: str) -> set[str]:
     return set(lake.read(table, columns=(column,)).data.column(column).to_pylist())
 
 
-def _predictions(lake: Lakehouse, spec: DatasetSpec) -> pl.DataFrame | None:
+def _predictions(lake: Lakehouse, spec: Contract) -> pl.DataFrame | None:
     table = spec.table("inference")
     if lake.load(table) is None:
         return None
@@ -51,15 +51,22 @@ def _predictions(lake: Lakehouse, spec: DatasetSpec) -> pl.DataFrame | None:
     return frame
 
 
-PREDICTED = {"reviews"}  # datasets that `inference/<dataset>` predicts
+def predicts_label(spec: Contract) -> bool:
+    """Does `inference/<dataset>` predict the label (so the least certain can go first)?"""
+    target = spec.target
+    return (
+        target is not None
+        and target.task == "classification"
+        and target.column == spec.label_column
+    )
 
 
-def build_queue_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
+def build_queue_asset(spec: Contract) -> dg.AssetsDefinition:
     @dg.asset(
         key=queue_key(spec),
         # predictions (for uncertainty-first queues) exist for datasets with a model only
         deps=[dg.AssetKey(["staged", spec.name])]
-        + ([dg.AssetKey(["inference", spec.name])] if spec.name in PREDICTED else []),
+        + ([dg.AssetKey(["inference", spec.name])] if predicts_label(spec) else []),
         group_name="labeling",
         kinds={"labelstudio", "polars"},
         owners=OWNERS,
@@ -73,10 +80,8 @@ def build_queue_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         labeling: LabelingResource,
     ) -> dg.MaterializeResult:
         lake = lakehouse.get_lakehouse()
-        label_col = [spec.label_column] if spec.label_column else []
-        columns = (spec.id_column, spec.text_column, *label_col, SOURCE_KEY)
         try:
-            staged = lake.read(spec.table("staged"), columns=columns)
+            staged = lake.read(spec.table("staged"))
         except LookupError as exc:
             raise dg.Failure(description=str(exc)) from None
         labeled = _ids(lake, spec.table("labeled"), spec.id_column)
@@ -86,17 +91,18 @@ def build_queue_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             queued = backend.queued(spec)
             frame = pl.from_arrow(staged.data)
             assert isinstance(frame, pl.DataFrame)
+            frame = frame.with_columns(pl.col(spec.id_column).cast(pl.String), spec.display_expr())
             selection = select_for_labeling(
                 frame,
                 spec,
                 config.batch_size,
                 exclude=labeled | set(queued),
-                predictions=_predictions(lake, spec),
+                predictions=_predictions(lake, spec) if predicts_label(spec) else None,
             )
             tasks = [
                 TaskRecord(
                     record_id=row[spec.id_column],
-                    text=row[spec.text_column],
+                    text=row["text"],
                     source_key=row[SOURCE_KEY],
                     staged_snapshot_id=staged.snapshot_id,
                     predicted_label=row["predicted_label"],

@@ -5,13 +5,13 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from data_platform.core.generate import generate_reviews
-from data_platform.core.inference import ReviewModel, train_model
+from data_platform.core.generate import generate_reviews, review_model_spec
+from data_platform.core.inference import TabularModel, train_model
 
 
 @pytest.fixture(scope="package")
-def model() -> ReviewModel:
-    return train_model(generate_reviews(4_000, seed=1))
+def model() -> TabularModel:
+    return train_model(generate_reviews(4_000, seed=1), review_model_spec())
 
 
 @pytest.fixture(scope="package")

@@ -9,7 +9,7 @@ import pytest
 from data_platform.core.inference import (
     FLOOR,
     InferenceCase,
-    ReviewModel,
+    TabularModel,
     explain,
     inference_cases,
     inference_table,
@@ -31,7 +31,7 @@ def test_case_ids_are_partition_keys_and_round_trip() -> None:
         InferenceCase("cpu", "single", 4)
 
 
-def test_benchmark_rows_table_and_explanation(model: ReviewModel, unseen: pl.DataFrame) -> None:
+def test_benchmark_rows_table_and_explanation(model: TabularModel, unseen: pl.DataFrame) -> None:
     cases = [
         c
         for c in inference_cases(cpu_workers=2, latency_workers=4, chunk_size=500)

@@ -9,7 +9,7 @@ import pytest
 
 from data_platform.core.inference import (
     RemoteModel,
-    ReviewModel,
+    TabularModel,
     open_executor,
     run_inference,
     split_chunks,
@@ -39,7 +39,7 @@ def test_split_chunks_covers_every_row_in_order(unseen: pl.DataFrame) -> None:
 
 @pytest.mark.parametrize(("executor", "workers"), [("single", 1), ("thread", 3)])
 def test_in_process_executors_match_vectorised(
-    model: ReviewModel, unseen: pl.DataFrame, executor: str, workers: int
+    model: TabularModel, unseen: pl.DataFrame, executor: str, workers: int
 ) -> None:
     expected = model.predict(unseen)
     got = run_inference(model, unseen, executor, workers, chunk_size=500)
@@ -50,7 +50,7 @@ def test_in_process_executors_match_vectorised(
 
 
 def test_process_pool_matches_and_leaves_no_workers(
-    model: ReviewModel, unseen: pl.DataFrame
+    model: TabularModel, unseen: pl.DataFrame
 ) -> None:
     before = {p.pid for p in _workers_alive()}
     expected = model.predict(unseen)
@@ -83,10 +83,10 @@ def test_latency_workload_is_identical_on_threads(unseen: pl.DataFrame) -> None:
     assert (single == remote.predict(unseen)).all()
 
 
-def test_unknown_executor_is_refused(model: ReviewModel, unseen: pl.DataFrame) -> None:
+def test_unknown_executor_is_refused(model: TabularModel, unseen: pl.DataFrame) -> None:
     with pytest.raises(ValueError, match="executor must be one of"):
         run_inference(model, unseen, "gpu", 2)
 
 
-def test_empty_frame(model: ReviewModel, unseen: pl.DataFrame) -> None:
+def test_empty_frame(model: TabularModel, unseen: pl.DataFrame) -> None:
     assert run_inference(model, unseen.head(0), "thread", 2).shape == (0,)

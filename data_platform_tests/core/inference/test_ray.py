@@ -10,11 +10,11 @@ import polars as pl
 import psutil
 import pytest
 
-from data_platform.core.inference import ReviewModel, run_inference
+from data_platform.core.inference import TabularModel, run_inference
 
 
 @pytest.mark.slow
-def test_ray_matches_vectorised_and_shuts_down(model: ReviewModel, unseen: pl.DataFrame) -> None:
+def test_ray_matches_vectorised_and_shuts_down(model: TabularModel, unseen: pl.DataFrame) -> None:
     ray = pytest.importorskip("ray")
     # a short folder: Ray's unix socket paths below it must stay under 107 bytes
     temp_dir = Path(tempfile.mkdtemp(prefix="dp-ray-", dir="/tmp"))

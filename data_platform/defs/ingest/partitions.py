@@ -6,14 +6,8 @@ from functools import cache
 
 import dagster as dg
 
-from data_platform.datasets import DatasetSpec
-
 
 @cache
 def uploads_partitions(dataset: str) -> dg.DynamicPartitionsDefinition:
     """Partition keys are object keys relative to the dataset's landing prefix."""
     return dg.DynamicPartitionsDefinition(name=f"{dataset}_uploads")
-
-
-def partitions_for(spec: DatasetSpec) -> dg.DynamicPartitionsDefinition:
-    return uploads_partitions(spec.name)

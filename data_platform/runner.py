@@ -1,19 +1,22 @@
-"""Run the platform's main job in-process: sensors evaluated, partitions ingested.
+"""Running the platform's jobs in this process, without a daemon.
 
-The demo goes through the same code paths as production: the landing sensor lists the
-bucket and asks for partitions and runs; each run is the dataset's ingest job.
+`ingest_landing` evaluates each dataset's landing sensor once and executes every run it
+asks for; `materialize` runs a selection of assets. The demo, `data-platform ingest` and
+the tests go through the same sensors, jobs and assets as `dagster dev`, and record their
+runs in the same Dagster instance. Landing holds only uploads not yet ingested (ingestion
+moves them out), so what the daemon's sensor finds afterwards is only what is still new.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from data_platform.datasets import DatasetSpec
+from data_platform.contracts import Contract
 from data_platform.settings import Settings
 
 # the run's events still go to the instance (and the UI); the terminal shows a summary
@@ -61,18 +64,21 @@ def prepare_dagster_home(settings: Settings, template: Path = Path("dagster.yaml
 def ingest_landing(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
-    specs: tuple[DatasetSpec, ...],
+    specs: Sequence[Contract],
     on_run: Callable[[RunOutcome], None] = lambda _: None,
 ) -> list[RunOutcome]:
-    """One sensor tick per dataset, then every requested run, in process."""
+    """One sensor tick per dataset, then every requested run, in process.
+
+    The tick starts from no cursor: every upload still in landing is pending (a run that
+    failed for a passing reason left its upload there), so each is run now.
+    """
     outcomes = []
     resources = defs.resources or {}
     for spec in specs:
         sensor = defs.resolve_sensor_def(f"{spec.name}_landing_sensor")
-        cursor_key = f"data_platform/demo_cursor/{spec.name}"
         with dg.build_sensor_context(
             instance=instance,
-            cursor=_load_cursor(instance, cursor_key),
+            cursor=None,
             resources={"store": resources["store"]},
             definitions=defs,
         ) as context:
@@ -86,7 +92,6 @@ def ingest_landing(
             outcome = _execute(job, instance, spec.name, run)
             outcomes.append(outcome)
             on_run(outcome)
-        _store_cursor(instance, cursor_key, result.cursor)
     return outcomes
 
 
@@ -134,13 +139,3 @@ def _outcome(result: dg.ExecuteInProcessResult, name: str, partition: str) -> Ru
         failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         failure = failures[0].event_specific_data.error.message if failures else "run failed"
     return RunOutcome(name, partition, result.success, checks, failure)
-
-
-def _load_cursor(instance: dg.DagsterInstance, key: str) -> str | None:
-    values = instance.run_storage.get_cursor_values({key})
-    return values.get(key)
-
-
-def _store_cursor(instance: dg.DagsterInstance, key: str, cursor: str | None) -> None:
-    if cursor is not None:
-        instance.run_storage.set_cursor_values({key: cursor})

@@ -1,0 +1,276 @@
+"""The dataset contract: what a dataset's uploads must look like, declared in YAML.
+
+A contract names the columns with their types and rules, the key, the text to embed, the
+label to annotate and the target to predict. Every layer is built from it: raw, staged and
+transformed always; `embedded` when it has text columns; the labeling queue and `labeled`
+when it has a label with classes; `inference` when it has a target. No dataset is code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME = r"^[a-z][a-z0-9_]{0,62}$"
+RECORD_ID = "_record_id"  # derived when the key is not exactly one column
+TEXT = "_text"  # the text columns joined, when there are several
+ColumnType = Literal["integer", "float", "boolean", "string", "date", "datetime", "list"]
+ItemType = Literal["integer", "float", "boolean", "string"]
+SCALARS: dict[str, pl.DataType] = {
+    "integer": pl.Int64(),
+    "float": pl.Float64(),
+    "boolean": pl.Boolean(),
+    "string": pl.String(),
+    "date": pl.Date(),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Column(_Strict):
+    """One column: its type and the rules its values must follow."""
+
+    type: ColumnType = Field(description="integer, float, boolean, string, date, datetime, list")
+    description: str = ""
+    nullable: bool = Field(default=False, description="May a value be missing?")
+    unique: bool = Field(default=False, description="No two rows share a value.")
+    timezone: str | None = Field(
+        default=None, description="datetime only: e.g. UTC; absent: a naive (local) datetime."
+    )
+    items: ItemType | None = Field(default=None, description="list only: the item type.")
+    min: float | None = Field(default=None, description="Smallest allowed value (numbers).")
+    max: float | None = Field(default=None, description="Largest allowed value (numbers).")
+    allowed: tuple[str | int | float | bool, ...] | None = Field(
+        default=None, description="The only values allowed."
+    )
+    regex: str | None = Field(default=None, description="strings: must match (anywhere).")
+    min_length: int | None = Field(default=None, ge=0, description="strings: fewest characters.")
+    max_length: int | None = Field(default=None, ge=1, description="strings: most characters.")
+    allow_non_finite: bool = Field(
+        default=False, description="float only: accept inf, -inf and NaN (refused by default)."
+    )
+
+    @model_validator(mode="after")
+    def _fits_the_type(self) -> Column:
+        if self.timezone is not None and self.type != "datetime":
+            raise ValueError("timezone applies to datetime columns only")
+        if self.type == "list" and self.items is None:
+            raise ValueError("a list column needs `items` (integer, float, boolean or string)")
+        if self.items is not None and self.type != "list":
+            raise ValueError("items applies to list columns only")
+        if (self.min is not None or self.max is not None) and self.type not in (
+            "integer",
+            "float",
+        ):
+            raise ValueError("min and max apply to integer and float columns")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        if (self.regex or self.min_length is not None or self.max_length is not None) and (
+            self.type != "string"
+        ):
+            raise ValueError("regex, min_length and max_length apply to string columns")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"regex {self.regex!r} does not compile: {exc}") from None
+        if self.allow_non_finite and self.type != "float":
+            raise ValueError("allow_non_finite applies to float columns only")
+        return self
+
+    @property
+    def dtype(self) -> pl.DataType:
+        """The polars type of the column in every layer's table."""
+        if self.type == "datetime":
+            return pl.Datetime("us", self.timezone)
+        if self.type == "list":
+            return pl.List(SCALARS[self.items or "string"])
+        return SCALARS[self.type]
+
+
+class Label(_Strict):
+    """A class label annotators assign (the labeling queue and `labeled` follow from it)."""
+
+    column: str
+    classes: tuple[str, ...] = Field(min_length=2)
+
+    @field_validator("classes")
+    @classmethod
+    def _distinct(cls, classes: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(classes)) != len(classes):
+            raise ValueError("classes must be distinct")
+        return classes
+
+
+class Target(_Strict):
+    """A column a model predicts from the others (`inference/<name>` follows from it)."""
+
+    column: str
+    task: Literal["classification", "regression"]
+
+
+class SavedSearch(_Strict):
+    """A semantic search kept as an asset (`embedded/saved_searches`), re-run on change."""
+
+    name: str = Field(pattern=NAME)
+    query: str = Field(min_length=1)
+    where: str = Field(default="", description="SQL filter on the vector table's columns")
+    k: int = Field(default=10, ge=1, le=100)
+
+
+class Contract(_Strict):
+    """A dataset, declared once in `datasets/<name>.yaml`; every layer is built from it."""
+
+    name: Annotated[str, Field(pattern=NAME, description="snake_case; the table name")]
+    version: int = Field(default=1, ge=1, description="Bump when you change the contract.")
+    description: str = ""
+    key: tuple[str, ...] = Field(
+        default=(), description="Columns identifying a row; empty: upload and row number."
+    )
+    text: tuple[str, ...] = Field(default=(), description="Free-text columns to embed.")
+    label: Label | None = None
+    target: Target | None = None
+    columns: dict[str, Column] = Field(min_length=1)
+    searches: tuple[SavedSearch, ...] = Field(
+        default=(), description="Semantic searches to keep (needs text columns)."
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _column_names(cls, columns: dict[str, Column]) -> dict[str, Column]:
+        for name in columns:
+            if name.startswith("_"):
+                raise ValueError(f"column {name!r}: names starting with '_' are the platform's")
+        return columns
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Contract:
+        def need(what: str, name: str, types: tuple[str, ...] | None = None) -> None:
+            if name not in self.columns:
+                raise ValueError(f"{what} {name!r} is not a declared column")
+            if types and self.columns[name].type not in types:
+                raise ValueError(f"{what} {name!r} must be of type {' or '.join(types)}")
+
+        for name in self.key:
+            need("key column", name)
+            if self.columns[name].nullable:
+                raise ValueError(f"key column {name!r} cannot be nullable")
+        if len(set(self.key)) != len(self.key):
+            raise ValueError("key columns must be distinct")
+        for name in self.text:
+            need("text column", name, ("string",))
+        if self.label is not None:
+            need("label column", self.label.column, ("string",))
+            allowed = self.columns[self.label.column].allowed
+            if allowed is not None and set(map(str, allowed)) != set(self.label.classes):
+                raise ValueError(
+                    f"label column {self.label.column!r}: its allowed values differ from the "
+                    f"label's classes {list(self.label.classes)}"
+                )
+        if self.target is not None:
+            numeric = ("integer", "float") if self.target.task == "regression" else None
+            need("target column", self.target.column, numeric)
+        if self.searches and not self.text:
+            raise ValueError("searches need text columns to search (declare `text:`)")
+        return self
+
+    # -- what the layers ask ---------------------------------------------------------------
+    @property
+    def id_column(self) -> str:
+        """The column that identifies a record: the key if it is one column, else derived."""
+        return self.key[0] if len(self.key) == 1 else RECORD_ID
+
+    @property
+    def text_column(self) -> str | None:
+        """The column holding a record's text: the text column, or `_text` if several."""
+        if not self.text:
+            return None
+        return self.text[0] if len(self.text) == 1 else TEXT
+
+    def text_expr(self) -> pl.Expr:
+        """A record's text (embedded, searched): its text columns, joined by newlines."""
+        if not self.text:
+            raise ValueError(f"dataset {self.name} declares no text columns")
+        if len(self.text) == 1:
+            return pl.col(self.text[0])
+        joined = pl.concat_str([pl.col(c) for c in self.text], separator="\n", ignore_nulls=True)
+        return joined.alias(TEXT)
+
+    def display_expr(self) -> pl.Expr:
+        """What a person reads to label a record: its text, or `column: value` lines."""
+        if self.text:
+            return self.text_expr().alias("text")
+        label = self.label_column
+        shown = [n for n in self.columns if n != label]
+        parts = [pl.format(f"{n}: {{}}", pl.col(n).cast(pl.String).fill_null("")) for n in shown]
+        return pl.concat_str(parts, separator="\n").alias("text")
+
+    @property
+    def label_column(self) -> str | None:
+        return self.label.column if self.label else None
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.label.classes if self.label else ()
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.text)
+
+    @property
+    def has_labels(self) -> bool:
+        return self.label is not None
+
+    @property
+    def has_target(self) -> bool:
+        return self.target is not None
+
+    @property
+    def dtypes(self) -> dict[str, pl.DataType]:
+        """Each declared column's polars type, in declaration order."""
+        return {name: column.dtype for name, column in self.columns.items()}
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short hash of everything the contract says: which contract a table was built by."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def table(self, layer: str) -> str:
+        """The Iceberg table of this dataset in `layer`, e.g. `staged.reviews`."""
+        return f"{layer}.{self.name}"
+
+    def landing_prefix(self, landing_root: str) -> str:
+        """Where uploads of this dataset land: `<landing_root><name>/`."""
+        return f"{landing_root.rstrip('/')}/{self.name}/"
+
+    def as_yaml_data(self) -> dict[str, Any]:
+        """The contract as plain data, in the order a person reads it (for YAML)."""
+        data = self.model_dump(mode="json", exclude_defaults=True)
+        data["columns"] = {
+            name: column.model_dump(mode="json", exclude_defaults=True)
+            for name, column in self.columns.items()
+        }
+        order = [
+            "name",
+            "version",
+            "description",
+            "key",
+            "text",
+            "label",
+            "target",
+            "columns",
+            "searches",
+        ]
+        data.setdefault("version", self.version)
+        data.setdefault("key", list(self.key))
+        data.setdefault("text", list(self.text))
+        return {k: data[k] for k in order if k in data}

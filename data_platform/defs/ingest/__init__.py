@@ -1,0 +1,1 @@
+"""Ingestion: each upload through raw, staged and transformed in one straight step."""

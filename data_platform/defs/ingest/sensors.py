@@ -1,0 +1,70 @@
+"""The landing sensor: each new upload version becomes a partition and a run.
+
+Landing holds only uploads not yet ingested (ingestion moves them to the archive or to
+quarantine), so a tick lists what is pending, not every upload ever made, and the cursor
+holds only the pending versions already asked for (`landing.watch`).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,
+)
+
+from data_platform.contracts import Contract
+from data_platform.defs.ingest.partitions import uploads_partitions
+from data_platform.landing import changes_since, pending_uploads
+from data_platform.resources import ObjectStoreResource
+from data_platform.storage import StorageError
+
+SENSOR_INTERVAL_S = 15
+
+
+def build_landing_sensor(
+    contract: Contract, job: UnresolvedAssetJobDefinition
+) -> dg.SensorDefinition:
+    partitions = uploads_partitions(contract.name)
+
+    @dg.sensor(
+        name=f"{contract.name}_landing_sensor",
+        job=job,
+        minimum_interval_seconds=SENSOR_INTERVAL_S,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Ingests each new upload version under landing/{contract.name}/.",
+    )
+    def landing_sensor(
+        context: dg.SensorEvaluationContext, store: ObjectStoreResource
+    ) -> dg.SensorResult | dg.SkipReason:
+        settings = store.platform.get_settings()
+        prefix = contract.landing_prefix(settings.landing_prefix)
+        try:
+            pending = pending_uploads(store.get_client(), prefix)
+        except StorageError as exc:
+            return dg.SkipReason(f"cannot list the landing prefix: {exc}")
+        changed, cursor = changes_since(pending, context.cursor)
+        if not changed:
+            context.update_cursor(cursor)
+            waiting = f"; {len(pending)} upload(s) still being ingested" if pending else ""
+            return dg.SkipReason(f"no new uploads under {prefix}{waiting}")
+        existing = set(context.instance.get_dynamic_partitions(partitions.name))
+        new_keys = sorted({c.partition for c in changed} - existing)
+        return dg.SensorResult(
+            run_requests=[
+                dg.RunRequest(
+                    run_key=change.run_key,
+                    partition_key=change.partition,
+                    tags={
+                        "data_platform/etag": change.etag,
+                        "data_platform/dataset": contract.name,
+                    },
+                )
+                for change in changed
+            ],
+            dynamic_partitions_requests=[partitions.build_add_request(new_keys)]
+            if new_keys
+            else [],
+            cursor=cursor,
+        )
+
+    return landing_sensor

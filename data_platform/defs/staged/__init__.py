@@ -1,1 +1,0 @@
-"""The staged layer."""

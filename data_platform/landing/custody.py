@@ -1,0 +1,165 @@
+"""Moving an upload out of landing: to the archive once ingested, to quarantine if refused.
+
+Every move is conditional on the ETag that was ingested: the copy is made only if the
+landing object is still that version, and the landing object is deleted only if it still
+is (an S3 conditional DELETE). A newer upload to the same key is never archived or
+quarantined by the run of an older one: it stays in landing for its own run. The copy
+exists before the original is deleted, so bytes are never lost.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from data_platform.settings import Settings
+from data_platform.storage import Conflict, NotFound, ObjectStore
+
+ERROR_SUFFIX = ".error.json"
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """Where a refused upload went, or why it did not move."""
+
+    key: str | None  # the quarantined copy; None when a newer upload had replaced it
+    note: str
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """One quarantined upload version, with the reason it was refused."""
+
+    key: str
+    dataset: str
+    partition: str
+    etag: str
+    quarantined_at: str
+    error: str
+    size: int
+
+
+class Custody:
+    """The landing, archive and quarantine prefixes of one store, for every dataset."""
+
+    def __init__(self, store: ObjectStore, settings: Settings) -> None:
+        self.store = store
+        self.landing = settings.landing_prefix.rstrip("/") + "/"
+        self.archive = settings.archive_prefix.rstrip("/") + "/"
+        self.quarantine_root = settings.quarantine_prefix.rstrip("/") + "/"
+
+    # -- keys ----------------------------------------------------------------------------
+    def landing_key(self, dataset: str, partition: str) -> str:
+        return f"{self.landing}{dataset}/{partition}"
+
+    def archive_key(self, dataset: str, partition: str) -> str:
+        return f"{self.archive}{dataset}/{partition}"
+
+    def quarantine_key(self, dataset: str, partition: str, etag: str, when: datetime) -> str:
+        stamp = when.strftime("%Y%m%dT%H%M%S%fZ")
+        return f"{self.quarantine_root}{dataset}/{stamp}-{etag.strip(chr(34))[:12]}/{partition}"
+
+    def source_of(self, dataset: str, partition: str) -> str:
+        """Where a partition's bytes are now: landing (new upload) or the archive."""
+        landing = self.landing_key(dataset, partition)
+        if self.store.exists(landing):
+            return landing
+        archived = self.archive_key(dataset, partition)
+        if self.store.exists(archived):
+            return archived
+        raise NotFound(
+            f"upload {partition!r} of {dataset} is neither in landing nor in the archive "
+            "(deleted, or quarantined: `data-platform quarantine list`)",
+            bucket=self.store.bucket,
+            key=landing,
+        )
+
+    # -- moves -----------------------------------------------------------------------------
+    def archive_upload(self, dataset: str, partition: str, etag: str) -> str | None:
+        """Move the ingested version out of landing; None if it was replaced meanwhile."""
+        landing = self.landing_key(dataset, partition)
+        target = self.archive_key(dataset, partition)
+        return target if self._move(landing, target, etag) else None
+
+    def quarantine(
+        self, dataset: str, partition: str, source: str, etag: str, report: dict[str, Any]
+    ) -> Quarantined:
+        """Move `source` (the refused version `etag`) to a new quarantine folder, with why."""
+        when = datetime.now(UTC)
+        target = self.quarantine_key(dataset, partition, etag, when)
+        body = {
+            "dataset": dataset,
+            "partition": partition,
+            "source": f"s3://{self.store.bucket}/{source}",
+            "etag": etag,
+            "quarantined_at": when.isoformat(),
+            **report,
+        }
+        try:
+            self.store.copy(source, target, if_match=etag)
+        except Conflict:
+            return Quarantined(None, "a newer upload replaced it: left in landing for its run")
+        except NotFound:
+            return Quarantined(None, "not found at its key (already moved?)")
+        self.store.put_bytes(
+            target + ERROR_SUFFIX,
+            json.dumps(body, indent=2, default=str).encode(),
+            content_type="application/json",
+        )
+        self._delete_version(source, etag)
+        return Quarantined(target, f"moved to s3://{self.store.bucket}/{target}")
+
+    def _move(self, source: str, target: str, etag: str) -> bool:
+        try:
+            self.store.copy(source, target, if_match=etag)
+        except (Conflict, NotFound):
+            return False
+        self._delete_version(source, etag)
+        return True
+
+    def _delete_version(self, key: str, etag: str) -> None:
+        try:
+            self.store.delete_if_match(key, etag)
+        except (Conflict, NotFound):
+            pass  # replaced or removed by someone else since the copy: theirs to keep
+
+    # -- the quarantine ---------------------------------------------------------------------
+    def quarantined(self, dataset: str | None = None) -> list[QuarantineEntry]:
+        """Every quarantined upload version (of `dataset`, or of all), oldest first."""
+        prefix = self.quarantine_root + (f"{dataset}/" if dataset else "")
+        entries = []
+        for info in self.store.list(prefix, recursive=True):
+            if not info.key.endswith(ERROR_SUFFIX):
+                continue
+            key = info.key.removesuffix(ERROR_SUFFIX)
+            try:
+                report = json.loads(self.store.get_bytes(info.key))
+                size = self.store.stat(key).size
+            except (NotFound, ValueError):
+                continue  # retried (the upload went back to landing) or unreadable
+            entries.append(
+                QuarantineEntry(
+                    key=key,
+                    dataset=report.get("dataset", ""),
+                    partition=report.get("partition", ""),
+                    etag=report.get("etag", ""),
+                    quarantined_at=report.get("quarantined_at", ""),
+                    error=report.get("error", ""),
+                    size=size,
+                )
+            )
+        return sorted(entries, key=lambda e: e.quarantined_at)
+
+    def retry(self, entry: QuarantineEntry) -> str:
+        """Put a quarantined upload back into landing (the bytes unchanged); its key there.
+
+        The quarantined copy and its report are removed once the copy is in landing; if
+        ingestion refuses it again, it comes back to quarantine as a new version.
+        """
+        target = self.landing_key(entry.dataset, entry.partition)
+        self.store.copy(entry.key, target)
+        self.store.delete(entry.key + ERROR_SUFFIX, missing_ok=True)
+        self.store.delete(entry.key, missing_ok=True)
+        return target
