@@ -16,6 +16,7 @@ from data_platform.cli.objects import objects_app
 from data_platform.cli.quarantine import quarantine_app
 from data_platform.cli.search import search
 from data_platform.cli.snapshot import snapshot_app
+from data_platform.cli.sql import sql_command
 from data_platform.cli.stack import stack_app
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.command("dev")(dev)
 app.command("lineage")(lineage)
 app.command("search")(search)
+app.command("sql")(sql_command)
 app.add_typer(snapshot_app, name="snapshot")
 app.add_typer(labeling_app, name="labeling")
 app.command("export")(export)

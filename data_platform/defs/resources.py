@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from data_platform.resources import LakehouseResource, ObjectStoreResource, PlatformSettings
+from data_platform.resources.sql import LakeSQLResource
 from data_platform.resources.vectors import VectorStoreResource
 from data_platform.settings import Settings
 
@@ -17,6 +18,7 @@ def build_resources(platform: PlatformSettings | None = None) -> dict[str, Any]:
         "store": ObjectStoreResource(platform=platform),
         "lakehouse": LakehouseResource(platform=platform),
         "vectors": VectorStoreResource(platform=platform),
+        "lake_sql": LakeSQLResource(lakehouse=LakehouseResource(platform=platform)),
     }
 
 

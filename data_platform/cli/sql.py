@@ -1,0 +1,42 @@
+"""`data-platform sql`: query the lake's tables with DuckDB."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from data_platform.lakehouse import open_lakehouse, sql
+from data_platform.settings import Settings
+
+console = Console()
+
+
+def sql_command(
+    statement: Annotated[
+        str, typer.Argument(help="SQL naming tables as layer.dataset, e.g. staged.reviews.")
+    ],
+    as_of: Annotated[
+        str | None, typer.Option(help="Read every table as of this tag or snapshot id.")
+    ] = None,
+    limit: int = typer.Option(50, help="Rows to print at most."),
+) -> None:
+    """Run a DuckDB query over the lake and print the rows, e.g.
+
+    data-platform sql "select category, count(*) from staged.reviews group by 1"
+    """
+    lake = open_lakehouse(Settings())
+    try:
+        frame = sql.query(duckdb.connect(), lake, statement, as_of)
+    except (duckdb.Error, LookupError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    table = Table(title=f"{frame.height:,} row(s)" + (f" as of {as_of}" if as_of else ""))
+    for column in frame.columns:
+        table.add_column(column, overflow="fold")
+    for row in frame.head(limit).iter_rows():
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
