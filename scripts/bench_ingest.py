@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import subprocess
 import sys
@@ -144,7 +145,7 @@ from data_platform.contracts import load_dataset
 from data_platform.definitions import build_definitions
 from data_platform.resources import PlatformSettings
 from data_platform.settings import Settings
-settings = Settings.model_validate_json({settings.model_dump_json()!r})
+settings = Settings()  # from the DP_* variables the parent passes
 contract = load_dataset(Path({str(REPO / "datasets")!r}), "{DATASET}")
 defs = build_definitions(PlatformSettings.from_settings(settings), contracts=[contract])
 with dg.instance_for_test() as instance:
