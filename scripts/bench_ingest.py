@@ -154,7 +154,10 @@ with dg.instance_for_test() as instance:
     assert job.execute_in_process(partition_key={partition!r}, instance=instance).success
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    env = {**os.environ, **settings.as_env(), "DP_DATASETS_DIR": str(settings.datasets_dir)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
     if done.returncode:
         raise RuntimeError(done.stderr[-3000:])
     return int(done.stdout.strip().splitlines()[-1])

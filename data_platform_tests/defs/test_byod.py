@@ -20,8 +20,8 @@ from data_platform.cli.main import app
 from data_platform.contracts import load_contracts
 from data_platform.definitions import build_definitions
 from data_platform.demo.samples import encode
-from data_platform.landing import Custody
 from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.landing import Custody
 from data_platform.resources import PlatformSettings
 from data_platform.runner import ingest_landing
 from data_platform_tests.defs.helpers import put_bytes
