@@ -55,9 +55,12 @@ def _row_and_field(data: bytes, offset: int, fmt: UploadFormat) -> tuple[int, st
         return line_number + 1, None
     delimiter = "\t" if fmt.format == "tsv" else ","
     header_line = data[: data.find(b"\n")] if b"\n" in data else data
-    header = next(csv.reader([header_line.decode("latin-1")], delimiter=delimiter), [])
     prefix = data[line_start:offset].decode("latin-1")
-    fields_before = len(next(csv.reader(io.StringIO(prefix), delimiter=delimiter), [""])) - 1
+    try:
+        header = next(csv.reader([header_line.decode("latin-1")], delimiter=delimiter), [])
+        fields_before = len(next(csv.reader(io.StringIO(prefix), delimiter=delimiter), [""])) - 1
+    except csv.Error:
+        return line_number, None
     column = header[fields_before] if 0 <= fields_before < len(header) else None
     return line_number, column
 

@@ -74,11 +74,11 @@ def read_batches(
         UploadError: the file cannot be read; its message says where and why.
     """
     fmt = fmt.uncompressed()
-    head = head_of(source)
-    check_content(key, fmt, head)
-    if fmt.format in ("csv", "tsv"):
-        _check_header(head, fmt, key)
     try:
+        head = head_of(source)
+        check_content(key, fmt, head)
+        if fmt.format in ("csv", "tsv"):
+            _check_header(head, fmt, key)
         scan = _scan(source, fmt).with_row_index(SOURCE_ROW, offset=1)
         for batch in scan.collect_batches(chunk_size=batch_rows):
             yield batch.with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
@@ -106,7 +106,10 @@ def _scan(source: Source, fmt: UploadFormat) -> pl.LazyFrame:
 def _check_header(head: bytes, fmt: UploadFormat, key: str) -> None:
     """Blank or repeated column names are a file-level problem, named as such."""
     first = head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
-    names = next(csv.reader([first], delimiter="\t" if fmt.format == "tsv" else ","), [])
+    try:
+        names = next(csv.reader([first], delimiter="\t" if fmt.format == "tsv" else ","), [])
+    except csv.Error:
+        return  # not even a header line: the reader says what is wrong
     blank = [i + 1 for i, n in enumerate(names) if not n.strip()]
     if blank and len(names) > 1:
         where = ", ".join(map(str, blank[:5]))
