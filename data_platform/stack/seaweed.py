@@ -75,6 +75,7 @@ class EmbeddedS3(ManagedServer):
             return running
         self.data_dir.mkdir(parents=True, exist_ok=True)
         keys = self._identities()
+        self._security()
         base = port_base or self._reuse_or_pick_ports()
         pid = start_process(
             self._command(base), log_file=self.log_file, pid_file=self.pid_file, cwd=self.root
@@ -124,6 +125,26 @@ class EmbeddedS3(ManagedServer):
             "readonly_secret_key": reader["secretKey"],
         }
 
+    def _security(self) -> None:
+        """security.toml (read from the server's working directory, `root`): every HTTP
+        port but S3's needs a JWT only the servers hold, so the filer, master and volume
+        ports refuse anonymous reads and writes (the S3 identities are the only door)."""
+        path = self.root / "security.toml"
+        if path.exists():
+            return
+        keys = {name: secrets.token_hex(32) for name in ("write", "read", "filer", "filer_read")}
+        path.write_text(
+            "# written by data_platform.stack.seaweed: JWT keys known only to the servers\n"
+            f'[jwt.signing]\nkey = "{keys["write"]}"\nexpires_after_seconds = 10\n'
+            f'[jwt.signing.read]\nkey = "{keys["read"]}"\nexpires_after_seconds = 10\n'
+            f'[jwt.filer_signing]\nkey = "{keys["filer"]}"\nexpires_after_seconds = 10\n'
+            f'[jwt.filer_signing.read]\nkey = "{keys["filer_read"]}"\n'
+            "expires_after_seconds = 10\n"
+            "[access]\nui = false\n"
+            "[filer.expose_directory_metadata]\nenabled = false\n"
+        )
+        path.chmod(0o600)
+
     def _reuse_or_pick_ports(self) -> int:
         previous = self.root / "ports"
         if previous.exists():
@@ -153,10 +174,15 @@ class EmbeddedS3(ManagedServer):
             f"-master.port={b + 1}",
             f"-volume.port={b + 2}",
             f"-filer.port={b + 3}",
-            f"-s3.port.iceberg={b + 4}",
+            # what the platform does not use is not started: no WebDAV, no admin UI, no
+            # Iceberg REST or Lance endpoints (their ports stay reserved in the block)
+            "-webdav=false",
+            "-admin.ui=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-disableHttp",
             f"-webdav.port={b + 5}",
             f"-admin.port={b + 6}",
-            f"-s3.port.lance={b + 7}",
             f"-filer.localSocket={d / 'filer.sock'}",
             f"-s3.localSocket={d / 's3.sock'}",
             f"-webdav.cacheDir={d / 'webdav'}",
