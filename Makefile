@@ -2,6 +2,7 @@
 # and `make test`; each installs what it needs first.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 
-.PHONY: help install system-deps demo dev test screenshots test-fast lint format bench-ingest stack-up stack-down stack-status clean
+.PHONY: help install system-deps demo dev test screenshots test-fast lint format bench-ingest bench-smoke stack-up stack-down stack-status clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -17,17 +18,20 @@ help: ## Show this help
 install: $(STAMP) ## Create .venv with the pinned dependencies (torch: CPU build)
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	@# torch first and pinned: unpinned, pip would pull a multi-GB CUDA build
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
-	@# DVC in a venv of its own: hydra-core pins antlr4 4.9, which breaks Dagster's selections
-	$(PYTHON) -m venv .venv-dvc
-	.venv-dvc/bin/pip install -q dvc==3.67.1 dvc-s3==3.3.0
-	@# Label Studio in its own cached venv too (~1 GB, pins Django)
-	$(VENV)/bin/data-platform labeling install
-	touch $(STAMP)
+	@echo "install: .venv (torch CPU with pip, the rest with uv), .venv-dvc and Label Studio side by side"
+	@$(PYTHON) -m venv $(VENV)
+	@# (sed drops pip's notes about this machine's local wheel folders; pipefail keeps errors)
+	@$(PY) -m pip install -q --upgrade pip uv==0.13.9 2>&1 | sed '/^WARNING: Location/d'
+	@# torch first, pinned, with pip: pip takes the machine's CPU wheel, uv would download CUDA
+	@$(PY) -m pip install -q torch==2.13.0 2>&1 | sed '/^WARNING: Location/d'
+	@# the rest with uv: the same pins, resolved and installed several times faster than pip
+	@$(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev]'
+	@# DVC in a venv of its own (its hydra-core pins antlr4 4.9, which breaks Dagster's
+	@# selections) and Label Studio in its own cached one (~1 GB, pins Django), in parallel
+	@( $(PYTHON) -m venv .venv-dvc && \
+	   $(VENV)/bin/uv pip install -q --python .venv-dvc/bin/python dvc==3.67.1 dvc-s3==3.3.0 ) & \
+	 dvc=$$!; $(VENV)/bin/data-platform labeling install; wait $$dvc
+	@touch $(STAMP)
 
 demo: install ## Main job: stack up, sample data uploaded, every asset materialised, summary
 	$(VENV)/bin/data-platform demo
@@ -38,7 +42,7 @@ dev: install ## Dagster UI + daemon on the same stack, at http://127.0.0.1:3000
 system-deps: ## Chromium for the UI tests (apt-get, only when missing)
 	bash scripts/install_system_deps.sh
 
-test: install system-deps ## The whole test suite (real services: S3, PostgreSQL, Label Studio, Chromium)
+test: install system-deps lint ## Lint, then the whole test suite (real S3, PostgreSQL, Label Studio, Chromium)
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: install ## Tests without the slow ones
@@ -52,8 +56,11 @@ format: install ## ruff format and autofix
 	$(VENV)/bin/ruff check --fix data_platform data_platform_tests scripts
 	$(VENV)/bin/ruff format data_platform data_platform_tests scripts
 
-bench-ingest: install ## Ingest a 1M-row CSV vs bare pyarrow, side by side
+bench-ingest: install ## Ingestion targets side by side: end-to-end, re-run, memory, growth, sensor
 	$(PY) scripts/bench_ingest.py
+
+bench-smoke: install ## Every benchmark script at a small size: PASS/FAIL lines; fails only on a crash
+	$(PY) scripts/bench_ingest.py --rows 20000 --repeats 1 --memory-gb 0.01,0.02 --uploads 12 --sensor-objects 300
 
 screenshots: install system-deps ## Regenerate docs/images/asset-graph.png and asset-page.png
 	$(PY) scripts/screenshots.py

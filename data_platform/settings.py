@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         default=Path("datasets"), description="Folder of dataset contracts (<name>.yaml)."
     )
     ingest_batch_rows: int = Field(
-        default=250_000, ge=1, description="Rows per batch when ingesting an upload."
+        default=100_000, ge=1, description="Rows per batch of an upload streamed from disk."
     )
     ingest_spool_mb: int = Field(
         default=256,

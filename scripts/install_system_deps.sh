@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # System packages the test suite needs beyond the virtual env: Chromium for the UI tests
-# (Playwright drives Debian's /usr/bin/chromium; it never downloads a browser).
-# Idempotent: does nothing when Chromium is already installed.
+# (Playwright drives Debian's /usr/bin/chromium; it never downloads a browser) and
+# shellcheck for the deployment scripts' lint test.
+# Idempotent: does nothing when both are already installed.
 set -euo pipefail
 
 CHROMIUM=/usr/bin/chromium
 
-if [[ -x "$CHROMIUM" ]]; then
-  echo "install_system_deps: chromium present ($CHROMIUM), nothing to do"
+if [[ -x "$CHROMIUM" ]] && command -v shellcheck >/dev/null 2>&1; then
+  echo "install_system_deps: chromium and shellcheck present, nothing to do"
   exit 0
 fi
 
@@ -25,8 +26,8 @@ if ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 
-echo "install_system_deps: installing chromium with apt-get"
+echo "install_system_deps: installing chromium and shellcheck with apt-get"
 export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -q
-"${SUDO[@]}" apt-get install -y -q chromium  # with its recommended fonts
+"${SUDO[@]}" apt-get update -q >/dev/null
+"${SUDO[@]}" apt-get install -y -q chromium shellcheck >/dev/null  # chromium's fonts too
 echo "install_system_deps: $("$CHROMIUM" --version 2>/dev/null || echo chromium installed)"

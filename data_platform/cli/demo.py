@@ -102,7 +102,15 @@ def demo(
     failed = [r for r in report.runs if not r.success]
     console.print(
         f"{len(report.runs)} run(s), {len(failed)} failed, in {time.monotonic() - started:.0f}s. "
-        f"Dagster home: {home}. Browse it with `make dev`."
+        f"Dagster home: {home}."
+    )
+    console.print(
+        "next:    [bold]make dev[/] opens the UI at http://127.0.0.1:3000 on this stack\n"
+        '         .venv/bin/data-platform search "kettle stopped working" --dataset reviews\n'
+        '         .venv/bin/data-platform sql "select category, count(*) from staged.reviews '
+        'group by 1"\n'
+        "         .venv/bin/data-platform datasets init NAME --from your.csv  (your own data)\n"
+        "         .venv/bin/data-platform quarantine list  (refused uploads, and why)"
     )
     if failed:
         raise typer.Exit(1)

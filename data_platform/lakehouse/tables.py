@@ -321,7 +321,7 @@ class PartitionWriter:
     redone). `abort` deletes the files of a write that will not be committed.
     """
 
-    IN_FLIGHT = 2
+    IN_FLIGHT = 1
 
     def __init__(self, lake: Lakehouse, table: str, target: Table, column: str, value: str):
         self.lake = lake

@@ -112,7 +112,13 @@ class LabelStudioInstall:
         out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
         try:
             subprocess.run([str(base), "-m", "venv", "--clear", str(self.venv)], check=True)
-            pip = [str(self.venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+            python = str(self.venv / "bin" / "python")
+            uv = Path(sys.executable).parent / "uv"  # installed with the platform; much faster
+            pip = (
+                [str(uv), "pip", "install", "-q", "--python", python]
+                if uv.exists()
+                else [python, "-m", "pip", "install", "-q"]
+            )
             subprocess.run(
                 [*pip, f"label-studio=={LABEL_STUDIO_VERSION}"],
                 check=True,

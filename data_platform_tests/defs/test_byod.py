@@ -186,3 +186,39 @@ def test_contract_evolution_and_quarantine_retry(byod, settings, store, instance
     listed = runner.invoke(app, ["datasets", "list"])
     assert "readings" in listed.output
     assert "10/10/10" in listed.output
+
+
+@pytest.mark.parametrize("name", ["notes.csv", "notes.parquet", "notes.jsonl", "notes.csv.gz"])
+def test_init_reads_every_format_local_or_in_the_bucket(byod, settings, store, tmp_path, name):
+    import gzip
+
+    frame = notes(60, 9)
+    data = encode(frame, name.removesuffix(".gz"))
+    data = gzip.compress(data) if name.endswith(".gz") else data
+    (tmp_path / name).write_bytes(data)
+    said = init(byod, "notes", tmp_path / name)
+    assert "written_at" in said
+    [contract] = load_contracts(byod)
+    assert contract.columns["written_at"].type == "datetime"
+    assert contract.columns["written_at"].timezone == "UTC"  # offsets: kept as instants
+    assert contract.key == ("note_id",)
+    assert contract.text == ("body",)
+    store.put_bytes(f"samples/{name}", data)
+    (byod / "notes.yaml").unlink()
+    init(byod, "notes", Path(f"samples/{name}"))  # a key in the lake's bucket
+    from_bucket = load_contracts(byod)[0]
+    assert from_bucket.columns == contract.columns  # the same inference, wherever the file is
+    assert (from_bucket.key, from_bucket.text, from_bucket.label) == (
+        contract.key,
+        contract.text,
+        contract.label,
+    )
+
+
+def test_init_refuses_an_unreadable_sample_clearly(byod, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    done = runner.invoke(app, ["datasets", "init", "bad", "--from", str(bad)])
+    assert done.exit_code == 1
+    assert "it looks like a PNG image" in done.output
+    assert not (byod / "bad.yaml").exists()

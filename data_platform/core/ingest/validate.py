@@ -23,7 +23,7 @@ from data_platform.core.problems import Problem
 
 MAX_PROBLEMS = 1000
 BUCKETS = 64
-SPILL_ROWS = 4_000_000
+SPILL_ROWS = 1_000_000
 
 
 def clean(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
