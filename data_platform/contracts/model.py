@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from data_platform.contracts.columns import RECORD_ID, TEXT
+
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
-RECORD_ID = "_record_id"  # derived when the key is not exactly one column
-TEXT = "_text"  # the text columns joined, when there are several
 ColumnType = Literal["integer", "float", "boolean", "string", "date", "datetime", "list"]
 ItemType = Literal["integer", "float", "boolean", "string"]
 SCALARS: dict[str, pl.DataType] = {

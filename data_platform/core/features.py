@@ -11,8 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from data_platform.contracts import Contract
-
-SOURCE_KEY = "_source_key"
+from data_platform.contracts.columns import SOURCE_KEY
 
 
 def feature_columns(contract: Contract) -> list[str]:

@@ -2,5 +2,7 @@
 
 from __future__ import annotations
 
+from data_platform.contracts.columns import SOURCE_KEY
+
 OWNERS = ["team:data-platform"]
-SOURCE_KEY = "_source_key"  # the Iceberg partition column: the upload's key under landing/
+__all__ = ["OWNERS", "SOURCE_KEY"]

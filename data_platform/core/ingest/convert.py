@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from data_platform.contracts import Column, Contract
+from data_platform.contracts.columns import RESCUED
 from data_platform.core.ingest.read import SOURCE_ROW
 from data_platform.core.problems import Problem
 
-RESCUED = "_rescued_data"
 MAX_PROBLEMS = 1000
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")

@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from data_platform.contracts import RECORD_ID, Contract
+from data_platform.contracts.columns import INGESTED_AT, SOURCE_ETAG, SOURCE_KEY
 from data_platform.core.features import build_features
 from data_platform.core.ingest.convert import (
     RESCUED,
@@ -35,9 +36,6 @@ from data_platform.core.ingest.validate import UniqueTracker, clean, validate
 from data_platform.core.problems import Problem, UploadError
 from data_platform.schemas import staged_schema
 
-SOURCE_KEY = "_source_key"  # the upload's key under landing/<dataset>/: the partition
-SOURCE_ETAG = "_source_etag"
-INGESTED_AT = "_ingested_at"
 MAX_PROBLEMS = 1000
 DEFAULT_BATCH_ROWS = 250_000
 

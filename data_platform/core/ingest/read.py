@@ -24,11 +24,11 @@ from pathlib import Path
 import polars as pl
 import zstandard
 
+from data_platform.contracts.columns import SOURCE_ROW
 from data_platform.core.ingest.diagnose import diagnose
 from data_platform.core.ingest.formats import UploadFormat, check_content
 from data_platform.core.problems import Problem, UploadError
 
-SOURCE_ROW = "_source_row"
 Source = bytes | Path
 HEAD_BYTES = 64 * 1024
 _NOT_OURS = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
