@@ -9,7 +9,7 @@ not grow with the file).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -93,10 +93,10 @@ def _failure_problems(cases: pl.DataFrame, rows: pl.Series) -> list[Problem]:
 class UniqueTracker:
     """Finds repeated values of unique columns (and the key) across all batches.
 
-    Each constraint keeps (hash, row) pairs in `BUCKETS` buckets by the hash's top bits;
-    past `SPILL_ROWS` rows the buckets go to files, so only one bucket is ever sorted in
-    memory. 64-bit hashes: a false repeat needs a collision (about 1 in 10^8 for a 1M-row
-    upload).
+    Each constraint keeps (hash, row) pairs. In memory they are sorted once at the end;
+    past `SPILL_ROWS` rows they go to `BUCKETS` files by the hash's top bits, so only one
+    bucket is ever sorted in memory. 64-bit hashes: a false repeat needs a collision
+    (about 1 in 10^8 for a 1M-row upload).
     """
 
     def __init__(self, contract: Contract, spill_dir: Path | None = None) -> None:
@@ -107,9 +107,7 @@ class UniqueTracker:
             self.constraints.append(tuple(contract.key))
         self.spill_dir = spill_dir
         self.rows = 0
-        self._memory: dict[tuple[str, ...], list[list[np.ndarray]]] = {
-            c: [[] for _ in range(BUCKETS)] for c in self.constraints
-        }
+        self._memory: dict[tuple[str, ...], list[np.ndarray]] = {c: [] for c in self.constraints}
         self._files: dict[tuple[str, ...], list[Path]] | None = None
 
     def add(self, frame: pl.DataFrame) -> None:
@@ -119,13 +117,10 @@ class UniqueTracker:
         for columns in self.constraints:
             hashed = frame.select(pl.struct(columns).hash(seed=7)).to_series().to_numpy()
             pairs = np.column_stack([hashed.view(np.int64), rows])
-            bucket = (hashed >> np.uint64(58)).astype(np.int64)
-            order = np.argsort(bucket, kind="stable")
-            bounds = np.searchsorted(bucket[order], np.arange(BUCKETS + 1))
-            for b in range(BUCKETS):
-                part = pairs[order[bounds[b] : bounds[b + 1]]]
-                if len(part):
-                    self._store(columns, b, part)
+            if self._files is None:
+                self._memory[columns].append(pairs)
+            else:
+                self._spill_pairs(columns, pairs)
         self.rows += frame.height
         if self._files is None and self.rows > SPILL_ROWS:
             self._spill()
@@ -134,34 +129,28 @@ class UniqueTracker:
         """One problem per repeated row, naming the first row it repeats."""
         found: list[Problem] = []
         for columns in self.constraints:
-            for b in range(BUCKETS):
-                pairs = self._load(columns, b)
-                if len(pairs) < 2:
-                    continue
-                pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-                same = pairs[1:, 0] == pairs[:-1, 0]
-                for i in np.flatnonzero(same):
-                    first = pairs[: i + 1][pairs[: i + 1, 0] == pairs[i + 1, 0]][0, 1]
-                    found.append(_repeat(columns, int(pairs[i + 1, 1]), int(first)))
-                    if len(found) >= MAX_PROBLEMS:
-                        return sorted(found, key=lambda p: p.row or 0)
+            for pairs in self._groups(columns):
+                found += _repeats(columns, pairs, MAX_PROBLEMS - len(found))
+                if len(found) >= MAX_PROBLEMS:
+                    return sorted(found, key=lambda p: p.row or 0)
         return sorted(found, key=lambda p: p.row or 0)
 
-    def _store(self, columns: tuple[str, ...], bucket: int, part: np.ndarray) -> None:
+    def _groups(self, columns: tuple[str, ...]) -> Iterator[np.ndarray]:
         if self._files is None:
-            self._memory[columns][bucket].append(part)
-        else:
-            with self._files[columns][bucket].open("ab") as handle:
-                part.tofile(handle)
+            parts = self._memory[columns]
+            if parts:
+                yield np.concatenate(parts)
+            return
+        for path in self._files[columns]:
+            if path.exists():
+                yield np.fromfile(path, dtype=np.int64).reshape(-1, 2)
 
-    def _load(self, columns: tuple[str, ...], bucket: int) -> np.ndarray:
-        if self._files is None:
-            parts = self._memory[columns][bucket]
-            return np.concatenate(parts) if parts else np.empty((0, 2), np.int64)
-        path = self._files[columns][bucket]
-        if not path.exists():
-            return np.empty((0, 2), np.int64)
-        return np.fromfile(path, dtype=np.int64).reshape(-1, 2)
+    def _spill_pairs(self, columns: tuple[str, ...], pairs: np.ndarray) -> None:
+        assert self._files is not None
+        bucket = (pairs[:, 0].view(np.uint64) >> np.uint64(58)).astype(np.int64)
+        for b in np.unique(bucket):
+            with self._files[columns][b].open("ab") as handle:
+                pairs[bucket == b].tofile(handle)
 
     def _spill(self) -> None:
         folder = Path(tempfile.mkdtemp(prefix="unique-", dir=self.spill_dir))
@@ -170,10 +159,22 @@ class UniqueTracker:
             for i, c in enumerate(self.constraints)
         }
         memory, self._memory = self._memory, {}
-        for columns, buckets in memory.items():
-            for b, parts in enumerate(buckets):
-                for part in parts:
-                    self._store(columns, b, part)
+        for columns, parts in memory.items():
+            for part in parts:
+                self._spill_pairs(columns, part)
+
+
+def _repeats(columns: tuple[str, ...], pairs: np.ndarray, room: int) -> list[Problem]:
+    """Rows whose hash repeats an earlier row's, in `pairs` of (hash, row)."""
+    if len(pairs) < 2 or room <= 0:
+        return []
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    same = np.flatnonzero(pairs[1:, 0] == pairs[:-1, 0])
+    found = []
+    for i in same[:room]:
+        first = pairs[np.searchsorted(pairs[:, 0], pairs[i + 1, 0]), 1]
+        found.append(_repeat(columns, int(pairs[i + 1, 1]), int(first)))
+    return found
 
 
 def _repeat(columns: tuple[str, ...], row: int, first: int) -> Problem:
