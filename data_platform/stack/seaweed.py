@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -126,14 +127,19 @@ class EmbeddedS3(ManagedServer):
         }
 
     def _security(self) -> None:
-        """security.toml (read from the server's working directory, `root`): every HTTP
-        port but S3's needs a JWT only the servers hold, so the filer, master and volume
-        ports refuse anonymous reads and writes (the S3 identities are the only door)."""
+        """security.toml (read from the server's working directory, `root`).
+
+        Every HTTP port but S3's needs a JWT only the servers hold, so the filer, master and
+        volume ports refuse anonymous reads and writes; with `openssl` on the machine (it is
+        on Debian), gRPC between the components and the master's HTTP port also require a
+        client certificate from a CA made here for this server alone (mutual TLS). The S3
+        identities are then the only door.
+        """
         path = self.root / "security.toml"
-        if path.exists():
+        if path.exists() and "[grpc]" in path.read_text():
             return
         keys = {name: secrets.token_hex(32) for name in ("write", "read", "filer", "filer_read")}
-        path.write_text(
+        text = (
             "# written by data_platform.stack.seaweed: JWT keys known only to the servers\n"
             f'[jwt.signing]\nkey = "{keys["write"]}"\nexpires_after_seconds = 10\n'
             f'[jwt.signing.read]\nkey = "{keys["read"]}"\nexpires_after_seconds = 10\n'
@@ -143,7 +149,52 @@ class EmbeddedS3(ManagedServer):
             "[access]\nui = false\n"
             "[filer.expose_directory_metadata]\nenabled = false\n"
         )
+        tls = self._certificates()
+        if tls is not None:
+            ca, cert, key = tls
+            text += f'[grpc]\nca = "{ca}"\n'
+            for component in ("volume", "master", "filer", "s3", "admin", "client"):
+                text += f'[grpc.{component}]\ncert = "{cert}"\nkey = "{key}"\n'
+            text += f'[https.master]\ncert = "{cert}"\nkey = "{key}"\nca = "{ca}"\n'
+        else:
+            text += "[grpc]\n# no openssl here: gRPC and the master's status page are not TLS\n"
+        path.write_text(text)
         path.chmod(0o600)
+
+    def _certificates(self) -> tuple[Path, Path, Path] | None:
+        """A CA and one certificate for all components (names are not checked by weed)."""
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            return None
+        folder = self.root / "tls"
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o700)
+        ca, ca_key = folder / "ca.crt", folder / "ca.key"
+        cert, key, request = folder / "node.crt", folder / "node.key", folder / "node.csr"
+        extensions = folder / "node.ext"
+        extensions.write_text(
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n"
+        )
+
+        def run(*args: str) -> None:
+            subprocess.run([openssl, *args], check=True, capture_output=True, timeout=60)
+
+        days = ("-days", "3650")
+        run(
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key),
+            "-out", str(ca), *days, "-subj", "/CN=data-platform-store-ca",
+        )  # fmt: skip
+        run(
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+            "-out", str(request), "-subj", "/CN=data-platform-store",
+        )  # fmt: skip
+        run(
+            "x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key),
+            "-CAcreateserial", "-out", str(cert), *days, "-extfile", str(extensions),
+        )  # fmt: skip
+        for secret in (ca_key, key):
+            secret.chmod(0o600)
+        return ca, cert, key
 
     def _reuse_or_pick_ports(self) -> int:
         previous = self.root / "ports"

@@ -1,13 +1,14 @@
 """The embedded store has one door, S3 with keys: every other port refuses anonymous use.
 
-SeaweedFS listens on more ports than S3's: the filer, master and volume HTTP ports (plus
-gRPC on each + 10000). With the platform's security.toml (JWT keys only the servers
-hold), `-disableHttp` and the unused components off, none of them serves or accepts an
-object without credentials.
+SeaweedFS listens on more ports than S3's: the filer, master and volume HTTP ports, and
+gRPC on each + 10000. With the platform's security.toml (JWT keys only the servers hold,
+mutual TLS for gRPC and the master's HTTP port), `-disableHttp` and the unused components
+off, none of them answers, serves or accepts anything without credentials.
 """
 
 from __future__ import annotations
 
+import socket
 import urllib.error
 import urllib.request
 
@@ -32,6 +33,17 @@ def _try(port: int, method: str, path: str, body: bytes | None = None) -> tuple[
         return 0, b""  # refused or reset: not an HTTP door at all (gRPC)
 
 
+def _speaks_plain_grpc(port: int) -> bool:
+    """Does the port answer an HTTP/2 connection preface (gRPC) without TLS?"""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as conn:
+            conn.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes(9))
+            reply = conn.recv(9)
+    except OSError:
+        return False
+    return len(reply) >= 4 and reply[3] == 0x04  # a SETTINGS frame: plaintext HTTP/2
+
+
 def _listening(state: StackState) -> list[int]:
     process = psutil.Process(state.pid)
     return sorted({c.laddr.port for c in process.net_connections() if c.status == "LISTEN"})
@@ -48,12 +60,12 @@ def test_only_the_s3_port_serves_objects(s3_stack: EmbeddedS3, s3_server: StackS
     for port in ports:
         if port == base:
             continue  # S3 itself: anonymous requests are refused by the identities
-        for path in (f"/buckets/{bucket}/{key}", f"/{bucket}/{key}", "/dir/status", "/dir/assign"):
+        paths = (f"/buckets/{bucket}/{key}", f"/{bucket}/{key}", "/dir/status", "/dir/assign", "/")
+        for path in paths:
             status, body = _try(port, "GET", path)
             assert SECRET not in body, f"port {port} served {path} without credentials"
-            assert not (200 <= status < 300 and path.startswith("/dir")), (
-                f"port {port} answered {path} without credentials"
-            )
+            assert not 200 <= status < 300, f"port {port} answered {path} without credentials"
+        assert not _speaks_plain_grpc(port), f"port {port} takes gRPC without a certificate"
         status, _ = _try(port, "POST", f"/buckets/{bucket}/planted.csv", b"evil")
         assert not 200 <= status < 300, f"port {port} accepted a write without credentials"
     assert not store.exists("planted.csv")
