@@ -22,7 +22,7 @@ def export(
     ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder to write, in a git repo (default datasets/<dataset>)."),
+        typer.Option("--out", help="Folder to write, in a git repo (default exports/<dataset>)."),
     ] = None,
     layer: Annotated[str, typer.Option(help="Layer to export.")] = "transformed",
     push: Annotated[bool, typer.Option("--push", help="Also `dvc push` to the bucket.")] = False,
@@ -34,7 +34,7 @@ def export(
     """
     try:
         settings = Settings()
-        target = out or Path("datasets") / dataset
+        target = out or Path("exports") / dataset
         result = export_dataset(settings, dataset, as_of, target, layer=layer, push=push)
     except (ValidationError, StackNotRunningError) as exc:
         typer.secho(f"error: no usable store configuration: {exc}", err=True, fg="red")
