@@ -43,6 +43,7 @@ from data_platform.definitions import build_definitions
 from data_platform.demo.samples import encode
 from data_platform.lakehouse import open_lakehouse
 from data_platform.resources import PlatformSettings
+from data_platform.runner import QUIET
 from data_platform.schemas import staged_schema
 from data_platform.settings import Settings
 from data_platform.stack.seaweed import EmbeddedS3
@@ -81,7 +82,7 @@ class Bench:
         self.instance.add_dynamic_partitions(f"{DATASET}_uploads", [partition])
         started = time.perf_counter()
         result = self.job.execute_in_process(
-            partition_key=partition, instance=self.instance, raise_on_error=False
+            partition_key=partition, instance=self.instance, raise_on_error=False, run_config=QUIET
         )
         elapsed = time.perf_counter() - started
         if not result.success:
@@ -144,6 +145,7 @@ from pathlib import Path
 from data_platform.contracts import load_dataset
 from data_platform.definitions import build_definitions
 from data_platform.resources import PlatformSettings
+from data_platform.runner import QUIET
 from data_platform.settings import Settings
 settings = Settings()  # from the DP_* variables the parent passes
 contract = load_dataset(Path({str(REPO / "datasets")!r}), "{DATASET}")

@@ -27,7 +27,6 @@ datasets_app = typer.Typer(
     no_args_is_help=True,
 )
 SAMPLE_ROWS = 200_000
-LAYERS = ("raw", "staged", "transformed", "embedded", "inference", "labeled")
 
 
 def read_sample(source: str, settings: Settings, rows: int = SAMPLE_ROWS) -> pl.DataFrame:

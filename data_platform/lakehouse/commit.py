@@ -24,18 +24,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pyiceberg.exceptions import CommitFailedException
+from pyiceberg.exceptions import CommitFailedException, ValidationException
 from pyiceberg.table import Table
 from pyiceberg.table import Transaction as _PyIcebergTransaction
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.update import update_table_metadata
 
-try:  # pyiceberg raises this when a concurrent commit added files our filter matches
-    from pyiceberg.exceptions import ValidationException
-except ImportError:  # pragma: no cover - older pyiceberg
-    ValidationException = CommitFailedException  # type: ignore[misc,assignment]
-
 T = TypeVar("T")
+# lost a race: the catalog moved on, or a concurrent commit added files our filter matches
 CONFLICTS = (CommitFailedException, ValidationException)
 
 

@@ -21,7 +21,7 @@ from data_platform.demo.samples import encode
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.settings import Settings
 from data_platform.stack.process import wait_until
-from data_platform.stack.seaweed import EmbeddedS3
+from data_platform.stack.seaweed import EmbeddedS3, StackState
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import DATASETS_DIR
 
@@ -73,51 +73,59 @@ def exact(settings: Settings) -> dict[str, int]:
     return {layer: lake.count(f"{layer}.reviews") for layer in LAYERS}
 
 
-@pytest.fixture
-def own_stack(tmp_path: Path):
-    stack = EmbeddedS3(tmp_path / "stack")
-    state = stack.up()
-    settings = Settings(
-        home=tmp_path / "home",
+def settings_for(state: StackState, home: Path) -> Settings:
+    return Settings(
+        home=home,
         s3_endpoint=state.endpoint,
         s3_access_key=state.access_key,
         s3_secret_key=state.secret_key,
     )
+
+
+@pytest.fixture
+def own_stack(tmp_path: Path):
+    stack = EmbeddedS3(tmp_path / "stack")
+    settings = settings_for(stack.up(), tmp_path / "home")
     ObjectStore.from_settings(settings).ensure_bucket()
     yield stack, settings
     stack.down()
 
 
-def test_store_killed_mid_write_then_restarted(own_stack, tmp_path):
-    stack, settings = own_stack
+def ingest_mid_write(settings: Settings, home: Path, seed: int) -> subprocess.Popen:
+    """Upload a large CSV and start its ingest; return once data files are being written."""
     store = ObjectStore.from_settings(settings)
-    data = encode(generate_reviews(ROWS, seed=3), "big.csv")
+    data = encode(generate_reviews(ROWS, seed=seed), "big.csv")
     store.put_bytes(f"{settings.landing_prefix}reviews/big.csv", data)
-    run = start_ingest(settings, "big.csv", tmp_path / "dagster")
+    run = start_ingest(settings, "big.csv", home)
     wait_until(lambda: wrote_data_files(settings), timeout=120, interval=0.05, what="mid-write")
-    os.kill(stack.state().pid, signal.SIGKILL)  # the store dies while files are written
-    run.wait(timeout=300)
-    stack.up()  # `data-platform stack up`: same data, same ports, same keys
-    store.stat(f"{settings.landing_prefix}reviews/big.csv")  # the upload is still in landing
-    counts_after_crash = exact(settings)  # every table that exists reads
+    return run
+
+
+def recovers_exactly(settings: Settings, home: Path) -> None:
+    """Every table reads, nothing partial; running the partition again gives exact rows."""
+    counts_after_crash = exact(settings)
     assert all(n in (0, ROWS) for n in counts_after_crash.values()), counts_after_crash
-    again = start_ingest(settings, "big.csv", tmp_path / "dagster")
+    again = start_ingest(settings, "big.csv", home)
     assert "SUCCESS" in again.communicate(timeout=300)[0]
     assert exact(settings) == dict.fromkeys(LAYERS, ROWS)
+
+
+def test_store_killed_mid_write_then_restarted(own_stack, tmp_path):
+    stack, settings = own_stack
+    run = ingest_mid_write(settings, tmp_path / "dagster", seed=3)
+    os.kill(stack.state().pid, signal.SIGKILL)  # the store dies while files are written
+    run.wait(timeout=300)
+    state = stack.up()  # `data-platform stack up`: same data and keys (the same ports if free)
+    settings = settings_for(state, settings.home)
+    store = ObjectStore.from_settings(settings)
+    store.stat(f"{settings.landing_prefix}reviews/big.csv")  # the upload is still in landing
+    recovers_exactly(settings, tmp_path / "dagster")
 
 
 def test_run_worker_killed_mid_commit(own_stack, tmp_path):
     _, settings = own_stack
-    store = ObjectStore.from_settings(settings)
-    data = encode(generate_reviews(ROWS, seed=4), "big.csv")
-    store.put_bytes(f"{settings.landing_prefix}reviews/big.csv", data)
-    run = start_ingest(settings, "big.csv", tmp_path / "dagster")
-    wait_until(lambda: wrote_data_files(settings), timeout=120, interval=0.05, what="mid-write")
+    run = ingest_mid_write(settings, tmp_path / "dagster", seed=4)
     time.sleep(0.3)  # into the commits
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=60)
-    counts_after_crash = exact(settings)
-    assert all(n in (0, ROWS) for n in counts_after_crash.values()), counts_after_crash
-    again = start_ingest(settings, "big.csv", tmp_path / "dagster")
-    assert "SUCCESS" in again.communicate(timeout=300)[0]
-    assert exact(settings) == dict.fromkeys(LAYERS, ROWS)
+    recovers_exactly(settings, tmp_path / "dagster")
