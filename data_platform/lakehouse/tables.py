@@ -329,28 +329,28 @@ class PartitionWriter:
         self.target = target
         self.column = column
         self.value = value
-        self.files: list[Any] = []
+        self.files: list[DataFile] = []
         self.rows = 0
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"write-{table}")
-        self._pending: deque[Future[list[Any]]] = deque()
+        self._pending: deque[Future[DataFile]] = deque()
 
     def add(self, data: pa.Table) -> None:
         if not data.num_rows:
             return
         _check_single_partition(data, self.column, self.value)
         conformed = _conform(data, self.target)
-        while len(self._pending) >= self.IN_FLIGHT:
-            self.files += self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._write, conformed))
+        self._collect(keep=self.IN_FLIGHT - 1)
+        self._pending.append(self._pool.submit(write_data_file, self.target, conformed))
         self.rows += data.num_rows
 
-    def _write(self, data: pa.Table) -> list[Any]:
-        return [write_data_file(self.target, data)]
+    def _collect(self, keep: int = 0) -> None:
+        """Wait for written files until at most `keep` writes are still in flight."""
+        while len(self._pending) > keep:
+            self.files.append(self._pending.popleft().result())
 
     def _drain(self) -> None:
         try:
-            while self._pending:
-                self.files += self._pending.popleft().result()
+            self._collect()
         finally:
             self._pool.shutdown(wait=True)
 
@@ -407,10 +407,9 @@ class PartitionWriter:
             future.cancel()
         self._pool.shutdown(wait=True)
         self.files += [
-            f
+            future.result()
             for future in self._pending
             if future.done() and not future.cancelled() and future.exception() is None
-            for f in future.result()
         ]
         self._pending.clear()
         for data_file in self.files:

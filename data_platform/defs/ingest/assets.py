@@ -267,8 +267,7 @@ class IngestRun:
         raw_read: ReadResult | None,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         """The one place an upload is refused: staged and transformed unpublished, quarantine."""
-        for layer in ("staged", "transformed"):
-            self.lake.delete_partition(self.table(layer), column=SOURCE_KEY, value=self.partition)
+        self._unpublish()
         message = summarise(uri, problems, total=total)
         report = {
             "error": message,
@@ -310,10 +309,7 @@ class IngestRun:
             self.keys["staged"], uri, verdict.problems, verdict.problem_count, verdict.rows
         )
         if not layers:
-            for layer in ("staged", "transformed"):
-                self.lake.delete_partition(
-                    self.table(layer), column=SOURCE_KEY, value=self.partition
-                )
+            self._unpublish()
             raise dg.Failure(
                 description=summarise(uri, verdict.problems, total=verdict.problem_count),
                 allow_retries=False,
@@ -343,6 +339,11 @@ class IngestRun:
         )
 
     # -- helpers ------------------------------------------------------------------------------
+    def _unpublish(self) -> None:
+        """Remove this upload's rows from staged and transformed (a refused upload)."""
+        for layer in ("staged", "transformed"):
+            self.lake.delete_partition(self.table(layer), column=SOURCE_KEY, value=self.partition)
+
     def _writers(self, layers: list[str]) -> dict[str, PartitionWriter]:
         return {
             layer: self.lake.partition_writer(
