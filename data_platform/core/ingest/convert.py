@@ -59,22 +59,30 @@ def column_problems(present: list[str], contract: Contract) -> list[Problem]:
 
 
 def convert(batch: pl.DataFrame, contract: Contract) -> Converted:
-    """Type `batch` (the file's columns plus `_source_row`) to `contract`."""
+    """Type `batch` (the file's columns plus `_source_row`) to `contract`.
+
+    All columns convert in one `select` (polars spreads them over the cores); a value
+    failed to convert where its column has more nulls after than before, so the per-value
+    masks are built only for the (rare) columns that lost a value.
+    """
     present = [c for c in batch.columns if c != SOURCE_ROW]
-    columns: list[pl.Series] = []
-    failures: dict[str, pl.Series] = {}  # column -> mask of values that did not convert
+    exprs: list[pl.Expr] = []
+    datetimes: dict[str, pl.Series] = {}
     for name, column in contract.columns.items():
         if name not in present:
-            columns.append(pl.Series(name, [None] * batch.height, dtype=column.dtype))
-            continue
-        values = batch.get_column(name)
-        typed = convert_series(values, column).alias(name)
-        columns.append(typed)
-        if values.dtype != column.dtype:
-            mask = values.is_not_null() & typed.is_null()
-            if mask.any():
-                failures[name] = mask
-    frame = pl.DataFrame([*columns, batch.get_column(SOURCE_ROW)])
+            exprs.append(pl.lit(None, column.dtype).alias(name))
+        elif batch.schema[name] == pl.String and column.type == "datetime":
+            datetimes[name] = _datetime(batch.get_column(name), column)
+        else:
+            exprs.append(_convert(pl.col(name), batch.schema[name], column).alias(name))
+    typed = batch.select(*exprs, SOURCE_ROW)
+    frame = typed.with_columns(*datetimes.values()).select(*contract.columns, SOURCE_ROW)
+    failures: dict[str, pl.Series] = {
+        name: batch.get_column(name).is_not_null() & frame.get_column(name).is_null()
+        for name in present
+        if name in contract.columns
+        and frame.get_column(name).null_count() > batch.get_column(name).null_count()
+    }
     extra = [c for c in present if c not in contract.columns]
     result = Converted(frame.with_columns(pl.lit(None, pl.String).alias(RESCUED)))
     if failures or extra:
@@ -95,13 +103,6 @@ def rescued_problems(raw: pl.DataFrame, contract: Contract) -> list[Problem]:
                 reason = f"cannot parse as {_type_name(contract.columns[name])}"
                 problems.append(Problem(reason, row=row, column=name, value=value))
     return [Problem("unexpected column", column=name) for name in sorted(unexpected)] + problems
-
-
-def convert_series(values: pl.Series, column: Column) -> pl.Series:
-    """One column converted to the contract's type; what does not convert is null."""
-    if values.dtype == pl.String and column.type == "datetime":
-        return _datetime(values, column)
-    return values.to_frame().select(_convert(pl.col(values.name), values.dtype, column)).to_series()
 
 
 def _rescue(

@@ -165,16 +165,26 @@ class UniqueTracker:
 
 
 def _repeats(columns: tuple[str, ...], pairs: np.ndarray, room: int) -> list[Problem]:
-    """Rows whose hash repeats an earlier row's, in `pairs` of (hash, row)."""
+    """Rows whose hash repeats an earlier row's, in `pairs` of (hash, row).
+
+    A clean upload costs one sort of the hashes; only hashes that repeat are looked at
+    with their rows.
+    """
     if len(pairs) < 2 or room <= 0:
         return []
-    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-    same = np.flatnonzero(pairs[1:, 0] == pairs[:-1, 0])
-    found = []
-    for i in same[:room]:
-        first = pairs[np.searchsorted(pairs[:, 0], pairs[i + 1, 0]), 1]
-        found.append(_repeat(columns, int(pairs[i + 1, 1]), int(first)))
-    return found
+    hashes = np.sort(pairs[:, 0])
+    twice = hashes[1:][hashes[1:] == hashes[:-1]]
+    if not len(twice):
+        return []
+    frame = pl.DataFrame({"hash": pairs[:, 0], "row": pairs[:, 1]})
+    repeated = (
+        frame.filter(pl.col("hash").is_in(np.unique(twice)))
+        .with_columns(pl.col("row").min().over("hash").alias("first"))
+        .filter(pl.col("row") != pl.col("first"))
+        .sort("row")
+        .head(room)
+    )
+    return [_repeat(columns, row, first) for row, first in repeated.select("row", "first").rows()]
 
 
 def _repeat(columns: tuple[str, ...], row: int, first: int) -> Problem:

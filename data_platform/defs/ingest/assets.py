@@ -187,7 +187,7 @@ class IngestRun:
             for rows in ingestion.rows(source):
                 if rows.layer not in writers:
                     continue  # a raw-only run: nothing is decided
-                writers[rows.layer].add(_arrow(rows.frame))
+                writers[rows.layer].add(rows.frame)
                 previews.setdefault(rows.layer, rows.frame.head(5))
                 if rows.layer == "raw":
                     self._progress(ingestion.verdict.rows, info.size, started)
@@ -358,7 +358,7 @@ class IngestRun:
 
     def _overwrite(self, layer: str, frame: pl.DataFrame) -> WriteResult:
         writer = self._writers([layer])[layer]
-        writer.add(_arrow(frame))
+        writer.add(frame)
         return writer.commit(contract_properties(self.contract))
 
     def _read(self, layer: str, as_of: str) -> ReadResult:
