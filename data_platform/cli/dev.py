@@ -10,7 +10,7 @@ from rich.console import Console
 
 from data_platform.cli.stack import ensure_stack
 from data_platform.runner import prepare_dagster_home
-from data_platform.settings import Settings
+from data_platform.settings import Settings, child_env
 
 console = Console()
 
@@ -25,8 +25,8 @@ def dev(
     """
     settings = Settings()
     console.print(f"[bold]store[/]   {ensure_stack(settings)}")
-    home = os.environ.get("DAGSTER_HOME") or str(prepare_dagster_home(settings))
+    home = str(settings.dagster_home or prepare_dagster_home(settings))
     console.print(f"[bold]dagster[/] http://127.0.0.1:{port}  (DAGSTER_HOME={home})")
-    env = {**os.environ, "DAGSTER_HOME": home}
+    env = child_env(DAGSTER_HOME=home)
     args = ["-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]
     os.execve(sys.executable, [sys.executable, *args], env)
