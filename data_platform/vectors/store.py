@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from data_platform.core.embedding import EMBEDDING_DIM, VECTOR_COLUMN, Embedder
+from data_platform.vectors import tuning
 from data_platform.vectors.errors import DatasetNotFoundError, guard_filter
 from data_platform.vectors.index import INDEX_NAME
 from data_platform.vectors.query import search_table
@@ -35,7 +36,6 @@ from data_platform.vectors.rows import (
 if TYPE_CHECKING:
     from data_platform.settings import Settings
     from data_platform.vectors.index import IndexReport
-    from data_platform.vectors.tuning import RecallReport
 
 SOURCE_KEY_COLUMN = "source_key"
 SNAPSHOT_COLUMN = "snapshot_id"
@@ -274,9 +274,7 @@ class VectorStore:
 
         See `data_platform.vectors.tuning.ensure_index` for the arguments.
         """
-        from data_platform.vectors.tuning import ensure_index
-
-        return ensure_index(self, dataset, **kwargs)
+        return tuning.ensure_index(self, dataset, **kwargs)
 
     def recall_at_k(
         self,
@@ -284,14 +282,12 @@ class VectorStore:
         queries: np.ndarray | Sequence[str] | None = None,
         k: int = 10,
         **kwargs: Any,
-    ) -> RecallReport:
+    ) -> tuning.RecallReport:
         """Recall@k of the indexed search against an exact scan (tie-aware).
 
         See `data_platform.vectors.tuning.recall_at_k` for the arguments.
         """
-        from data_platform.vectors.tuning import recall_at_k
-
-        return recall_at_k(self, dataset, queries, k, **kwargs)
+        return tuning.recall_at_k(self, dataset, queries, k, **kwargs)
 
     def index_stats(self, dataset: str) -> Any:
         """LanceDB's statistics of the vector index, or None without one."""

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from data_platform.core.inference.executors import call_predictor
+from data_platform.core.inference.predictor import call_predictor
 from data_platform.settings import DEFAULT_HOME, set_library_env
 
 RAY_ENV = {
