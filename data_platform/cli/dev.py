@@ -11,6 +11,7 @@ from rich.console import Console
 from data_platform.cli.stack import ensure_stack
 from data_platform.runner import prepare_dagster_home
 from data_platform.settings import Settings, child_env
+from data_platform.stack.dagster_dev import dagster_dev_args
 
 console = Console()
 
@@ -28,5 +29,4 @@ def dev(
     home = str(settings.dagster_home or prepare_dagster_home(settings))
     console.print(f"[bold]dagster[/] http://127.0.0.1:{port}  (DAGSTER_HOME={home})")
     env = child_env(DAGSTER_HOME=home)
-    args = ["-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]
-    os.execve(sys.executable, [sys.executable, *args], env)
+    os.execve(sys.executable, [sys.executable, *dagster_dev_args(port)], env)

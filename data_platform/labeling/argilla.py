@@ -31,8 +31,9 @@ from data_platform.labeling.backend import (
     PushResult,
     TaskRecord,
     annotator_from_login,
-    int_or_none,
     simulated_login,
+    trace_fields,
+    traced,
 )
 
 PAGE = 500  # the server's bulk and list limits are 500 and 1000
@@ -196,7 +197,7 @@ class ArgillaBackend(LabelingBackend):
             batch = [
                 RecordModel(
                     fields={TEXT_FIELD: t.text},
-                    metadata=_metadata(t),
+                    metadata=trace_fields(t),
                     external_id=t.record_id,
                     suggestions=[],
                 )
@@ -241,8 +242,7 @@ class ArgillaBackend(LabelingBackend):
                         created_at=_utc(response["inserted_at"]),
                         updated_at=_utc(response["updated_at"]),
                         text=str(record["fields"].get(TEXT_FIELD, "")),
-                        source_key=str(meta.get("source_key", "")),
-                        staged_snapshot_id=int_or_none(meta.get("staged_snapshot_id")),
+                        **traced(meta),
                     )
                 )
         return out
@@ -314,16 +314,6 @@ class ArgillaBackend(LabelingBackend):
                 api.users.add_to_workspace(workspace_id, user_id)
         self._user_ids[annotator] = user_id
         return user_id
-
-
-def _metadata(task: TaskRecord) -> dict[str, Any]:
-    meta: dict[str, Any] = {"source_key": task.source_key}
-    if task.staged_snapshot_id is not None:
-        meta["staged_snapshot_id"] = str(task.staged_snapshot_id)
-    if task.confidence is not None:
-        meta["model_confidence"] = round(task.confidence, 4)
-        meta["model_prediction"] = task.predicted_label
-    return meta
 
 
 def _utc(value: str) -> datetime:

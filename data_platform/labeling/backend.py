@@ -116,6 +116,26 @@ def int_or_none(value: Any) -> int | None:
         return None
 
 
+def trace_fields(task: TaskRecord) -> dict[str, Any]:
+    """What a task carries besides its text: its upload, its staged snapshot, the model's guess."""
+    fields: dict[str, Any] = {"source_key": task.source_key}
+    if task.staged_snapshot_id is not None:
+        # a string: 64-bit snapshot ids lose digits as JavaScript numbers in the web UI
+        fields["staged_snapshot_id"] = str(task.staged_snapshot_id)
+    if task.confidence is not None:
+        fields["model_confidence"] = round(task.confidence, 4)
+        fields["model_prediction"] = task.predicted_label
+    return fields
+
+
+def traced(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """`source_key` and `staged_snapshot_id` read back from a task's `trace_fields`."""
+    return {
+        "source_key": str(fields.get("source_key", "")),
+        "staged_snapshot_id": int_or_none(fields.get("staged_snapshot_id")),
+    }
+
+
 class LabelingBackend(ABC):
     """The operations the platform needs from a labeling server, and the plumbing they share.
 

@@ -23,8 +23,9 @@ from data_platform.labeling.backend import (
     PushResult,
     TaskRecord,
     annotator_from_login,
-    int_or_none,
     simulated_login,
+    trace_fields,
+    traced,
 )
 
 IMPORT_BATCH = 500
@@ -196,8 +197,7 @@ class LabelStudioBackend(LabelingBackend):
                         created_at=datetime.fromisoformat(ann["created_at"]),
                         updated_at=datetime.fromisoformat(ann["updated_at"]),
                         text=str(data.get(TEXT_FIELD, "")),
-                        source_key=str(data.get("source_key", "")),
-                        staged_snapshot_id=int_or_none(data.get("staged_snapshot_id")),
+                        **traced(data),
                     )
                 )
         return records
@@ -271,19 +271,7 @@ class LabelStudioBackend(LabelingBackend):
 
 
 def _task_data(task: TaskRecord) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        TEXT_FIELD: task.text,
-        "record_id": task.record_id,
-        "source_key": task.source_key,
-        # a string: 64-bit snapshot ids lose digits as JavaScript numbers in the web UI
-        "staged_snapshot_id": ""
-        if task.staged_snapshot_id is None
-        else str(task.staged_snapshot_id),
-    }
-    if task.confidence is not None:
-        data["model_confidence"] = round(task.confidence, 4)
-        data["model_prediction"] = task.predicted_label
-    return data
+    return {TEXT_FIELD: task.text, "record_id": task.record_id, **trace_fields(task)}
 
 
 def _user_of(annotation: dict[str, Any]) -> int | None:
