@@ -116,7 +116,9 @@ class Settings(BaseSettings):
             raise ValueError("DP_S3_ENDPOINT is set: DP_S3_ACCESS_KEY and DP_S3_SECRET_KEY too")
         return self
 
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> Settings:
         """A copy that finds its own store: the cached endpoint and keys are not carried over."""
         copied = super().model_copy(update=update, deep=deep)
         copied.__dict__.pop("_connection", None)
