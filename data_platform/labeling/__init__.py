@@ -12,9 +12,9 @@ from data_platform.labeling.backend import (
     ProjectNotFoundError,
     PushResult,
     TaskRecord,
-    open_backend,
     simulated_annotator,
 )
+from data_platform.labeling.connect import open_backend
 from data_platform.labeling.simulate import simulate_annotations, staged_truth
 from data_platform.settings import LabelingServerNotRunningError, LabelingSettings
 

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from data_platform.contracts import Contract
-from data_platform.settings import Settings
 
 SIMULATED_PREFIX = "simulated:"
 SIMULATED_LOGIN_PREFIX = "simulated-"  # logins may not contain ':'; shown as `simulated:<name>`
@@ -251,20 +250,3 @@ class LabelingBackend(ABC):
     @abstractmethod
     def project_url(self, project: ProjectInfo) -> str:
         """Where a person opens the project in the tool's web UI."""
-
-
-def open_backend(settings: Settings) -> LabelingBackend:
-    """The configured backend (its SDK is imported on first use).
-
-    Raises:
-        LabelingServerNotRunningError: no URL is configured and no local server runs.
-    """
-    url, token = settings.labeling_connection()
-    section = settings.labeling
-    if section.backend == "argilla":
-        from data_platform.labeling.argilla import ArgillaBackend
-
-        return ArgillaBackend(url, token, section.project_prefix, workspace=section.workspace)
-    from data_platform.labeling.label_studio import LabelStudioBackend
-
-    return LabelStudioBackend(url, token, section.project_prefix)

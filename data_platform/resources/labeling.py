@@ -12,7 +12,8 @@ from functools import cache
 import dagster as dg
 from pydantic import Field
 
-from data_platform.labeling.backend import LabelingBackend, open_backend
+from data_platform.labeling.backend import LabelingBackend
+from data_platform.labeling.connect import open_backend
 from data_platform.settings import Settings, load_settings
 
 

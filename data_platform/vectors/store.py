@@ -19,7 +19,6 @@ import numpy as np
 import polars as pl
 
 from data_platform.core.embedding import EMBEDDING_DIM, VECTOR_COLUMN, Embedder
-from data_platform.vectors import tuning
 from data_platform.vectors.errors import DatasetNotFoundError, guard_filter
 from data_platform.vectors.index import INDEX_NAME
 from data_platform.vectors.query import search_table
@@ -32,6 +31,7 @@ from data_platform.vectors.rows import (
     quote,
     to_table_rows,
 )
+from data_platform.vectors.tuning import RecallReport, ensure_index, recall_at_k
 
 if TYPE_CHECKING:
     from data_platform.settings import Settings
@@ -274,7 +274,7 @@ class VectorStore:
 
         See `data_platform.vectors.tuning.ensure_index` for the arguments.
         """
-        return tuning.ensure_index(self, dataset, **kwargs)
+        return ensure_index(self, dataset, **kwargs)
 
     def recall_at_k(
         self,
@@ -282,12 +282,12 @@ class VectorStore:
         queries: np.ndarray | Sequence[str] | None = None,
         k: int = 10,
         **kwargs: Any,
-    ) -> tuning.RecallReport:
+    ) -> RecallReport:
         """Recall@k of the indexed search against an exact scan (tie-aware).
 
         See `data_platform.vectors.tuning.recall_at_k` for the arguments.
         """
-        return tuning.recall_at_k(self, dataset, queries, k, **kwargs)
+        return recall_at_k(self, dataset, queries, k, **kwargs)
 
     def index_stats(self, dataset: str) -> Any:
         """LanceDB's statistics of the vector index, or None without one."""
