@@ -66,7 +66,7 @@ bench-smoke: install ## Every benchmark script at a small size: PASS/FAIL lines;
 	$(PY) scripts/bench_embed.py --texts 64 --repeats 2 --rows 2000 --queries 10
 
 screenshots: install system-deps ## Regenerate docs/images/asset-graph.png and asset-page.png
-	$(PY) scripts/screenshots.py
+	$(PY) -m data_platform_tests.ui.screenshots
 
 stack-up: install ## Start the embedded S3 store (SeaweedFS on 127.0.0.1)
 	$(VENV)/bin/data-platform stack up

@@ -1,26 +1,54 @@
-"""The one settings object: where the store is, and how every client talks to it.
+"""The one settings object, and the only module that reads or writes the environment.
 
-Values come from the environment (``DP_*``, see ``.env.example``). When no external S3
-endpoint is configured, the endpoint and keys come from the state file that the embedded
-stack writes on ``data-platform stack up``. No other module reads endpoint or keys.
+Values come from the environment (``DP_*``, see ``.env.example``; the labeling server's in
+the ``labeling`` section, ``DP_LABELING_*``). When no external S3 endpoint is configured,
+the endpoint and keys come from the state file that the embedded stack writes on
+``data-platform stack up``; with no labeling URL, the local Label Studio's state file gives
+URL and token. Child processes and libraries that read variables of their own (Ray, Hugging
+Face, DVC, Dagster) get them from `child_env` and `set_library_env` here.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CATALOG_NAME = "lakehouse"  # part of every table's key in the SQL catalog: keep it constant
+DEFAULT_HOME = Path(".data_platform")  # project-local state, relative to the working directory
+
+LabelingBackendKind = Literal["label-studio", "argilla"]
 
 
 class StackNotRunningError(RuntimeError):
     """No external S3 endpoint is configured and the embedded stack is not up."""
+
+
+class LabelingServerNotRunningError(RuntimeError):
+    """No labeling URL is configured and the local Label Studio is not up."""
+
+
+class LabelingSettings(BaseSettings):
+    """The labeling section: which backend, where, with which token (``DP_LABELING_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="DP_LABELING_", extra="ignore", frozen=True)
+
+    backend: LabelingBackendKind = Field(
+        default="label-studio", description="label-studio or argilla."
+    )
+    url: str = Field(default="", description="Server URL. Empty: the local Label Studio.")
+    token: SecretStr = Field(default=SecretStr(""), description="API token (or Argilla API key).")
+    workspace: str = Field(default="data_platform", description="Argilla workspace.")
+    project_prefix: str = Field(
+        default="data_platform/", description="Project (dataset) names are <prefix><dataset>."
+    )
 
 
 class Settings(BaseSettings):
@@ -29,7 +57,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DP_", extra="ignore", frozen=True)
 
     home: Path = Field(
-        default=Path(".data_platform"),
+        default=DEFAULT_HOME,
         description="Project-local state: embedded stack data, catalog file, Dagster home.",
     )
     s3_endpoint: str = Field(
@@ -65,6 +93,18 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URI of the Iceberg SQL catalog. Empty: SQLite under home.",
     )
+    dagster_home: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("dagster_home", "DAGSTER_HOME"),
+        description="Dagster's instance folder ($DAGSTER_HOME). Empty: <home>/dagster_home.",
+    )
+    label_studio_venv: Path | None = Field(
+        default=None,
+        description="Label Studio's own venv. Empty: <user cache>/data_platform/label-studio-<v>.",
+    )
+    labeling: LabelingSettings = Field(
+        default_factory=LabelingSettings, description="The labeling server (DP_LABELING_*)."
+    )
 
     @model_validator(mode="after")
     def _check_external(self) -> Settings:
@@ -75,6 +115,14 @@ class Settings(BaseSettings):
         if self.s3_endpoint and not (self.s3_access_key and self.s3_secret_key.get_secret_value()):
             raise ValueError("DP_S3_ENDPOINT is set: DP_S3_ACCESS_KEY and DP_S3_SECRET_KEY too")
         return self
+
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> Settings:
+        """A copy that finds its own store: the cached endpoint and keys are not carried over."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("_connection", None)
+        return copied
 
     # -- where things live -------------------------------------------------------------
     @property
@@ -93,6 +141,32 @@ class Settings(BaseSettings):
     @property
     def stack_state_file(self) -> Path:
         return self.stack_dir / "state.json"
+
+    @property
+    def label_studio_dir(self) -> Path:
+        """Where the local Label Studio keeps its data and state file."""
+        return self.home_dir / "label-studio"
+
+    @property
+    def label_studio_state_file(self) -> Path:
+        return self.label_studio_dir / "state.json"
+
+    def labeling_connection(self) -> tuple[str, str]:
+        """(url, token) of the labeling server: configured, or the local Label Studio's."""
+        labeling = self.labeling
+        if labeling.url:
+            return labeling.url.rstrip("/"), labeling.token.get_secret_value()
+        if labeling.backend != "label-studio":
+            raise ValueError("DP_LABELING_BACKEND=argilla needs DP_LABELING_URL and a token")
+        try:
+            state = json.loads(self.label_studio_state_file.read_text())
+        except FileNotFoundError:
+            raise LabelingServerNotRunningError(
+                f"No labeling server: DP_LABELING_URL is not set and the local Label Studio "
+                f"has no state at {self.label_studio_state_file}. "
+                "Run `data-platform labeling up` first."
+            ) from None
+        return state["url"], state["token"]
 
     @property
     def uses_embedded_stack(self) -> bool:
@@ -154,14 +228,6 @@ class Settings(BaseSettings):
             "region": self.s3_region,
         }
 
-    def boto3_kwargs(self) -> dict[str, Any]:
-        return {
-            "endpoint_url": self.endpoint,
-            "aws_access_key_id": self.access_key,
-            "aws_secret_access_key": self.secret_key,
-            "region_name": self.s3_region,
-        }
-
     def pyarrow_kwargs(self) -> dict[str, Any]:
         return {
             "endpoint_override": self.endpoint,
@@ -186,15 +252,6 @@ class Settings(BaseSettings):
             "s3.region": self.s3_region,
         }
 
-    def polars_storage_options(self) -> dict[str, str]:
-        return {
-            "aws_endpoint_url": self.endpoint,
-            "aws_access_key_id": self.access_key,
-            "aws_secret_access_key": self.secret_key,
-            "aws_region": self.s3_region,
-            "aws_allow_http": str(not self.secure).lower(),
-        }
-
     def lancedb_storage_options(self) -> dict[str, str]:
         return {
             "aws_endpoint": self.endpoint,
@@ -203,13 +260,6 @@ class Settings(BaseSettings):
             "aws_region": self.s3_region,
             "allow_http": str(not self.secure).lower(),
         }
-
-    def duckdb_secret_sql(self, name: str = "lake") -> str:
-        return (
-            f"CREATE OR REPLACE SECRET {name} (TYPE s3, KEY_ID '{self.access_key}', "
-            f"SECRET '{self.secret_key}', REGION '{self.s3_region}', ENDPOINT '{self.host}', "
-            f"URL_STYLE 'path', USE_SSL {str(self.secure).lower()})"
-        )
 
     def dvc_remote_config(self) -> dict[str, str]:
         """Keys of a DVC S3 remote; credentials belong in `.dvc/config.local` only."""
@@ -234,6 +284,48 @@ class Settings(BaseSettings):
         return f"s3://{self.bucket}/{key.lstrip('/')}"
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with explicit values (not None) taking precedence."""
-    return Settings(**{k: v for k, v in overrides.items() if v not in (None, "")})
+def load_settings(*, labeling: Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, with explicit values (not None or "") taking precedence.
+
+    Args:
+        labeling: Values of the labeling section (backend, url, token, ...).
+        **overrides: Values of the top-level fields (home, s3_endpoint, bucket, ...).
+    """
+    values = _given(overrides)
+    if section := _given(labeling or {}):
+        values["labeling"] = LabelingSettings(**section)
+    return Settings(**values)
+
+
+def _given(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+# -- the environment of child processes and libraries ---------------------------------------
+def child_env(keep: Iterable[str] | None = None, **extra: str) -> dict[str, str]:
+    """The environment a child process starts from: this one's (or only `keep`), plus `extra`."""
+    base = dict(os.environ) if keep is None else {k: os.environ[k] for k in keep if k in os.environ}
+    return {**base, **extra}
+
+
+def set_library_env(values: Mapping[str, str], *, override: bool = True) -> dict[str, str]:
+    """Set variables a library reads when imported (Ray, Hugging Face); returns what is in effect.
+
+    With `override=False` a value already in the environment wins (an operator's choice).
+    """
+    for key, value in values.items():
+        if override:
+            os.environ[key] = value
+        else:
+            os.environ.setdefault(key, value)
+    return {key: os.environ[key] for key in values}
+
+
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME``, else ``~/.cache``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
+def ca_certs_file() -> str | None:
+    """``$SSL_CERT_FILE``: a private CA bundle the S3 client should trust, if one is set."""
+    return os.environ.get("SSL_CERT_FILE") or None

@@ -10,7 +10,8 @@ from rich.console import Console
 
 from data_platform.cli.stack import ensure_stack
 from data_platform.runner import prepare_dagster_home
-from data_platform.settings import Settings
+from data_platform.settings import Settings, child_env
+from data_platform.stack.dagster_dev import dagster_dev_args
 
 console = Console()
 
@@ -25,8 +26,7 @@ def dev(
     """
     settings = Settings()
     console.print(f"[bold]store[/]   {ensure_stack(settings)}")
-    home = os.environ.get("DAGSTER_HOME") or str(prepare_dagster_home(settings))
+    home = str(settings.dagster_home or prepare_dagster_home(settings))
     console.print(f"[bold]dagster[/] http://127.0.0.1:{port}  (DAGSTER_HOME={home})")
-    env = {**os.environ, "DAGSTER_HOME": home}
-    args = ["-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]
-    os.execve(sys.executable, [sys.executable, *args], env)
+    env = child_env(DAGSTER_HOME=home)
+    os.execve(sys.executable, [sys.executable, *dagster_dev_args(port)], env)

@@ -7,7 +7,6 @@ from rich.console import Console
 
 from data_platform.contracts import load_dataset
 from data_platform.labeling.export import export_training_file
-from data_platform.labeling.settings import LabelingSettings
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.settings import Settings
 from data_platform.stack.label_studio import LabelStudioInstall, LocalLabelStudio
@@ -19,8 +18,8 @@ labeling_app = typer.Typer(
 console = Console()
 
 
-def local_server(settings: LabelingSettings) -> LocalLabelStudio:
-    return LocalLabelStudio(settings.local_dir)
+def local_server(settings: Settings) -> LocalLabelStudio:
+    return LocalLabelStudio(settings.label_studio_dir)
 
 
 @labeling_app.command()
@@ -33,10 +32,11 @@ def install() -> None:
 @labeling_app.command()
 def up() -> None:
     """Start Label Studio on 127.0.0.1 with a generated admin and API token."""
-    settings = LabelingSettings()
-    if settings.url:
+    settings = Settings()
+    labeling = settings.labeling
+    if labeling.url:
         console.print(
-            f"external {settings.backend} at {settings.url} (DP_LABELING_URL); nothing started"
+            f"external {labeling.backend} at {labeling.url} (DP_LABELING_URL); nothing started"
         )
         return
     server = local_server(settings)
@@ -50,16 +50,17 @@ def up() -> None:
 @labeling_app.command()
 def down() -> None:
     """Stop the local Label Studio by its PID (projects and labels are kept)."""
-    stopped = local_server(LabelingSettings()).down()
+    stopped = local_server(Settings()).down()
     console.print("stopped" if stopped else "not running")
 
 
 @labeling_app.command()
 def status() -> None:
     """Which labeling server is used, and whether the local one is up."""
-    settings = LabelingSettings()
-    if settings.url:
-        console.print(f"server:   external {settings.backend} at {settings.url}")
+    settings = Settings()
+    labeling = settings.labeling
+    if labeling.url:
+        console.print(f"server:   external {labeling.backend} at {labeling.url}")
     else:
         server = local_server(settings)
         state = server.state()
@@ -69,7 +70,7 @@ def status() -> None:
         console.print(f"server:   {where}")
         if state:
             console.print(f"login:    {state.username} (password in {server.credentials_file})")
-    console.print(f"projects: {settings.project_prefix}<dataset>")
+    console.print(f"projects: {labeling.project_prefix}<dataset>")
 
 
 @labeling_app.command()

@@ -6,7 +6,6 @@ Reads the Dagster event log of the project's instance ($DAGSTER_HOME, else
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -25,9 +24,10 @@ console = Console(width=160)  # tables of ids and URIs: wider than a default 80-
 
 def open_instance() -> dg.DagsterInstance:
     """The instance the CLI records runs in: $DAGSTER_HOME wins, else the project's home."""
-    if os.environ.get("DAGSTER_HOME"):
+    settings = Settings()
+    if settings.dagster_home:
         return dg.DagsterInstance.get()
-    return dg.DagsterInstance.from_config(str(prepare_dagster_home(Settings())))
+    return dg.DagsterInstance.from_config(str(prepare_dagster_home(settings)))
 
 
 def render(node: LineageNode) -> Tree:

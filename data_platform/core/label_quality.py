@@ -1,4 +1,4 @@
-"""Label quality: declared classes, class balance, agreement, likely errors, stable splits.
+"""Label quality: declared classes, class balance, agreement, likely label errors.
 
 Pure functions over plain sequences, so the Dagster checks, the CLI and the tests share
 them. Likely label errors come from confident learning (cleanlab) on out-of-fold class
@@ -7,7 +7,6 @@ probabilities of a small text model (TF-IDF + logistic regression, scikit-learn)
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,20 +55,6 @@ def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float:
     if expected == 1.0:  # both raters used one and the same class throughout
         return 1.0
     return (observed - expected) / (1.0 - expected)
-
-
-# -- stable split -----------------------------------------------------------------------------
-def stable_unit(value: str) -> float:
-    """A number in [0, 1) from `value` alone: same on every run, machine and library version."""
-    digest = hashlib.sha256(value.encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def split_for(ids: Sequence[str], validation_fraction: float = 0.2) -> list[str]:
-    """`train` or `validation` per id, decided by a hash of the id (stable across re-runs)."""
-    if not 0.0 <= validation_fraction <= 1.0:
-        raise ValueError(f"validation_fraction must be within [0, 1], got {validation_fraction}")
-    return ["validation" if stable_unit(i) < validation_fraction else "train" for i in ids]
 
 
 # -- likely label errors ----------------------------------------------------------------------

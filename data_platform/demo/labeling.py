@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 import dagster as dg
 
 from data_platform.contracts import Contract
-from data_platform.labeling.settings import load_labeling_settings
 from data_platform.labeling.simulate import simulate_annotations, staged_truth
 from data_platform.lakehouse import Lakehouse
 from data_platform.resources.labeling import LabelingResource
@@ -23,10 +22,9 @@ from data_platform.stack.label_studio import LocalLabelStudio
 
 def start_label_studio(settings: Settings) -> str:
     """The local Label Studio (started unless DP_LABELING_URL points at a server)."""
-    labeling = load_labeling_settings(home=settings.home)
-    if labeling.url:
-        return f"external labeling server {labeling.url}"
-    state = LocalLabelStudio(labeling.local_dir).up()
+    if settings.labeling.url:
+        return f"external labeling server {settings.labeling.url}"
+    state = LocalLabelStudio(settings.label_studio_dir).up()
     return f"local Label Studio at {state.url} (pid {state.pid})"
 
 

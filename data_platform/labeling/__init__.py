@@ -14,8 +14,9 @@ from data_platform.labeling.backend import (
     TaskRecord,
     simulated_annotator,
 )
-from data_platform.labeling.settings import LabelingServerNotRunningError, LabelingSettings
+from data_platform.labeling.connect import open_backend
 from data_platform.labeling.simulate import simulate_annotations, staged_truth
+from data_platform.settings import LabelingServerNotRunningError, LabelingSettings
 
 __all__ = [
     "AnnotationRecord",
@@ -28,6 +29,7 @@ __all__ = [
     "ProjectNotFoundError",
     "PushResult",
     "TaskRecord",
+    "open_backend",
     "simulate_annotations",
     "simulated_annotator",
     "staged_truth",

@@ -14,10 +14,10 @@ tested against recorded exchanges of Argilla 2.8's REST API.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from data_platform.contracts import Contract
@@ -27,16 +27,15 @@ from data_platform.labeling.backend import (
     AnnotationRecord,
     LabelingBackend,
     LabelingError,
-    LabelingUnavailableError,
     ProjectInfo,
-    ProjectNotFoundError,
     PushResult,
     TaskRecord,
     annotator_from_login,
     simulated_login,
+    trace_fields,
+    traced,
 )
 
-T = TypeVar("T")
 PAGE = 500  # the server's bulk and list limits are 500 and 1000
 
 
@@ -44,6 +43,8 @@ class ArgillaBackend(LabelingBackend):
     """An Argilla 2.x server reached with an API key, datasets in one workspace."""
 
     kind = "argilla"
+    display_name = "Argilla"
+    unreachable_hint = "Check DP_LABELING_URL."
 
     def __init__(
         self,
@@ -75,19 +76,14 @@ class ArgillaBackend(LabelingBackend):
             ),
         )
 
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
+    def _refusal(self, exc: Exception) -> str | None:
         import httpx
         from argilla._exceptions import ArgillaError
 
-        try:
-            return fn()
-        except (httpx.TransportError, httpx.TimeoutException) as exc:
-            raise LabelingUnavailableError(
-                f"Argilla at {self.url} is not reachable while {what} "
-                f"({type(exc).__name__}: {exc}). Check DP_LABELING_URL. Nothing was changed."
-            ) from None
-        except (ArgillaError, httpx.HTTPStatusError) as exc:
-            raise LabelingError(f"Argilla at {self.url} refused {what}: {exc}") from None
+        return str(exc) if isinstance(exc, ArgillaError | httpx.HTTPStatusError) else None
+
+    def _project_name(self, title: str) -> str:
+        return f"dataset {title!r} in workspace {self.workspace!r}"
 
     def _http(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.client.http_client.request(method, path, **kwargs)
@@ -169,19 +165,6 @@ class ArgillaBackend(LabelingBackend):
     def project_url(self, project: ProjectInfo) -> str:
         return f"{self.url}/dataset/{project.project_id}/annotation-mode"
 
-    def _info(self, dataset_id: UUID | str, title: str) -> ProjectInfo:
-        info = ProjectInfo(project_id=str(dataset_id), title=title, url="")
-        return ProjectInfo(info.project_id, title, self.project_url(info))
-
-    def _require(self, spec: Contract) -> ProjectInfo:
-        project = self.find_project(spec)
-        if project is None:
-            raise ProjectNotFoundError(
-                f"Argilla at {self.url} has no dataset {self.project_title(spec)!r} in workspace "
-                f"{self.workspace!r}: materialise labeling/queue/{spec.name} first"
-            )
-        return project
-
     # -- records -----------------------------------------------------------------------------
     def _records(self, project: ProjectInfo, responses: bool) -> Iterator[dict[str, Any]]:
         path = f"/api/v1/datasets/{project.project_id}/records"
@@ -214,7 +197,7 @@ class ArgillaBackend(LabelingBackend):
             batch = [
                 RecordModel(
                     fields={TEXT_FIELD: t.text},
-                    metadata=_metadata(t),
+                    metadata=trace_fields(t),
                     external_id=t.record_id,
                     suggestions=[],
                 )
@@ -259,8 +242,7 @@ class ArgillaBackend(LabelingBackend):
                         created_at=_utc(response["inserted_at"]),
                         updated_at=_utc(response["updated_at"]),
                         text=str(record["fields"].get(TEXT_FIELD, "")),
-                        source_key=str(meta.get("source_key", "")),
-                        staged_snapshot_id=_int_or_none(meta.get("staged_snapshot_id")),
+                        **traced(meta),
                     )
                 )
         return out
@@ -334,24 +316,7 @@ class ArgillaBackend(LabelingBackend):
         return user_id
 
 
-def _metadata(task: TaskRecord) -> dict[str, Any]:
-    meta: dict[str, Any] = {"source_key": task.source_key}
-    if task.staged_snapshot_id is not None:
-        meta["staged_snapshot_id"] = str(task.staged_snapshot_id)
-    if task.confidence is not None:
-        meta["model_confidence"] = round(task.confidence, 4)
-        meta["model_prediction"] = task.predicted_label
-    return meta
-
-
 def _utc(value: str) -> datetime:
     """Argilla writes naive UTC timestamps."""
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

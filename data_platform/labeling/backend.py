@@ -9,9 +9,10 @@ every label can be traced back to the exact data the annotator saw.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from data_platform.contracts import Contract
 
@@ -20,6 +21,7 @@ SIMULATED_LOGIN_PREFIX = "simulated-"  # logins may not contain ':'; shown as `s
 SIMULATED_EMAIL_DOMAIN = "data-platform.invalid"  # reserved TLD: never a real person's mail
 LABEL_FIELD = "label"  # the question / choices control of every labeling config
 TEXT_FIELD = "text"
+T = TypeVar("T")
 
 
 class LabelingError(RuntimeError):
@@ -105,10 +107,45 @@ def simulated_login(annotator: str) -> str:
     return SIMULATED_LOGIN_PREFIX + annotator.removeprefix(SIMULATED_PREFIX)
 
 
+def int_or_none(value: Any) -> int | None:
+    """`value` as an int, or None when it is missing or not a number (server metadata)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def trace_fields(task: TaskRecord) -> dict[str, Any]:
+    """What a task carries besides its text: its upload, its staged snapshot, the model's guess."""
+    fields: dict[str, Any] = {"source_key": task.source_key}
+    if task.staged_snapshot_id is not None:
+        # a string: 64-bit snapshot ids lose digits as JavaScript numbers in the web UI
+        fields["staged_snapshot_id"] = str(task.staged_snapshot_id)
+    if task.confidence is not None:
+        fields["model_confidence"] = round(task.confidence, 4)
+        fields["model_prediction"] = task.predicted_label
+    return fields
+
+
+def traced(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """`source_key` and `staged_snapshot_id` read back from a task's `trace_fields`."""
+    return {
+        "source_key": str(fields.get("source_key", "")),
+        "staged_snapshot_id": int_or_none(fields.get("staged_snapshot_id")),
+    }
+
+
 class LabelingBackend(ABC):
-    """The operations the platform needs from a labeling server."""
+    """The operations the platform needs from a labeling server, and the plumbing they share.
+
+    An adapter names its server (`display_name`), says how to fix an unreachable one
+    (`unreachable_hint`) and which of its SDK's exceptions are refusals (`_refusal`);
+    `_call` turns transport errors and refusals into the platform's errors.
+    """
 
     kind: str
+    display_name: str
+    unreachable_hint: str
 
     def __init__(self, url: str, project_prefix: str) -> None:
         self.url = url.rstrip("/")
@@ -116,6 +153,51 @@ class LabelingBackend(ABC):
 
     def project_title(self, spec: Contract) -> str:
         return f"{self.project_prefix}{spec.name}"
+
+    # -- shared plumbing ---------------------------------------------------------------------
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        """Run one API call, turning transport and HTTP errors into clear platform errors."""
+        import httpx  # both SDKs talk through httpx
+
+        try:
+            return fn()
+        except (httpx.TransportError, httpx.TimeoutException) as exc:
+            raise LabelingUnavailableError(
+                f"{self.display_name} at {self.url} is not reachable while {what} "
+                f"({type(exc).__name__}: {exc}). {self.unreachable_hint} Nothing was changed."
+            ) from None
+        except Exception as exc:
+            reason = self._refusal(exc)
+            if reason is None:
+                raise
+            raise LabelingError(
+                f"{self.display_name} at {self.url} refused {what}: {reason}"
+            ) from None
+
+    @abstractmethod
+    def _refusal(self, exc: Exception) -> str | None:
+        """Why the server refused, if `exc` is its SDK reporting a refusal; else None."""
+
+    def _project_name(self, title: str) -> str:
+        """How a missing project is named in an error (adapters add where they looked)."""
+        return f"project {title!r}"
+
+    def _info(self, project_id: object, title: str) -> ProjectInfo:
+        info = ProjectInfo(project_id=str(project_id), title=title, url="")
+        return ProjectInfo(info.project_id, title, self.project_url(info))
+
+    def _require(self, spec: Contract) -> ProjectInfo:
+        """The dataset's project, or `ProjectNotFoundError` saying how to create it."""
+        project = self.find_project(spec)
+        if project is None:
+            raise ProjectNotFoundError(
+                f"{self.display_name} at {self.url} has no "
+                f"{self._project_name(self.project_title(spec))}: "
+                f"materialise labeling/queue/{spec.name} first"
+            )
+        return project
+
+    # -- what each adapter implements --------------------------------------------------------
 
     @abstractmethod
     def check(self) -> None:

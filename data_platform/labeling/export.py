@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from data_platform.contracts import Contract
-from data_platform.core.label_quality import split_for
+from data_platform.core.splits import split_for
 from data_platform.lakehouse import Lakehouse
 from data_platform.settings import Settings
 

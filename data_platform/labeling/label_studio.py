@@ -6,10 +6,10 @@ the platform's definitions load without it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from data_platform.contracts import Contract
@@ -19,17 +19,15 @@ from data_platform.labeling.backend import (
     TEXT_FIELD,
     AnnotationRecord,
     LabelingBackend,
-    LabelingError,
-    LabelingUnavailableError,
     ProjectInfo,
-    ProjectNotFoundError,
     PushResult,
     TaskRecord,
     annotator_from_login,
     simulated_login,
+    trace_fields,
+    traced,
 )
 
-T = TypeVar("T")
 IMPORT_BATCH = 500
 PAGE_SIZE = 500
 
@@ -66,6 +64,10 @@ class LabelStudioBackend(LabelingBackend):
     """A Label Studio server reached with an API token (legacy token or personal access token)."""
 
     kind = "label-studio"
+    display_name = "Label Studio"
+    unreachable_hint = (
+        "Start it with `data-platform labeling up`, or set DP_LABELING_URL to a running server."
+    )
 
     def __init__(
         self, url: str, token: str, project_prefix: str = "data_platform/", timeout: float = 30.0
@@ -81,25 +83,13 @@ class LabelStudioBackend(LabelingBackend):
 
         return LabelStudio(base_url=self.url, api_key=self._token, timeout=self._timeout)
 
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        """Run one API call, turning transport and HTTP errors into clear platform errors."""
-        import httpx
+    def _refusal(self, exc: Exception) -> str | None:
         from label_studio_sdk.core.api_error import ApiError
 
-        try:
-            return fn()
-        except (httpx.TransportError, httpx.TimeoutException) as exc:
-            raise LabelingUnavailableError(
-                f"Label Studio at {self.url} is not reachable while {what} "
-                f"({type(exc).__name__}: {exc}). Start it with `data-platform labeling up`, "
-                "or set DP_LABELING_URL to a running server. Nothing was changed."
-            ) from None
-        except ApiError as exc:
-            hint = " (check DP_LABELING_TOKEN)" if exc.status_code in (401, 403) else ""
-            raise LabelingError(
-                f"Label Studio at {self.url} refused {what}: HTTP {exc.status_code}{hint}: "
-                f"{str(exc.body)[:300]}"
-            ) from None
+        if not isinstance(exc, ApiError):
+            return None
+        hint = " (check DP_LABELING_TOKEN)" if exc.status_code in (401, 403) else ""
+        return f"HTTP {exc.status_code}{hint}: {str(exc.body)[:300]}"
 
     # -- projects ----------------------------------------------------------------------------
     def check(self) -> None:
@@ -140,19 +130,6 @@ class LabelStudioBackend(LabelingBackend):
 
     def project_url(self, project: ProjectInfo) -> str:
         return f"{self.url}/projects/{project.project_id}/data"
-
-    def _info(self, project_id: int, title: str) -> ProjectInfo:
-        info = ProjectInfo(project_id=str(project_id), title=title, url="")
-        return ProjectInfo(info.project_id, title, self.project_url(info))
-
-    def _require(self, spec: Contract) -> ProjectInfo:
-        project = self.find_project(spec)
-        if project is None:
-            raise ProjectNotFoundError(
-                f"Label Studio at {self.url} has no project {self.project_title(spec)!r}: "
-                f"materialise labeling/queue/{spec.name} first"
-            )
-        return project
 
     # -- tasks -------------------------------------------------------------------------------
     def _tasks(self, project: ProjectInfo, fields: str = "task_only") -> Iterator[Any]:
@@ -220,8 +197,7 @@ class LabelStudioBackend(LabelingBackend):
                         created_at=datetime.fromisoformat(ann["created_at"]),
                         updated_at=datetime.fromisoformat(ann["updated_at"]),
                         text=str(data.get(TEXT_FIELD, "")),
-                        source_key=str(data.get("source_key", "")),
-                        staged_snapshot_id=_int_or_none(data.get("staged_snapshot_id")),
+                        **traced(data),
                     )
                 )
         return records
@@ -295,29 +271,10 @@ class LabelStudioBackend(LabelingBackend):
 
 
 def _task_data(task: TaskRecord) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        TEXT_FIELD: task.text,
-        "record_id": task.record_id,
-        "source_key": task.source_key,
-        # a string: 64-bit snapshot ids lose digits as JavaScript numbers in the web UI
-        "staged_snapshot_id": ""
-        if task.staged_snapshot_id is None
-        else str(task.staged_snapshot_id),
-    }
-    if task.confidence is not None:
-        data["model_confidence"] = round(task.confidence, 4)
-        data["model_prediction"] = task.predicted_label
-    return data
+    return {TEXT_FIELD: task.text, "record_id": task.record_id, **trace_fields(task)}
 
 
 def _user_of(annotation: dict[str, Any]) -> int | None:
     """`completed_by` is an id in task lists and an expanded user in a single task."""
     user = annotation.get("completed_by")
     return user.get("id") if isinstance(user, dict) else user
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

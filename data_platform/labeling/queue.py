@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from data_platform.contracts import Contract
-from data_platform.core.label_quality import stable_unit
+from data_platform.core.splits import stable_unit
 from data_platform.defs.constants import SOURCE_KEY
 
 _HASH = "__order"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from data_platform.contracts import Contract
-from data_platform.core.label_quality import stable_unit
+from data_platform.core.splits import stable_unit
 from data_platform.labeling.backend import LabelingBackend, simulated_annotator
 from data_platform.lakehouse import Lakehouse
 

@@ -1,7 +1,8 @@
 """`LabelingResource`: the labeling server (Label Studio by default, or Argilla).
 
-Fields left unset are read from `DP_LABELING_*` variables when a run starts (never at
-import); with no URL, the platform's local Label Studio is found through its state file.
+The fields are the labeling section of `Settings`, for a deployment or a test to pin; the
+ones left unset come from `DP_LABELING_*` when a run starts (never at import). With no URL,
+the platform's local Label Studio is found through its state file under the home.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import dagster as dg
 from pydantic import Field
 
 from data_platform.labeling.backend import LabelingBackend
-from data_platform.labeling.settings import LabelingSettings, load_labeling_settings
+from data_platform.labeling.connect import open_backend
+from data_platform.settings import Settings, load_settings
 
 
 class LabelingResource(dg.ConfigurableResource):
@@ -35,19 +37,13 @@ class LabelingResource(dg.ConfigurableResource):
         default=None, description="Platform home holding the local server's state (DP_HOME)."
     )
 
-    def get_settings(self) -> LabelingSettings:
-        return load_labeling_settings(
-            backend=self.backend,
-            url=self.url,
-            token=self.token,
-            workspace=self.workspace,
-            project_prefix=self.project_prefix,
-            home=self.home,
-        )
+    def get_settings(self) -> Settings:
+        section = self.model_dump(include=set(type(self).model_fields) - {"home"})
+        return load_settings(home=self.home, labeling=section)
 
     def get_backend(self) -> LabelingBackend:
         """The backend client (raises if no server is configured and none runs locally)."""
-        return self.get_settings().backend_client()
+        return open_backend(self.get_settings())
 
 
 @cache

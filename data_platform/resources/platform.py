@@ -1,13 +1,16 @@
-"""`PlatformSettings`: the Settings object as a Dagster resource.
+"""`PlatformSettings`: the one `Settings` object as a Dagster resource.
 
-Fields left unset are read from the `DP_*` environment when a run starts (never at import),
-so one definition serves the embedded stack, MinIO and AWS alike.
+The fields are what a deployment may pin through Dagster config; everything left unset is
+read by `Settings` from the `DP_*` environment when a run (or sensor tick) starts, never at
+import. The `Settings` is built once per run in `setup_for_execution` and shared by every
+resource that holds this one, so a step reads the environment and the stack's state file
+once.
 """
 
 from __future__ import annotations
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from data_platform.settings import Settings, load_settings
 
@@ -22,6 +25,8 @@ class PlatformSettings(dg.ConfigurableResource):
     bucket: str | None = Field(default=None, description="Bucket of the lake (DP_BUCKET).")
     catalog_uri: str | None = Field(default=None, description="Iceberg catalog (DP_CATALOG_URI).")
 
+    _settings: Settings | None = PrivateAttr(default=None)
+
     @classmethod
     def from_settings(cls, settings: Settings) -> PlatformSettings:
         """Pin every value of `settings` (tests, the demo runner)."""
@@ -34,12 +39,12 @@ class PlatformSettings(dg.ConfigurableResource):
             catalog_uri=settings.catalog_url,
         )
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._settings = self._load()
+
     def get_settings(self) -> Settings:
-        return load_settings(
-            home=self.home,
-            s3_endpoint=self.s3_endpoint,
-            s3_access_key=self.s3_access_key,
-            s3_secret_key=self.s3_secret_key,
-            bucket=self.bucket,
-            catalog_uri=self.catalog_uri,
-        )
+        """This run's settings (read when the run started; outside a run, read now)."""
+        return self._settings if self._settings is not None else self._load()
+
+    def _load(self) -> Settings:
+        return load_settings(**self.model_dump(include=set(type(self).model_fields)))

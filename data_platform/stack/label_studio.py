@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from data_platform.settings import Settings, child_env, user_cache_dir
 from data_platform.stack.process import (
     ManagedServer,
     free_port,
@@ -41,10 +41,9 @@ TEMPLATE = "dp-template/label_studio.sqlite3"
 
 def default_venv() -> Path:
     """`$DP_LABEL_STUDIO_VENV`, else `<XDG cache>/data_platform/label-studio-<version>`."""
-    if configured := os.environ.get("DP_LABEL_STUDIO_VENV"):
-        return Path(configured).expanduser()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "data_platform" / f"label-studio-{LABEL_STUDIO_VERSION}"
+    if configured := Settings().label_studio_venv:
+        return configured.expanduser()
+    return user_cache_dir() / "data_platform" / f"label-studio-{LABEL_STUDIO_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -74,15 +73,14 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _server_env(data_dir: Path) -> dict[str, str]:
-    keep = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
-    return {
-        **{k: os.environ[k] for k in keep if k in os.environ},
-        "HOME": str(data_dir),  # Label Studio writes ~/.config/label-studio: keep it here
-        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
-        "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",  # no call to pypi.org on start
-        "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
-        "PYTHONUNBUFFERED": "1",
-    }
+    return child_env(
+        ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR"),
+        HOME=str(data_dir),  # Label Studio writes ~/.config/label-studio: keep it here
+        LABEL_STUDIO_BASE_DATA_DIR=str(data_dir),
+        LABEL_STUDIO_LATEST_VERSION_CHECK="false",  # no call to pypi.org on start
+        LABEL_STUDIO_COLLECT_ANALYTICS="false",
+        PYTHONUNBUFFERED="1",
+    )
 
 
 class LabelStudioInstall:

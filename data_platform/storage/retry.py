@@ -8,7 +8,6 @@ anything else (NotFound, AccessDenied...) fails at once.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import certifi
 import urllib3
 from minio.error import InvalidResponseError, S3Error, ServerError
 
+from data_platform.settings import ca_certs_file
 from data_platform.storage.errors import Unavailable
 
 T = TypeVar("T")
@@ -131,5 +131,5 @@ def http_client(policy: RetryPolicy) -> urllib3.PoolManager:
         retries=False,
         cert_reqs="CERT_REQUIRED",
         # The SDK's own default honours SSL_CERT_FILE; keep that for private CAs.
-        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        ca_certs=ca_certs_file() or certifi.where(),
     )

@@ -1,17 +1,18 @@
 """Pure check functions over vectors and vector tables, for asset checks to wrap.
 
-Each returns a `CheckOutcome` (passed, a one-line description, metadata); the Dagster layer
-turns it into an ``AssetCheckResult``. Nothing here imports Dagster.
+Each returns a `CheckOutcome` (passed, a one-line description, metadata);
+`data_platform.defs.checks.check_result` turns it into an ``AssetCheckResult``.
+Nothing here imports Dagster.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
+from data_platform.core.checks import CheckOutcome
 from data_platform.core.embedding import EMBEDDING_DIM, VECTOR_COLUMN
 
 if TYPE_CHECKING:
@@ -19,15 +20,6 @@ if TYPE_CHECKING:
 
 NORM_TOLERANCE = 1e-3
 RECALL_THRESHOLD = 0.95
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    """The result of one check."""
-
-    passed: bool
-    description: str
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def _matrix(vectors: np.ndarray | pl.Series | pl.DataFrame) -> np.ndarray:

@@ -31,11 +31,11 @@ from data_platform.vectors.rows import (
     quote,
     to_table_rows,
 )
+from data_platform.vectors.tuning import RecallReport, ensure_index, recall_at_k
 
 if TYPE_CHECKING:
     from data_platform.settings import Settings
     from data_platform.vectors.index import IndexReport
-    from data_platform.vectors.tuning import RecallReport
 
 SOURCE_KEY_COLUMN = "source_key"
 SNAPSHOT_COLUMN = "snapshot_id"
@@ -274,8 +274,6 @@ class VectorStore:
 
         See `data_platform.vectors.tuning.ensure_index` for the arguments.
         """
-        from data_platform.vectors.tuning import ensure_index
-
         return ensure_index(self, dataset, **kwargs)
 
     def recall_at_k(
@@ -289,8 +287,6 @@ class VectorStore:
 
         See `data_platform.vectors.tuning.recall_at_k` for the arguments.
         """
-        from data_platform.vectors.tuning import recall_at_k
-
         return recall_at_k(self, dataset, queries, k, **kwargs)
 
     def index_stats(self, dataset: str) -> Any:

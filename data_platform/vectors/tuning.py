@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,8 +33,16 @@ from data_platform.vectors.index import (
 )
 from data_platform.vectors.rows import field_metadata
 
-if TYPE_CHECKING:
-    from data_platform.vectors.store import VectorStore
+
+class VectorStore(Protocol):
+    """What tuning needs of `data_platform.vectors.store.VectorStore` (which calls in here)."""
+
+    def columns(self, dataset: str) -> tuple[str, str]: ...
+
+    def table(self, dataset: str) -> Any: ...
+
+    def query_vector(self, query: Any) -> np.ndarray: ...
+
 
 TUNING_RECALL = 0.98
 TUNING_SEED = 12345  # tuning samples other rows than the recall check (seed 0)

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_platform.settings import Settings
+from data_platform.settings import Settings, child_env
 
 DVC_REMOTE = "lake"
 DVC_PREFIX = "dvc"  # key prefix of DVC's content-addressed store in the lake's bucket
@@ -144,11 +143,7 @@ class DvcRepo:
     def _python(
         self, args: list[str], *, what: str, stdin: str | None = None, timeout: float = TIMEOUT_S
     ) -> str:
-        env = {
-            **os.environ,
-            "DVC_NO_ANALYTICS": "1",
-            "DVC_SITE_CACHE_DIR": str(self.site_cache_dir),
-        }
+        env = child_env(DVC_NO_ANALYTICS="1", DVC_SITE_CACHE_DIR=str(self.site_cache_dir))
         done = subprocess.run(
             [self.python, *args],
             cwd=self.root,

@@ -13,8 +13,8 @@ from data_platform.cli.labeling import labeling_app
 from data_platform.labeling.backend import AnnotationRecord
 from data_platform.labeling.export import export_training_file
 from data_platform.labeling.rows import labeled_frame
-from data_platform.labeling.settings import LabelingServerNotRunningError, LabelingSettings
 from data_platform.resources.labeling import LabelingResource
+from data_platform.settings import LabelingServerNotRunningError, Settings
 
 pytestmark = pytest.mark.integration
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -85,4 +85,4 @@ def test_local_server_is_found_through_its_state_file(label_studio_server, tmp_p
     backend.check()  # the token from the state file is accepted
     result = CliRunner().invoke(labeling_app, ["status"])
     assert f"local Label Studio, up at {label_studio_server.url}" in result.output
-    assert LabelingSettings().state_file == local / "state.json"
+    assert Settings().label_studio_state_file == local / "state.json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
@@ -13,9 +14,8 @@ from data_platform.core.label_quality import (
     imbalance_ratio,
     labels_outside,
     likely_label_errors,
-    split_for,
-    stable_unit,
 )
+from data_platform.core.splits import is_holdout, split_for, stable_unit
 
 
 def test_labels_outside_names_each_bad_label_with_its_count():
@@ -75,3 +75,9 @@ def test_likely_label_errors_skips_too_few_labels():
     report = likely_label_errors(["a", "b"], ["x", "y"], ["books", "toys"])
     assert report.issues == []
     assert "needs 20 labeled rows" in report.skipped
+
+
+def test_inference_holdout_is_the_export_validation_side():
+    ids = [f"r-{i:09d}" for i in range(2000)]
+    held_out = is_holdout(pl.Series(ids), 0.2).to_list()
+    assert held_out == [side == "validation" for side in split_for(ids, 0.2)]

@@ -199,9 +199,11 @@ def test_checks_fail_when_a_tag_or_a_row_count_moved():
         tag_rows_after={"release-1": -1},  # the tag's snapshot is gone
     )
     report = MaintenanceReport(dry_run=False, tables=[entry])
-    kept, kept_meta = tagged_snapshots_kept(report)
+    tags = tagged_snapshots_kept(report)
+    kept, kept_meta = tags.passed, tags.metadata
     assert not kept
     assert kept_meta["tags_lost"][f"{TABLE}@release-1"]["rows_after"] == -1
-    same, same_meta = row_counts_unchanged(report)
+    counts = row_counts_unchanged(report)
+    same, same_meta = counts.passed, counts.metadata
     assert not same
     assert same_meta["changed"] == {TABLE: {"before": 60, "after": 59}}

@@ -17,9 +17,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from data_platform.defs.ingest.sensors import SENSOR_INTERVAL_S
+from data_platform.stack.dagster_dev import DagsterDev
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import put_bytes, put_upload, sample_rows
-from data_platform_tests.fixtures.dagster_dev import DagsterDev
 from data_platform_tests.ui import pages, state
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration, pytest.mark.slow]

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from data_platform.core.inference.predictor import call_predictor
+
 EXECUTORS = ("single", "thread", "process", "ray")
 DEFAULT_CHUNK_SIZE = 10_000
 _WORKER_PREDICTOR: Any = None  # set in each process-pool worker by `_install`
@@ -32,11 +34,6 @@ def split_chunks(frame: pl.DataFrame, chunk_size: int) -> list[pl.DataFrame]:
     if chunk_size <= 0:
         raise ValueError(f"chunk_size must be positive, got {chunk_size}")
     return [frame.slice(offset, chunk_size) for offset in range(0, frame.height, chunk_size)]
-
-
-def call_predictor(predictor: Any, chunk: pl.DataFrame, method: str) -> np.ndarray:
-    """`predictor.<method>(chunk)`: the unit of work every executor runs."""
-    return getattr(predictor, method)(chunk)
 
 
 def _install(predictor: Any) -> None:

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from data_platform.core.inference.executors import call_predictor
+from data_platform.core.inference.predictor import call_predictor
+from data_platform.settings import DEFAULT_HOME, set_library_env
 
 RAY_ENV = {
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # local node binds 127.0.0.1, not every interface
@@ -32,17 +33,16 @@ MAX_TEMP_DIR_CHARS = 60  # Ray's unix sockets live below it; AF_UNIX paths stop 
 
 
 def default_temp_dir() -> Path:
-    """``.data_platform/ray`` under the current directory (the project's home)."""
-    return Path(".data_platform", "ray").resolve()
+    """``<default home>/ray`` under the current directory (the project's home)."""
+    return (DEFAULT_HOME / "ray").resolve()
 
 
 def _import_ray() -> Any:
-    for key, value in RAY_ENV.items():
-        os.environ.setdefault(key, value)
+    env = set_library_env(RAY_ENV, override=False)
     already = "ray" in sys.modules
     import ray
 
-    if already and os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0":
+    if already and env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0":
         # Ray was imported before the variable was set: its constant decides the bind address
         from ray._private import ray_constants
 

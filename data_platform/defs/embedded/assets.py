@@ -15,6 +15,7 @@ import polars as pl
 
 from data_platform.contracts import Contract
 from data_platform.core.embedding import embed_frame, get_embedder
+from data_platform.defs.checks import check_result
 from data_platform.defs.config import LayerConfig
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.ingest.partitions import uploads_partitions
@@ -102,11 +103,6 @@ def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
             "recall_at_10": recall_meets_target(store, spec.name),
         }
         for name, outcome in outcomes.items():
-            yield dg.AssetCheckResult(
-                check_name=name,
-                passed=outcome.passed,
-                description=outcome.description,
-                metadata=dict(outcome.metadata),
-            )
+            yield check_result(name, outcome)
 
     return embedded

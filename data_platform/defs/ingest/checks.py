@@ -8,7 +8,9 @@ import dagster as dg
 import polars as pl
 
 from data_platform.contracts import Contract
+from data_platform.core.checks import CheckOutcome, Markdown
 from data_platform.core.problems import Problem, summarise
+from data_platform.defs.checks import check_result
 
 CHECK_NAME = "schema_valid"
 
@@ -44,19 +46,17 @@ def schema_valid_result(
         },
         schema={"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String},
     )
-    return dg.AssetCheckResult(
-        asset_key=asset_key,
-        check_name=CHECK_NAME,
-        passed=total == 0,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=summarise(source, problems, limit=5, total=total),
-        metadata={
+    outcome = CheckOutcome(
+        total == 0,
+        summarise(source, problems, limit=5, total=total),
+        {
             "source_object": source,
-            "rows_checked": dg.MetadataValue.int(rows),
-            "problem_count": dg.MetadataValue.int(total),
-            "problems": dg.MetadataValue.md(_markdown(table)) if total else "none",
+            "rows_checked": rows,
+            "problem_count": total,
+            "problems": Markdown(_markdown(table)) if total else "none",
         },
     )
+    return check_result(CHECK_NAME, outcome, asset_key)
 
 
 def _markdown(table: pl.DataFrame) -> str:

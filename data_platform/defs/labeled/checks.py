@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 
 from data_platform.contracts import Contract
+from data_platform.core.checks import CheckOutcome, Markdown
 from data_platform.core.label_quality import (
     class_balance,
     cohen_kappa,
@@ -13,12 +14,12 @@ from data_platform.core.label_quality import (
     labels_outside,
     likely_label_errors,
 )
+from data_platform.defs.checks import check_result
 
 KAPPA_WARN_BELOW = 0.6  # below "substantial agreement" (Landis & Koch)
 MAX_IMBALANCE = 10.0  # largest class over smallest
 MIN_LABELS_FOR_BALANCE = 5  # per declared class, before balance is judged
 ISSUES_SHOWN = 25
-WARN = dg.AssetCheckSeverity.WARN
 
 
 def labeled_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
@@ -46,15 +47,16 @@ def labeled_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
 def labeled_check_results(
     key: dg.AssetKey, frame: pl.DataFrame, spec: Contract
 ) -> list[dg.AssetCheckResult]:
-    return [
-        labels_in_classes(key, frame, spec),
-        balance(key, frame, spec),
-        agreement(key, frame),
-        label_errors(key, frame, spec),
-    ]
+    outcomes = {
+        "labels_in_classes": labels_in_classes(frame, spec),
+        "class_balance": balance(frame, spec),
+        "annotator_agreement": agreement(frame),
+        "likely_label_errors": label_errors(frame, spec),
+    }
+    return [check_result(name, outcome, key) for name, outcome in outcomes.items()]
 
 
-def labels_in_classes(key: dg.AssetKey, frame: pl.DataFrame, spec: Contract) -> dg.AssetCheckResult:
+def labels_in_classes(frame: pl.DataFrame, spec: Contract) -> CheckOutcome:
     outside = labels_outside(frame["label"].to_list(), spec.classes)
     bad = frame.filter(~pl.col("label").is_in(list(spec.classes)) | pl.col("label").is_null())
     ids = bad[spec.id_column].head(20).to_list()
@@ -65,20 +67,14 @@ def labels_in_classes(key: dg.AssetKey, frame: pl.DataFrame, spec: Contract) -> 
         + ", ".join(f"{label!r} x{n}" for label, n in outside.items())
         + f" (declared: {', '.join(spec.classes)}); records: {', '.join(ids)}"
     )
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name="labels_in_classes",
-        passed=not outside,
-        description=description,
-        metadata={
-            "labels_outside": dg.MetadataValue.json(outside),
-            "records": dg.MetadataValue.json(ids),
-            "declared_classes": dg.MetadataValue.json(list(spec.classes)),
-        },
+    return CheckOutcome(
+        not outside,
+        description,
+        {"labels_outside": outside, "records": ids, "declared_classes": list(spec.classes)},
     )
 
 
-def balance(key: dg.AssetKey, frame: pl.DataFrame, spec: Contract) -> dg.AssetCheckResult:
+def balance(frame: pl.DataFrame, spec: Contract) -> CheckOutcome:
     counts = class_balance(frame["label"].to_list(), spec.classes)
     declared = {c: counts[c] for c in spec.classes}
     ratio = imbalance_ratio(declared)
@@ -87,33 +83,27 @@ def balance(key: dg.AssetKey, frame: pl.DataFrame, spec: Contract) -> dg.AssetCh
     table = ["| class | labels | share |", "|---|---|---|"] + [
         f"| {c} | {n} | {n / total:.1%} {'█' * round(20 * n / total)} |" for c, n in counts.items()
     ]
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name="class_balance",
-        passed=not judged or ratio <= MAX_IMBALANCE,
-        severity=WARN,
-        description=(
-            f"largest/smallest class = {ratio:.1f} over {frame.height} labels"
-            + ("" if judged else " (too few labels to judge)")
-        ),
-        metadata={
-            "counts": dg.MetadataValue.json(counts),
-            "imbalance_ratio": dg.MetadataValue.float(ratio if ratio != float("inf") else -1.0),
-            "balance": dg.MetadataValue.md("\n".join(table)),
+    return CheckOutcome(
+        not judged or ratio <= MAX_IMBALANCE,
+        f"largest/smallest class = {ratio:.1f} over {frame.height} labels"
+        + ("" if judged else " (too few labels to judge)"),
+        {
+            "counts": counts,
+            "imbalance_ratio": float(ratio if ratio != float("inf") else -1.0),
+            "balance": Markdown("\n".join(table)),
         },
+        severity="warn",
     )
 
 
-def agreement(key: dg.AssetKey, frame: pl.DataFrame) -> dg.AssetCheckResult:
+def agreement(frame: pl.DataFrame) -> CheckOutcome:
     pairs = frame.filter(pl.col("second_label").is_not_null())
     if pairs.is_empty():
-        return dg.AssetCheckResult(
-            asset_key=key,
-            check_name="annotator_agreement",
-            passed=True,
-            severity=WARN,
-            description="no record has two annotators yet: agreement not measured",
-            metadata={"double_annotated": dg.MetadataValue.int(0)},
+        return CheckOutcome(
+            True,
+            "no record has two annotators yet: agreement not measured",
+            {"double_annotated": 0},
+            severity="warn",
         )
     # order each pair by annotator name, so one rater's labels stay on one side
     rows = pairs.select("label", "second_label", "annotator", "second_annotator").iter_rows()
@@ -121,23 +111,21 @@ def agreement(key: dg.AssetKey, frame: pl.DataFrame) -> dg.AssetCheckResult:
     kappa = cohen_kappa([a for a, _ in ordered], [b for _, b in ordered])
     raters = sorted(set(pairs["annotator"].to_list()) | set(pairs["second_annotator"].to_list()))
     agree = int((pairs["label"] == pairs["second_label"]).sum())
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name="annotator_agreement",
-        passed=kappa >= KAPPA_WARN_BELOW,
-        severity=WARN,
-        description=f"Cohen's kappa {kappa:.3f} on {pairs.height} records labeled twice "
+    return CheckOutcome(
+        kappa >= KAPPA_WARN_BELOW,
+        f"Cohen's kappa {kappa:.3f} on {pairs.height} records labeled twice "
         f"({agree} agree); warns below {KAPPA_WARN_BELOW}",
-        metadata={
-            "cohen_kappa": dg.MetadataValue.float(round(kappa, 4)),
-            "double_annotated": dg.MetadataValue.int(pairs.height),
-            "raw_agreement": dg.MetadataValue.float(round(agree / pairs.height, 4)),
-            "annotators": dg.MetadataValue.json(raters),
+        {
+            "cohen_kappa": float(round(kappa, 4)),
+            "double_annotated": pairs.height,
+            "raw_agreement": float(round(agree / pairs.height, 4)),
+            "annotators": raters,
         },
+        severity="warn",
     )
 
 
-def label_errors(key: dg.AssetKey, frame: pl.DataFrame, spec: Contract) -> dg.AssetCheckResult:
+def label_errors(frame: pl.DataFrame, spec: Contract) -> CheckOutcome:
     valid = frame.filter(pl.col("label").is_in(list(spec.classes)))
     report = likely_label_errors(
         valid[spec.id_column].to_list(), valid["text"].to_list(), valid["label"].to_list()
@@ -153,17 +141,15 @@ def label_errors(key: dg.AssetKey, frame: pl.DataFrame, spec: Contract) -> dg.As
         f"| {i.record_id} | {i.given_label} | {i.suggested_label} | {i.given_label_probability} |"
         for i in report.issues[:ISSUES_SHOWN]
     ]
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name="likely_label_errors",
-        passed=not report.issues,
-        severity=WARN,
-        description=description,
-        metadata={
-            "issue_count": dg.MetadataValue.int(len(report.issues)),
-            "rows_checked": dg.MetadataValue.int(report.rows_checked),
+    return CheckOutcome(
+        not report.issues,
+        description,
+        {
+            "issue_count": len(report.issues),
+            "rows_checked": report.rows_checked,
             "method": report.method or "none",
-            "issues": dg.MetadataValue.md("\n".join(lines)),
-            "records": dg.MetadataValue.json([i.record_id for i in report.issues]),
+            "issues": Markdown("\n".join(lines)),
+            "records": [i.record_id for i in report.issues],
         },
+        severity="warn",
     )

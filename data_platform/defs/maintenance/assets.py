@@ -10,6 +10,7 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field
 
+from data_platform.defs.checks import check_result, metadata_value
 from data_platform.defs.constants import OWNERS
 from data_platform.defs.maintenance.checks import row_counts_unchanged, tagged_snapshots_kept
 from data_platform.lakehouse.maintenance import MaintenancePolicy, MaintenanceReport, maintain
@@ -73,10 +74,7 @@ def lake_health(
         ("tagged_snapshots_kept", tagged_snapshots_kept),
         ("row_counts_unchanged", row_counts_unchanged),
     ):
-        passed, metadata = check(report)
-        yield dg.AssetCheckResult(
-            check_name=name, passed=passed, metadata={k: _value(v) for k, v in metadata.items()}
-        )
+        yield check_result(name, check(report))
 
 
 def report_metadata(report: MaintenanceReport) -> dict[str, object]:
@@ -91,16 +89,6 @@ def report_metadata(report: MaintenanceReport) -> dict[str, object]:
             f"{len(entry.orphans.removed) if entry.orphans else 0} | {entry.bytes_saved} |"
         )
     return {
-        **{k: _value(v) for k, v in summary.items()},
+        **{k: metadata_value(v) for k, v in summary.items()},
         "tables_report": dg.MetadataValue.md("\n".join(lines)),
     }
-
-
-def _value(value: object) -> dg.MetadataValue:
-    if isinstance(value, bool):
-        return dg.MetadataValue.bool(value)
-    if isinstance(value, int):
-        return dg.MetadataValue.int(value)
-    if isinstance(value, dict):
-        return dg.MetadataValue.json(value)
-    return dg.MetadataValue.text(str(value))

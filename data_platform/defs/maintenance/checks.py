@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from data_platform.core.checks import CheckOutcome
 from data_platform.lakehouse.maintenance import MaintenanceReport
 
 
-def tagged_snapshots_kept(report: MaintenanceReport) -> tuple[bool, dict[str, Any]]:
+def tagged_snapshots_kept(report: MaintenanceReport) -> CheckOutcome:
     """Every tag still names the same snapshot, and that snapshot reads the same rows."""
     lost = {}
     for entry in report.tables:
@@ -23,10 +22,14 @@ def tagged_snapshots_kept(report: MaintenanceReport) -> tuple[bool, dict[str, An
                     "rows_after": rows_after,
                 }
     tags = sum(len(e.tags_before) for e in report.tables)
-    return not lost, {"tags_checked": tags, "tags_lost": lost}
+    return CheckOutcome(
+        not lost,
+        f"{tags - len(lost)} of {tags} tags name the same snapshot and rows",
+        {"tags_checked": tags, "tags_lost": lost},
+    )
 
 
-def row_counts_unchanged(report: MaintenanceReport) -> tuple[bool, dict[str, Any]]:
+def row_counts_unchanged(report: MaintenanceReport) -> CheckOutcome:
     """Each table, and each compacted partition, has as many rows after as before."""
     changed = {
         entry.table: {"before": entry.rows_before, "after": entry.rows_after}
@@ -41,4 +44,8 @@ def row_counts_unchanged(report: MaintenanceReport) -> tuple[bool, dict[str, Any
                     "after": part.rows_after,
                 }
     rows = sum(e.rows_after for e in report.tables)
-    return not changed, {"tables_checked": len(report.tables), "rows": rows, "changed": changed}
+    return CheckOutcome(
+        not changed,
+        f"{len(changed)} of {len(report.tables)} tables (or partitions) changed row count",
+        {"tables_checked": len(report.tables), "rows": rows, "changed": changed},
+    )

@@ -8,16 +8,16 @@ then photographs in headless Chromium:
     docs/images/asset-graph.png   the global lineage, every group expanded
     docs/images/asset-page.png    the asset page of transformed/reviews (its metadata)
 
-Usage: python scripts/screenshots.py [--out docs/images] [--materialize inference/reviews]
+Usage: python -m data_platform_tests.ui.screenshots [--out docs/images]
+       [--materialize inference/reviews]
+It lives beside the UI tests because it drives the UI with their page helpers (Playwright
+is a dev dependency); the platform itself comes from `data_platform.stack.dagster_dev`.
 Needs /usr/bin/chromium (scripts/install_system_deps.sh). Touches no project state.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,14 +28,13 @@ from rich.console import Console
 
 from data_platform.demo.samples import SAMPLES, upload_samples
 from data_platform.settings import Settings
-from data_platform.stack.process import free_port, start_process, stop_pid
+from data_platform.stack.dagster_dev import DagsterDev, running_dagster_dev
 from data_platform.stack.seaweed import EmbeddedS3
 from data_platform.storage import ObjectStore
-from data_platform_tests.fixtures.dagster_dev import LOCATIONS, DagsterDev
 from data_platform_tests.ui import pages, state
 from data_platform_tests.ui.browser import ACTION_TIMEOUT_MS, chromium, new_page
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 INGEST_TIMEOUT_S = 900.0
 RUN_TIMEOUT_S = 600.0
 console = Console(stderr=True)
@@ -55,43 +54,10 @@ def running_platform(root: Path) -> Iterator[DagsterDev]:
             bucket="lake",
         )
         ObjectStore.from_settings(settings).ensure_bucket()
-        home = root / "dagster_home"
-        home.mkdir()
-        (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
-        port = free_port()
-        env = {
-            **os.environ,
-            "DAGSTER_HOME": str(home),
-            **settings.as_env(),
-        }
-        log = root / "dagster-dev.log"
-        args = [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml"]
-        pid = start_process(
-            [*args, "-h", "127.0.0.1", "-p", str(port)],
-            log_file=log,
-            pid_file=root / "dagster-dev.pid",
-            env=env,
-            cwd=REPO,
-        )
-        try:
-            dev = DagsterDev(f"http://127.0.0.1:{port}", pid, home, settings, log)
-            state.poll(lambda: _loaded(dev), timeout=300, what="dagster dev loaded", interval=1)
+        with running_dagster_dev(root, settings, REPO, timeout=300) as dev:
             yield dev
-        finally:
-            stop_pid(pid, sig=signal.SIGINT, timeout=20)
     finally:
         stack.down()
-
-
-def _loaded(dev: DagsterDev) -> bool | None:
-    try:
-        entries = dev.graphql(LOCATIONS)["workspaceOrError"]["locationEntries"]
-    except OSError:
-        return None  # the webserver is not listening yet
-    error = entries[0]["locationOrLoadError"]
-    if error and error["__typename"] == "PythonError":
-        raise RuntimeError(error["message"])
-    return True if entries[0]["loadStatus"] == "LOADED" and error else None
 
 
 def ingest_samples(dev: DagsterDev) -> None:
