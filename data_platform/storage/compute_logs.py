@@ -33,25 +33,35 @@ class LakeComputeLogManager(S3ComputeLogManager):
         upload_interval: int | None = None,
         settings: Settings | None = None,
     ) -> None:
-        settings = settings or Settings()
+        self._settings = settings or Settings()
+        self._client: Any = None
         super().__init__(
-            bucket=settings.bucket,
-            local_dir=local_dir or str(settings.home_dir / "dagster_home" / "compute_logs"),
+            bucket=self._settings.bucket,
+            local_dir=local_dir or str(self._settings.home_dir / "dagster_home" / "compute_logs"),
             inst_data=inst_data,
             prefix=prefix,
-            endpoint_url=settings.endpoint,
             upload_interval=upload_interval,
-            region=settings.s3_region,
+            region=self._settings.s3_region,
         )
-        # the parent's client takes its keys from AWS's variables; ours from the settings
-        self._s3_session = boto3.client(
-            "s3",
-            endpoint_url=settings.endpoint,
-            aws_access_key_id=settings.access_key,
-            aws_secret_access_key=settings.secret_key,
-            region_name=settings.s3_region,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5}),
-        )
+
+    @property
+    def _s3_session(self) -> Any:
+        """The S3 client, made on first use: loading the instance needs no running store."""
+        if self._client is None:
+            settings = self._settings
+            self._client = boto3.client(
+                "s3",
+                endpoint_url=settings.endpoint,
+                aws_access_key_id=settings.access_key,
+                aws_secret_access_key=settings.secret_key,
+                region_name=settings.s3_region,
+                config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5}),
+            )
+        return self._client
+
+    @_s3_session.setter
+    def _s3_session(self, _default: Any) -> None:
+        """The parent's client (keys from AWS's variables) is not used: ours is above."""
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:
