@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -87,3 +88,25 @@ def test_dagster_definitions_validate(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Validation successful" in done.stdout + done.stderr
+
+
+def test_dg_checks_and_lists_the_definitions(tmp_path):
+    """`dg`, the way Dagster projects are driven today, sees the project as it is."""
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    dg_cli = str(Path(sys.executable).with_name("dg"))
+    checked = subprocess.run(
+        [dg_cli, "check", "defs"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert checked.returncode == 0, checked.stderr[-2000:]
+    assert "All definitions loaded successfully" in checked.stdout + checked.stderr
+    listed = subprocess.run(
+        [dg_cli, "list", "defs", "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    keys = {asset["asset_key"] for asset in json.loads(listed.stdout)["assets"]}
+    assert {"raw/reviews", "staged/reviews", "transformed/reviews"} <= keys
