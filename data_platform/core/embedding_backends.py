@@ -10,9 +10,12 @@ Backends (config value ``embedding_backend``):
 
 - ``torch``: sentence-transformers, the reference (`data_platform.core.embedding`).
 - ``onnx``: the plain export, fp32: the same vectors (cosine 1.000 to torch).
-- ``onnx-fused``: fp32 after the transformer optimiser (fused kernels).
-- ``onnx-int8``: the fused graph with per-channel int8 MatMul weights, activations quantised
-  at run time; faster, vectors move (check `fidelity` before choosing it).
+- ``onnx-fused``: fp32 after the transformer optimiser (fused layer norm and GELU; on this
+  export it does not fuse attention, so it runs about as fast as ``onnx``).
+- ``onnx-int8``: the fused graph with per-channel int8 MatMul weights (the FFN's second
+  MatMul kept fp32), activations quantised at run time; faster, vectors move (measured on
+  400 reviews: cosine mean 0.995, min 0.990, recall@10 0.97 against the fp32 index; check
+  `fidelity` before choosing it).
 
 `OnnxEmbedder` is an `Embedder` (the same de-duplication, length-sorted batches, progress),
 so the asset, the vector store and the CLI take it unchanged.
@@ -126,15 +129,27 @@ def export_variant(backend: str, cache_dir: Path | None = None, model: Any = Non
         optimised.save_model_to_file(str(path.with_suffix(".tmp")))
         path.with_suffix(".tmp").replace(path)
     else:  # onnx-int8
+        import onnx
         from onnx import TensorProto
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         source = export_variant("onnx-fused", cache_dir, model)
         tmp = path.with_suffix(".tmp")
+        graph = onnx.load(str(source)).graph
+        # the FFN's second MatMul (1536 -> 384) reads GELU outputs with large outliers: kept
+        # fp32, it lifts min cosine from 0.978 to 0.990 for ~30% of the int8 speed-up
+        keep = [
+            n.name
+            for n in graph.node
+            if n.op_type == "MatMul"
+            and n.name.endswith("/output/dense/MatMul")
+            and "/attention/" not in n.name
+        ]
         quantize_dynamic(
             source,
             tmp,
             op_types_to_quantize=["MatMul"],
+            nodes_to_exclude=keep,
             per_channel=True,
             weight_type=QuantType.QInt8,
             # fused ops (com.microsoft domain) defeat shape inference: their outputs are fp32
