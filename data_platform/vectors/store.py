@@ -55,6 +55,8 @@ class VectorStore:
             memory, so a search reads only the index from storage; 0 disables.
         exact_rows: Also keep the vectors in memory for tables up to this many rows (1.5 kB
             a row at 384-d) and answer unfiltered searches by an exact scan there; 0 disables.
+        embedding_backend: Which runtime embeds text queries when no embedder is given
+            (`data_platform.core.embedding_backends`); the one the rows were embedded with.
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class VectorStore:
         read_consistency: timedelta | None = timedelta(seconds=5),
         row_cache_rows: int = 1_000_000,
         exact_rows: int = 200_000,
+        embedding_backend: str = "torch",
     ) -> None:
         import lancedb
 
@@ -78,6 +81,7 @@ class VectorStore:
         self._row_caches: dict[str, RowCache] = {}
         self.row_cache_rows = row_cache_rows
         self.exact_rows = exact_rows
+        self.embedding_backend = embedding_backend
 
     @classmethod
     def from_settings(
@@ -278,9 +282,9 @@ class VectorStore:
         """A query as a float32 vector: text is embedded, vectors are checked."""
         if isinstance(query, str):
             if self._embedder is None:
-                from data_platform.core.embedding import get_embedder
+                from data_platform.core.embedding_backends import get_backend_embedder
 
-                self._embedder = get_embedder()
+                self._embedder = get_backend_embedder(self.embedding_backend)
             return self._embedder.encode([query], dedup=False)[0]
         vector = np.asarray(query, dtype=np.float32)
         if vector.shape != (EMBEDDING_DIM,):
