@@ -91,9 +91,21 @@ def recall_of_ids(found_ids: list[np.ndarray], exact_ids: list[np.ndarray], k: i
 
 def exact_search_numpy(vectors: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
     """Row indices of the exact top-k for one query over an in-memory matrix (the baseline)."""
+    return exact_search_scores(vectors, query, k)[0]
+
+
+def exact_search_scores(
+    vectors: np.ndarray, query: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices and scores of the exact top-k, best first, from one matrix-vector product.
+
+    The scores are the ones the ranking used: recomputing them on the chosen rows can
+    differ in the last bit, and tied duplicates would then look out of order.
+    """
     scores = vectors @ query
     k = min(k, len(scores))
     if k == 0:
-        return np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=scores.dtype)
     part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.argsort(-scores[part])]
+    best = part[np.argsort(-scores[part], kind="stable")]
+    return best, scores[best]

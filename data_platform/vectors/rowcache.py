@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 import pyarrow.compute as pc
 
-from data_platform.vectors.exact import exact_search_numpy
+from data_platform.vectors.exact import exact_search_scores
 
 ROW_ID = "_rowid"
 
@@ -44,8 +44,8 @@ class RowCache:
     def search(self, query: np.ndarray, k: int, score_column: str) -> pl.DataFrame:
         """Exact top-k rows by inner product, best first, scores first (needs vectors)."""
         assert self.vectors is not None
-        positions = exact_search_numpy(self.vectors, np.asarray(query, dtype=np.float32), k)
-        scores = pl.Series(score_column, self.vectors[positions] @ query, pl.Float32)
+        positions, found = exact_search_scores(self.vectors, np.asarray(query, np.float32), k)
+        scores = pl.Series(score_column, found, pl.Float32)
         return self.rows[positions].insert_column(0, scores)
 
     def lookup(self, row_ids: np.ndarray) -> pl.DataFrame | None:
