@@ -1,23 +1,20 @@
-"""Storage-format benchmark: every format x library at one size, and the harness's overhead.
+"""Storage-format benchmark: every format x library at one size, against measured floors.
 
 Runs each case with `run_format_case` (warm-up, >= 5 timed rounds, cold loads, file size,
 peak RSS in fresh processes), prints the summary table, writes plots, markdown and the
-rows (Parquet) to --out. Then, for the overhead cases, times a bare library read of the
-very file the benchmark just measured (same cold-cache eviction before each read) and
-compares them over alternating pairs (benchmark load, bare load), so drifts in machine load
-hit both. The verdict uses the best time of each side (noise from other jobs only ever adds
-time; the harness's overhead would be in every run); medians are printed beside it.
-Target: the benchmark's load time within 10% of the bare read.
+rows (Parquet) to --out. Each case's load time is shown over two references measured in
+the same run: the memory-bandwidth floor (the table's bytes in memory, as polars holds it,
+divided by the memcpy bandwidth measured now: no load can be faster than touching its
+output once) and the best case at the same size and target. Loads that were meant cold but
+could not be made cold (page-cache eviction unavailable or not verified) are marked.
 --target s3 starts its own embedded S3 server in a temporary folder (no project state).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +27,6 @@ from data_platform.core.benchmarks import (
     FormatCase,
     FormatResult,
     all_cases,
-    drop_from_cache,
     markdown_table,
     parse_size,
     plot_load_vs_size,
@@ -39,13 +35,11 @@ from data_platform.core.benchmarks import (
     run_format_case,
     size_label,
 )
-from data_platform.core.benchmarks.codecs import Codec, get_codec
-from data_platform.core.benchmarks.locations import Location
-from data_platform.core.benchmarks.runner import timed_call, timed_load
+from data_platform.core.benchmarks.floors import bandwidth_floor_s, memcpy_gbps
 from data_platform.core.generate import generate_reviews
 
 console = Console(highlight=False, width=150)
-OVERHEAD_TARGET = 0.10
+COLD_LABEL = {"cold": "yes", "warm": "NOT COLD", "remote": "remote (S3)"}
 QUICK_PAIRS = (
     "parquet-zstd|polars",
     "parquet-zstd|pandas",
@@ -61,93 +55,26 @@ QUICK_PAIRS = (
 )
 
 
-def _bare_reads() -> dict[str, Callable[[str], Any]]:
-    """The plain library call a user would time, per overhead case (format|library)."""
-    import pandas as pd
-    import pyarrow.feather as feather
-
-    text_schema = {**generate_reviews(1).schema, "created_at": pl.String}
-    return {
-        "parquet-zstd|polars": lambda path: pl.read_parquet(path),
-        "csv|polars": lambda path: pl.read_csv(path, schema=text_schema).with_columns(
-            pl.col("created_at").str.to_datetime(time_unit="us", time_zone="UTC")
-        ),
-        "csv|pandas": lambda path: pd.read_csv(path, parse_dates=["created_at"]),
-        "ipc|pyarrow": lambda path: feather.read_table(path, memory_map=True),
-    }
-
-
-def bare_read(read: Callable[[str], Any], path: str) -> float:
-    """Evict, then `start; read(path); stop`: nothing else inside the timer."""
-    drop_from_cache(path)
-    start = time.perf_counter()
-    frame = read(path)
-    elapsed = time.perf_counter() - start
-    del frame
-    return elapsed
-
-
-def harness_cost_s(calls: int = 20_000) -> float:
-    """What the benchmark adds inside its timer, measured with a reader that does nothing.
-
-    Benchmark: `timed_call(location.load, codec, schema)`; bare: `start; read(); stop`.
-    The difference of the medians is the harness's own time per load (dispatch, calls).
-    """
-
-    def noop(_source: Any, _schema: Any = None) -> None:
-        return None
-
-    codec = Codec("noop", "noop", lambda _f, _s: None, noop, "polars")
-    location, schema = Location("local", "/dev/null"), pl.Schema()
-    harness = [timed_call(location.load, codec, schema)[0] for _ in range(calls)]
-    bare = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        noop("/dev/null")
-        bare.append(time.perf_counter() - start)
-    return max(0.0, statistics.median(harness) - statistics.median(bare))
-
-
-def paired_overhead(case: FormatCase, path: str, read: Callable[[str], Any], pairs: int) -> dict:
-    """Alternate the benchmark's timed load and the bare read, so both see the same machine.
-
-    On a shared, busy machine, load times drift by more than 10% within a minute; pairs
-    taken back to back cancel that drift out of the comparison.
-    """
-    codec = get_codec(case.format, case.library)
-    location = Location("local", path)
-    schema = generate_reviews(1).schema
-    read(path)  # warm-up, as the benchmark does
-    bench, bare = [], []
-    for i in range(pairs):
-        first_bench = i % 2 == 0  # alternate the order too
-        if first_bench:
-            bench.append(timed_load(location, codec, schema)[0])
-        bare.append(bare_read(read, path))
-        if not first_bench:
-            bench.append(timed_load(location, codec, schema)[0])
-    return {
-        "paired_bench": statistics.median(bench),
-        "paired_bare": statistics.median(bare),
-        "min_bench": min(bench),
-        "min_bare": min(bare),
-    }
-
-
-def _case_table(table: pl.DataFrame) -> Table:
-    out = Table(title="format benchmark (medians; peaks are RSS high-water above baseline)")
-    names = ("case", "MiB", "save s", "load s", "load rows/s", "peak save", "peak load")
+def _case_table(table: pl.DataFrame, floor_s: float, gbps: float) -> Table:
+    out = Table(
+        title=f"format benchmark (medians; peaks are RSS high-water above baseline); floor = "
+        f"{floor_s * 1e3:.1f} ms = table bytes in memory / memcpy {gbps:.1f} GB/s measured now"
+    )
+    names = ("case", "MiB", "save s", "load s", "x floor", "x best", "cold", "peak load")
     for name in (*names, "load avg"):
         out.add_column(name, justify="left" if name == "case" else "right")
-    for row in table.iter_rows(named=True):
-        peak = [row["peak_save_bytes"], row["peak_load_bytes"]]
+    best = table.group_by("target").agg(pl.col("load_s_median").min().alias("best"))
+    for row in table.join(best, on="target").iter_rows(named=True):
+        peak = row["peak_load_bytes"]
         out.add_row(
-            row["case_id"] + ("" if row["load_cache"] == "cold" else f" ({row['load_cache']})"),
+            row["case_id"],
             f"{row['file_mb']:.1f}",
             f"{row['save_s_median']:.3f}",
             f"{row['load_s_median']:.4f}",
-            f"{row['load_rows_per_s']:,.0f}",
-            *("-" if p is None else f"{p / 2**20:.0f} MiB" for p in peak),
+            f"{row['load_s_median'] / floor_s:.1f}x",
+            f"{row['load_s_median'] / row['best']:.2f}x",
+            COLD_LABEL.get(row["load_cache"], row["load_cache"]),
+            "-" if peak is None else f"{peak / 2**20:.0f} MiB",
             f"{row['machine_load']:.1f}",
         )
     return out
@@ -192,12 +119,6 @@ def main() -> None:
     )
     parser.add_argument("--target", choices=("local", "s3", "both"), default="local")
     parser.add_argument("--no-memory", action="store_true", help="skip peak-RSS measurement")
-    parser.add_argument(
-        "--overhead-cases",
-        nargs="*",
-        default=["parquet-zstd|polars", "ipc|pyarrow", "csv|polars"],
-        help="format|library pairs to compare against a bare read (local target)",
-    )
     parser.add_argument("--out", type=Path, default=Path(".data_platform/benchmarks/formats"))
     args = parser.parse_args()
 
@@ -212,25 +133,28 @@ def main() -> None:
         if (case.format, case.library) in pairs
     ]
     frame = generate_reviews(args.rows, seed=0)
-    console.print(f"{len(cases)} cases at {args.rows:,} rows; {args.repeats} rounds each")
+    in_memory = int(frame.estimated_size())
+    gbps = memcpy_gbps(max(in_memory, 64 * 2**20))
+    floor_s = bandwidth_floor_s(in_memory, gbps)
+    console.print(
+        f"{len(cases)} cases at {args.rows:,} rows ({in_memory / 2**20:.0f} MiB in memory); "
+        f"{args.repeats} rounds each; memcpy {gbps:.1f} GB/s -> floor {floor_s * 1e3:.1f} ms"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-formats-") as tmp:
         stack, settings = _settings_for_s3(Path(tmp)) if "s3" in targets else (None, None)
         try:
-            results, overhead = run_all(cases, frame, Path(tmp), settings, args)
+            results = run_all(cases, frame, Path(tmp), settings, args)
         finally:
             if stack is not None:
                 stack.down()
-    report(results, overhead, args.out)
+    report(results, args.out, floor_s, gbps)
 
 
 def run_all(
     cases: list[FormatCase], frame: pl.DataFrame, tmp: Path, settings: Any, args: Any
-) -> tuple[list[FormatResult], list[dict[str, Any]]]:
-    results, overhead = [], []
-    bare = _bare_reads()
+) -> list[FormatResult]:
+    results = []
     for case in cases:
-        pair = f"{case.format}|{case.library}"
-        check = case.target == "local" and pair in args.overhead_cases
         start = time.perf_counter()
         result = run_format_case(
             case,
@@ -239,24 +163,18 @@ def run_all(
             frame=frame,
             repeats=args.repeats,
             measure_memory=not args.no_memory,
-            keep_file=check,
         )
         results.append(result)
         console.print(
             f"  {case.case_id:34} load {result.load_s_median:8.4f} s  "
             f"save {result.save_s_median:8.3f} s  ({time.perf_counter() - start:.0f} s)"
         )
-        if check:
-            pairs = max(args.repeats, 15)
-            row = paired_overhead(case, result.location, bare[pair], pairs)
-            Path(result.location).unlink()
-            overhead.append({"case": case.case_id, "reported": result.load_s_median, **row})
-    return results, overhead
+    return results
 
 
-def report(results: list[FormatResult], overhead: list[dict[str, Any]], out: Path) -> None:
+def report(results: list[FormatResult], out: Path, floor_s: float, gbps: float) -> None:
     table = results_table(results)
-    console.print(_case_table(table))
+    console.print(_case_table(table, floor_s, gbps))
     out.mkdir(parents=True, exist_ok=True)
     (out / "load_vs_size.png").write_bytes(plot_load_vs_size(table))
     (out / "save_load.png").write_bytes(plot_save_load(table))
@@ -265,23 +183,20 @@ def report(results: list[FormatResult], overhead: list[dict[str, Any]], out: Pat
     console.print(f"plots, summary.md and results.parquet in {out}")
     fp = table.row(0, named=True)
     console.print(f"fingerprint {fp['fp_id']}: {fp['fp_cpu']}, {fp['fp_cores']} cores")
-    if overhead:
-        cost = harness_cost_s()
-        fastest = min(row["min_bare"] for row in overhead)
+    for target in sorted(table["target"].unique()):
+        best = table.filter(pl.col("target") == target).sort("load_s_median").row(0, named=True)
         console.print(
-            f"harness time inside the timer: {cost * 1e6:.2f} us per load (no-op reader), "
-            f"{cost / fastest:.5%} of the fastest bare load here ({fastest:.4f} s)"
+            f"formats: best load at {best['rows']:,} rows on {target}: {best['case_id']} "
+            f"{best['load_s_median']:.4f} s = {best['load_s_median'] / floor_s:.1f}x the "
+            f"memory-bandwidth floor ({COLD_LABEL.get(best['load_cache'], best['load_cache'])})"
         )
-    for row in overhead:
-        ratio = row["min_bench"] / row["min_bare"]
-        verdict = "PASS" if abs(ratio - 1) <= OVERHEAD_TARGET else "FAIL"
-        console.print(
-            f"overhead {row['case']}: benchmark load {row['min_bench']:.4f} s vs bare read "
-            f"{row['min_bare']:.4f} s (best of alternating pairs) -> ratio {ratio:.3f}; "
-            f"target within 10%: {verdict}. Medians {row['paired_bench']:.4f} vs "
-            f"{row['paired_bare']:.4f} s -> {row['paired_bench'] / row['paired_bare']:.3f}; "
-            f"the case's own median, taken earlier: {row['reported']:.4f} s."
-        )
+    local = table.filter(pl.col("target") == "local")
+    warm = local.filter(pl.col("load_cache") != "cold")["case_id"].to_list()
+    console.print(
+        f"formats: cold loads made cold: {local.height - len(warm)} of {local.height}"
+        + (f" (not cold: {', '.join(warm)})" if warm else "")
+        + f": {'PASS' if not warm else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

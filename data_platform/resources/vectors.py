@@ -5,6 +5,8 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
+from data_platform.core.embedding import Embedder
+from data_platform.core.embedding_backends import get_backend_embedder
 from data_platform.resources.platform import PlatformSettings
 from data_platform.vectors import VectorStore
 
@@ -17,5 +19,20 @@ class VectorStoreResource(dg.ConfigurableResource):
         default=None, description="Keep LanceDB on this local path instead of the bucket."
     )
 
+    embedding_backend: str = Field(
+        default="torch",
+        description="Runtime that embeds texts, for rows and queries alike: torch, onnx, "
+        "onnx-fused or onnx-int8 (ONNX graphs exported locally from the same model; see "
+        "data_platform.core.embedding_backends for speed and fidelity).",
+    )
+
     def get_store(self) -> VectorStore:
-        return VectorStore.from_settings(self.platform.get_settings(), local_path=self.local_path)
+        return VectorStore.from_settings(
+            self.platform.get_settings(),
+            local_path=self.local_path,
+            embedding_backend=self.embedding_backend,
+        )
+
+    def get_embedder(self) -> Embedder:
+        """The embedder of the configured backend (loaded once per process)."""
+        return get_backend_embedder(self.embedding_backend)

@@ -75,8 +75,37 @@ def recall_from_scores(
     return float(np.mean(hits)) if hits else 1.0
 
 
+def recall_of_ids(found_ids: list[np.ndarray], exact_ids: list[np.ndarray], k: int) -> float:
+    """Mean recall@k without tie credit: the share of the exact top-k ids that came back.
+
+    A strict count: an index that returns another copy of a tied vector loses the point, so
+    with duplicated vectors this is a lower bound and `recall_from_scores` the fair figure.
+    """
+    hits = []
+    for found, exact in zip(found_ids, exact_ids, strict=True):
+        truth = set(np.asarray(exact)[:k].tolist())
+        if truth:
+            hits.append(len(truth.intersection(np.asarray(found)[:k].tolist())) / len(truth))
+    return float(np.mean(hits)) if hits else 1.0
+
+
 def exact_search_numpy(vectors: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
     """Row indices of the exact top-k for one query over an in-memory matrix (the baseline)."""
+    return exact_search_scores(vectors, query, k)[0]
+
+
+def exact_search_scores(
+    vectors: np.ndarray, query: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices and scores of the exact top-k, best first, from one matrix-vector product.
+
+    The scores are the ones the ranking used: recomputing them on the chosen rows can
+    differ in the last bit, and tied duplicates would then look out of order.
+    """
     scores = vectors @ query
+    k = min(k, len(scores))
+    if k == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=scores.dtype)
     part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.argsort(-scores[part])]
+    best = part[np.argsort(-scores[part], kind="stable")]
+    return best, scores[best]

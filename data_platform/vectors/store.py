@@ -21,7 +21,7 @@ import polars as pl
 from data_platform.core.embedding import EMBEDDING_DIM, VECTOR_COLUMN, Embedder
 from data_platform.vectors.errors import DatasetNotFoundError, guard_filter
 from data_platform.vectors.index import INDEX_NAME
-from data_platform.vectors.query import search_table
+from data_platform.vectors.query import SCORE_COLUMN, search_table
 from data_platform.vectors.rowcache import RowCache, load_row_cache
 from data_platform.vectors.rows import (
     META_ID,
@@ -53,6 +53,10 @@ class VectorStore:
             latest version (writes from other processes show up after this interval).
         row_cache_rows: Cache the non-vector columns of tables up to this many rows in
             memory, so a search reads only the index from storage; 0 disables.
+        exact_rows: Also keep the vectors in memory for tables up to this many rows (1.5 kB
+            a row at 384-d) and answer unfiltered searches by an exact scan there; 0 disables.
+        embedding_backend: Which runtime embeds text queries when no embedder is given
+            (`data_platform.core.embedding_backends`); the one the rows were embedded with.
     """
 
     def __init__(
@@ -63,6 +67,8 @@ class VectorStore:
         embedder: Embedder | None = None,
         read_consistency: timedelta | None = timedelta(seconds=5),
         row_cache_rows: int = 1_000_000,
+        exact_rows: int = 200_000,
+        embedding_backend: str = "torch",
     ) -> None:
         import lancedb
 
@@ -74,6 +80,8 @@ class VectorStore:
         self._tables: dict[str, Any] = {}
         self._row_caches: dict[str, RowCache] = {}
         self.row_cache_rows = row_cache_rows
+        self.exact_rows = exact_rows
+        self.embedding_backend = embedding_backend
 
     @classmethod
     def from_settings(
@@ -223,16 +231,21 @@ class VectorStore:
             query: Text (embedded with the same model) or a 384-d unit vector.
             k: How many rows.
             where: SQL filter applied before ranking, e.g. ``"category = 'books'"``.
-            exact: Bypass the ANN index (a flat scan: exact, slower).
-            effort: Override the tuned nprobes/ef.
+            exact: Bypass the ANN index (LanceDB's flat scan: exact, slower).
+            effort: Override the tuned nprobes/ef (and search with the index).
 
         Returns:
             Columns ``score`` (cosine similarity), the id column, the text column, then
             the filter columns; empty when nothing matches.
+
+        A table of up to ``exact_rows`` rows keeps its vectors in memory (see `rowcache`):
+        an unfiltered search is then an exact scan there, faster than the index at that size.
         """
         table = self.table(dataset)
         vector = self.query_vector(query)
         cache = None if exact else self._row_cache(dataset, table)
+        if cache is not None and cache.vectors is not None and not where and effort is None:
+            return cache.search(vector, k, SCORE_COLUMN)  # exact, in memory, no storage read
         return search_table(table, vector, k, where, exact=exact, effort=effort, cache=cache)
 
     def _row_cache(self, dataset: str, table: Any) -> RowCache | None:
@@ -242,26 +255,36 @@ class VectorStore:
         if cached is not None and cached.version == version:
             return cached
         self._row_caches.pop(dataset, None)
-        if not self.row_cache_rows or table.count_rows() > self.row_cache_rows:
+        rows = table.count_rows() if self.row_cache_rows else 0
+        if not self.row_cache_rows or rows > self.row_cache_rows:
             return None
-        names = [n for n in table.schema.names if n != VECTOR_COLUMN]
-        self._row_caches[dataset] = load_row_cache(table, names, version)
+        id_column, text_column = self.columns(dataset)
+        names = [n for n in table.schema.names if n not in (VECTOR_COLUMN, id_column, text_column)]
+        names = [id_column, text_column, *names]  # the order of a search result
+        vectors = VECTOR_COLUMN if rows <= self.exact_rows else None
+        self._row_caches[dataset] = load_row_cache(table, names, version, vectors)
         return self._row_caches[dataset]
 
     def row_cache_info(self, dataset: str) -> dict[str, int] | None:
-        """Version, rows and bytes of the dataset's in-memory row cache, None if none."""
+        """Version, rows, vectors held and bytes of the dataset's row cache, None if none."""
         cache = self._row_caches.get(dataset)
         if cache is None:
             return None
-        return {"version": cache.version, "rows": len(cache.row_ids), "bytes": cache.nbytes}
+        vectors = 0 if cache.vectors is None else len(cache.vectors)
+        return {
+            "version": cache.version,
+            "rows": len(cache.row_ids),
+            "vectors": vectors,
+            "bytes": cache.nbytes,
+        }
 
     def query_vector(self, query: str | Sequence[float] | np.ndarray) -> np.ndarray:
         """A query as a float32 vector: text is embedded, vectors are checked."""
         if isinstance(query, str):
             if self._embedder is None:
-                from data_platform.core.embedding import get_embedder
+                from data_platform.core.embedding_backends import get_backend_embedder
 
-                self._embedder = get_embedder()
+                self._embedder = get_backend_embedder(self.embedding_backend)
             return self._embedder.encode([query], dedup=False)[0]
         vector = np.asarray(query, dtype=np.float32)
         if vector.shape != (EMBEDDING_DIM,):

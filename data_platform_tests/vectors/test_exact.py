@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from data_platform.vectors.exact import exact_search_numpy, exact_top_k, recall_from_scores
+from data_platform.vectors.exact import (
+    exact_search_numpy,
+    exact_search_scores,
+    exact_top_k,
+    recall_from_scores,
+)
 
 
 def _unit(rows: int, seed: int) -> np.ndarray:
@@ -35,3 +40,13 @@ def test_recall_counts_a_tied_duplicate_as_a_hit() -> None:
     assert recall_from_scores([np.array([0.9, 0.8, 0.8])], exact, 3) == 1.0
     assert recall_from_scores([np.array([0.9, 0.8, 0.1])], exact, 3) == 2 / 3
     assert recall_from_scores([np.array([0.9])], exact, 3) == 1 / 3
+
+
+def test_exact_scores_are_the_ranking_scores_so_ties_stay_in_order() -> None:
+    base = _unit(50, 5)
+    vectors = np.repeat(base, 3, axis=0)  # every vector three times: exact ties
+    positions, scores = exact_search_scores(vectors, base[7], 9)
+    assert (np.diff(scores) <= 0).all()
+    assert np.array_equal(scores, (vectors @ base[7])[positions])
+    assert set(positions[:3]) == {21, 22, 23}
+    assert exact_search_scores(vectors[:0], base[7], 5)[0].size == 0

@@ -171,8 +171,9 @@ def test_row_cache_matches_direct_reads_and_follows_writes(
     cached.upsert("reviews", embedded_reviews, "review_id")
     query = "this blender is great"
     first = cached.search("reviews", query, k=10)
-    assert first.equals(direct.search("reviews", query, k=10))
+    _assert_same_hits(first, direct.search("reviews", query, k=10))
     assert cached.row_cache_info("reviews")["rows"] == 600
+    assert cached.row_cache_info("reviews")["vectors"] == 600  # searched in memory
     assert direct.row_cache_info("reviews") is None
     top = first["review_id"][0]
     # another writer changes the top hit's category: the cached store sees the new version
@@ -182,5 +183,36 @@ def test_row_cache_matches_direct_reads_and_follows_writes(
     direct.upsert("reviews", changed, "review_id")
     again = cached.search("reviews", query, k=10)
     assert again.filter(pl.col("review_id") == top)["category"].to_list() == ["toys"]
-    assert again.equals(direct.search("reviews", query, k=10))
+    _assert_same_hits(again, direct.search("reviews", query, k=10))
     assert cached.row_cache_info("reviews")["version"] == cached.table("reviews").version
+
+
+def _assert_same_hits(memory: pl.DataFrame, lance: pl.DataFrame) -> None:
+    """The in-memory scan and LanceDB's give the same scores and rows (ties in any order)."""
+    assert memory.columns == lance.columns
+    assert np.allclose(memory["score"].to_numpy(), lance["score"].to_numpy(), atol=1e-5)
+    key = ["score", "review_id"]
+    rounded = pl.col("score").round(4)
+    assert memory.with_columns(rounded).sort(key).equals(lance.with_columns(rounded).sort(key))
+
+
+def test_in_memory_scan_is_exact_and_filters_go_to_lancedb(
+    settings: Settings, embedded_reviews: pl.DataFrame
+) -> None:
+    memory = VectorStore.from_settings(settings, exact_rows=1000)
+    no_vectors = VectorStore.from_settings(settings, exact_rows=0)
+    memory.upsert("reviews", embedded_reviews, "review_id")
+    vectors = embedded_reviews["vector"].to_numpy()
+    query = vectors[3] + vectors[400]
+    query /= np.linalg.norm(query)
+    got = memory.search("reviews", query, k=10)
+    assert memory.row_cache_info("reviews")["vectors"] == 600
+    expected = np.sort(vectors @ query)[::-1][:10]
+    assert np.allclose(got["score"].to_numpy(), expected, atol=1e-5)
+    _assert_same_hits(got, memory.search("reviews", query, k=10, exact=True))
+    _assert_same_hits(got, no_vectors.search("reviews", query, k=10))
+    assert no_vectors.row_cache_info("reviews")["vectors"] == 0
+    books = memory.search("reviews", query, k=5, where="category = 'books'")
+    assert books.height == 5
+    assert set(books["category"]) == {"books"}
+    assert memory.search("reviews", query, k=1000).height == 600

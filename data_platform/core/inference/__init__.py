@@ -26,6 +26,7 @@ _EXPORTS = {
     "data_platform.core.inference.executors": (
         "DEFAULT_CHUNK_SIZE",
         "EXECUTORS",
+        "FORK",
         "open_executor",
         "predict_chunked",
         "run_inference",
@@ -45,7 +46,12 @@ _EXPORTS = {
     ),
     "data_platform.core.inference.workloads": (
         "WORKLOADS",
+        "SEED_PUBLISHED_S",
+        "SEED_ROWS",
+        "SEED_WORKERS",
         "RemoteModel",
+        "SeedModel",
+        "seed_frame",
         "workload_predictor",
     ),
 }

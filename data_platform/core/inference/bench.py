@@ -26,6 +26,7 @@ from data_platform.core.benchmarks.provenance import INFERENCE_PACKAGES, fingerp
 from data_platform.core.inference.executors import (
     DEFAULT_CHUNK_SIZE,
     EXECUTORS,
+    FORK,
     open_executor,
     predict_chunked,
 )
@@ -50,7 +51,7 @@ class InferenceCase:
     def __post_init__(self) -> None:
         if self.workload not in WORKLOADS:
             raise ValueError(f"workload must be one of {WORKLOADS}, got {self.workload!r}")
-        if self.executor not in (*EXECUTORS, FLOOR):
+        if self.executor not in (*EXECUTORS, FORK, FLOOR):
             raise ValueError(f"executor must be one of {(*EXECUTORS, FLOOR)}: {self.executor!r}")
         if self.workers < 1 or (self.executor in ("single", FLOOR) and self.workers != 1):
             raise ValueError(f"{self.executor} takes workers=1, got {self.workers}")
@@ -146,7 +147,7 @@ def _timed_run(func: Any) -> tuple[float, float, Any]:
 def run_inference_case(
     case: InferenceCase | str,
     model: Any,
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | np.ndarray,
     *,
     repeats: int = 3,
     latency_s: float = DEFAULT_LATENCY_S,
@@ -158,7 +159,8 @@ def run_inference_case(
     Args:
         case: an `InferenceCase` or its id, e.g. ``"cpu|process|2w|10k"``.
         model: the trained `ReviewModel` (the ``cpu`` workload's predictor).
-        frame: rows to predict (the demo reviews or the transformed table).
+        frame: rows to predict (the demo reviews or the transformed table; for the ``seed``
+            workload a numpy array from `seed_frame`).
         repeats: timed runs after the warm-up.
         latency_s: the simulated call latency of the ``latency`` workload.
         ray_address, ray_temp_dir: see `run_inference`.
@@ -173,7 +175,7 @@ def run_inference_case(
     runs: list[tuple[float, float, Any]] = []
     startup_s = 0.0
     if case.executor == FLOOR:
-        predictor.predict(frame.head(100))  # warm-up
+        predictor.predict(frame[:100])  # warm-up
         runs = [_timed_run(lambda: predictor.predict(frame)) for _ in range(repeats)]
         chunks = 1
     else:
@@ -187,12 +189,12 @@ def run_inference_case(
         ) as executor:
             executor.warm_up()
             startup_s = time.perf_counter() - start
-            predict_chunked(executor, frame.head(case.workers * case.chunk_size), case.chunk_size)
+            predict_chunked(executor, frame[: case.workers * case.chunk_size], case.chunk_size)
             runs = [
                 _timed_run(lambda: predict_chunked(executor, frame, case.chunk_size))
                 for _ in range(repeats)
             ]
-        chunks = -(-frame.height // case.chunk_size)
+        chunks = -(-len(frame) // case.chunk_size)
     times = [run[0] for run in runs]
     predictions = runs[-1][2]
     median = statistics.median(times)
@@ -201,14 +203,14 @@ def run_inference_case(
         workload=case.workload,
         executor=case.executor,
         workers=case.workers,
-        chunk_size=case.chunk_size if case.executor != FLOOR else frame.height,
-        rows=frame.height,
+        chunk_size=case.chunk_size if case.executor != FLOOR else len(frame),
+        rows=len(frame),
         chunks=chunks,
         repeats=repeats,
         startup_s=startup_s,
         time_s_min=min(times),
         time_s_median=median,
-        rows_per_s=frame.height / median,
+        rows_per_s=len(frame) / median,
         cores_busy=statistics.median(run[1] for run in runs),
         machine_load=os.getloadavg()[0],
         predictions_sha1=predictions_digest(predictions),

@@ -4,8 +4,9 @@
 executor and concatenates the answers in input order, so every executor returns the same
 array as one vectorised call. Executors are context managers that always shut down what
 they started: process pools use the spawn start method (no forked copies of threads or
-locks), get the predictor once per worker (pool initializer), and are killed if a
-shutdown does not finish; Ray is shut down when this executor started it.
+locks; ``process-fork``, for benchmarks, forks instead), get the predictor once per worker
+(pool initializer), and are killed if a shutdown does not finish; Ray is shut down when this
+executor started it.
 """
 
 from __future__ import annotations
@@ -25,15 +26,20 @@ import polars as pl
 from data_platform.core.inference.predictor import call_predictor
 
 EXECUTORS = ("single", "thread", "process", "ray")
+FORK = "process-fork"  # a process pool whose workers are forked: benchmarks compare both
 DEFAULT_CHUNK_SIZE = 10_000
 _WORKER_PREDICTOR: Any = None  # set in each process-pool worker by `_install`
 
 
-def split_chunks(frame: pl.DataFrame, chunk_size: int) -> list[pl.DataFrame]:
-    """Consecutive slices of at most `chunk_size` rows (zero-copy views), in order."""
+def split_chunks(frame: Any, chunk_size: int) -> list[Any]:
+    """Consecutive slices of at most `chunk_size` rows (zero-copy views), in order.
+
+    `frame` is a polars DataFrame or a numpy array (the seed workload: forked workers must
+    not touch polars, whose thread pool does not survive a fork).
+    """
     if chunk_size <= 0:
         raise ValueError(f"chunk_size must be positive, got {chunk_size}")
-    return [frame.slice(offset, chunk_size) for offset in range(0, frame.height, chunk_size)]
+    return [frame[offset : offset + chunk_size] for offset in range(0, len(frame), chunk_size)]
 
 
 def _install(predictor: Any) -> None:
@@ -54,8 +60,10 @@ class LocalExecutor:
     """single, thread or process; `map` returns one answer per chunk, in chunk order."""
 
     def __init__(self, kind: str, predictor: Any, workers: int = 1) -> None:
-        if kind not in ("single", "thread", "process"):
-            raise ValueError(f"LocalExecutor kind must be single, thread or process: {kind!r}")
+        if kind not in ("single", "thread", "process", FORK):
+            raise ValueError(
+                f"LocalExecutor kind must be single, thread, process or {FORK}: {kind!r}"
+            )
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.kind = kind
@@ -66,10 +74,10 @@ class LocalExecutor:
     def __enter__(self) -> LocalExecutor:
         if self.kind == "thread":
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="inference")
-        elif self.kind == "process":
+        elif self.kind in ("process", FORK):
             self._pool = ProcessPoolExecutor(
                 self.workers,
-                mp_context=get_context("spawn"),
+                mp_context=get_context("fork" if self.kind == FORK else "spawn"),
                 initializer=_install,
                 initargs=(self.predictor,),
             )
@@ -122,7 +130,7 @@ def open_executor(
         from data_platform.core.inference.ray_executor import RayExecutor
 
         return RayExecutor(predictor, workers, address=ray_address, temp_dir=ray_temp_dir)
-    if kind not in EXECUTORS:
+    if kind not in (*EXECUTORS, FORK):
         raise ValueError(f"executor must be one of {EXECUTORS}, got {kind!r}")
     return LocalExecutor(kind, predictor, workers)
 

@@ -1,11 +1,12 @@
 """The Ray executor: a local Ray on loopback by default, or a cluster at an address.
 
-A local Ray is started with `num_cpus=workers`, no dashboard, its session files in a
-project folder, bound to 127.0.0.1 (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, read when
-Ray's constants are imported and by the processes Ray starts), no usage reporting and no
-token auth (``RAY_AUTH_MODE=disabled``); values already in the environment win. Ray is shut
-down on exit only when this executor started it. The predictor is put in the object
-store once and each chunk becomes one task.
+A local Ray is a new instance (``address="local"``: never another user's cluster found
+through ``RAY_ADDRESS`` or the last ``ray start``), started with `num_cpus=workers`, no
+dashboard, its session files in a project folder, bound to 127.0.0.1
+(``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, read when Ray's constants are imported and by the
+processes Ray starts), no usage reporting and no token auth (``RAY_AUTH_MODE=disabled``);
+values already in the environment win. Ray is shut down on exit only when this executor
+started it. The predictor is put in the object store once and each chunk becomes one task.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class RayExecutor:
             else:
                 self.temp_dir.mkdir(parents=True, exist_ok=True)
                 ray.init(
+                    address="local",  # a fresh instance: never attach to another's cluster
                     num_cpus=self.workers,
                     include_dashboard=False,
                     _temp_dir=str(self.temp_dir),

@@ -14,7 +14,7 @@ import dagster as dg
 import polars as pl
 
 from data_platform.contracts import Contract
-from data_platform.core.embedding import embed_frame, get_embedder
+from data_platform.core.embedding import embed_frame
 from data_platform.defs.checks import check_result
 from data_platform.defs.config import LayerConfig
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
@@ -74,7 +74,7 @@ def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
             if total >= 2000 and done % max(total // 10, 1) < 64:
                 context.log.info(f"embedded {done:,}/{total:,} texts")
 
-        frame = embed_frame(rows, text_column, embedder=get_embedder(), progress=progress)
+        frame = embed_frame(rows, text_column, embedder=vectors.get_embedder(), progress=progress)
         frame = frame.with_columns(pl.lit(staged.snapshot_id, pl.Int64).alias(SNAPSHOT_COLUMN))
         store = vectors.get_store()
         store.replace_partition(
