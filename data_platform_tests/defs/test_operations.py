@@ -99,6 +99,7 @@ def test_dg_checks_and_lists_the_definitions(tmp_path):
     )
     assert checked.returncode == 0, checked.stderr[-2000:]
     assert "All definitions loaded successfully" in checked.stdout + checked.stderr
+    assert "warning" not in (checked.stdout + checked.stderr).lower()  # nothing to act on
     listed = subprocess.run(
         [dg_cli, "list", "defs", "--json"],
         cwd=REPO,

@@ -345,16 +345,19 @@ class IngestRun:
             self.lake.delete_partition(self.table(layer), column=SOURCE_KEY, value=self.partition)
 
     def _writers(self, layers: list[str]) -> dict[str, PartitionWriter]:
-        return {
-            layer: self.lake.partition_writer(
+        """One writer per layer; their tables are loaded (or created) in parallel."""
+
+        def writer(layer: str) -> PartitionWriter:
+            return self.lake.partition_writer(
                 self.table(layer),
                 _arrow(self.frames[layer]).schema,
                 column=SOURCE_KEY,
                 value=self.partition,
                 table_properties=contract_properties(self.contract),
             )
-            for layer in layers
-        }
+
+        with ThreadPoolExecutor(len(layers), thread_name_prefix="open-table") as pool:
+            return dict(zip(layers, pool.map(writer, layers), strict=True))
 
     def _overwrite(self, layer: str, frame: pl.DataFrame) -> WriteResult:
         writer = self._writers([layer])[layer]
