@@ -1,8 +1,9 @@
 """A table pinned to one snapshot, streamed file by file as shuffled, sharded Arrow batches.
 
-Nothing reads the whole table: each shard opens its files one at a time (pyiceberg's
+Nothing reads the whole table: each shard reads its files one at a time (pyiceberg's
 `ArrowScan` over one planned file: the table's FileIO, its schema projection and any
-delete files applied) and holds at most one shuffle block in memory.
+delete files applied), the next file read ahead in a thread, and holds at most those two
+files and one shuffle block in memory.
 
 The shuffle is deterministic by seed: the file order is permuted by (seed, epoch), and the
 shard's rows are cut into blocks of `buffer_rows` that are each permuted by
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -118,11 +120,22 @@ class TrainingStream:
         }
 
     # -- reading -----------------------------------------------------------------------------
-    def _read(self, task: FileScanTask) -> Iterator[pa.RecordBatch]:
-        if self._reader is None:
-            self.tasks  # noqa: B018  (plans, and opens the reader, in this process)
+    def _read(self, index: int) -> list[pa.RecordBatch]:
+        """One planned file's batches (pyiceberg reads a file task whole)."""
+        task = self.tasks[index]  # plans, and opens the reader, in this process
         assert self._reader is not None
-        yield from self._reader.to_record_batches([task])
+        return list(self._reader.to_record_batches([task]))
+
+    def _files(self, files: list[int], first: int) -> Iterator[tuple[int, list[pa.RecordBatch]]]:
+        """The shard's files from `first` on, each as its batches, the next one read ahead
+        in a thread while this one is consumed (at most two files in memory)."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dp-stream") as pool:
+            ahead = pool.submit(self._read, files[first]) if first < len(files) else None
+            for f in range(first, len(files)):
+                assert ahead is not None
+                batches = ahead.result()
+                ahead = pool.submit(self._read, files[f + 1]) if f + 1 < len(files) else None
+                yield f, batches
 
     def _blocks(
         self, files: list[int], start: Position
@@ -131,10 +144,10 @@ class TrainingStream:
         next block starts (file, row)."""
         pending: list[pa.RecordBatch] = []
         have = 0
-        for f in range(start.file, len(files)):
+        for f, batches in self._files(files, start.file):
             skip = start.row if f == start.file else 0
             seen = 0
-            for batch in self._read(self.tasks[files[f]]):
+            for batch in batches:
                 if skip >= batch.num_rows:
                     skip -= batch.num_rows
                     seen += batch.num_rows

@@ -34,7 +34,7 @@ def to_torch(batch: pa.RecordBatch) -> dict[str, Any]:
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
         kind = column.type
         if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
-            out[name] = torch.from_numpy(column.to_numpy(zero_copy_only=False))
+            out[name] = torch.from_numpy(column.to_numpy(zero_copy_only=False, writable=True))
         else:
             out[name] = column.to_pylist()
     return out
