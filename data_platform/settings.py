@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URI of the Iceberg SQL catalog. Empty: SQLite under home.",
     )
+    ray_address: str = Field(
+        default="",
+        description="Ray cluster (host:port) that `executor: ray` runs on, e.g. a KubeRay "
+        "head or `data-platform cluster up`'s. Empty: a Ray started in the run's process.",
+    )
 
     @model_validator(mode="after")
     def _check_external(self) -> Settings:
