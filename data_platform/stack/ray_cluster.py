@@ -92,7 +92,7 @@ class LocalRayCluster:
         return state
 
     def up(self, timeout: float = 120.0) -> ClusterState:
-        """Start the head, then the workers; wait until each says it runs. Idempotent."""
+        """Start the head, then each worker; wait until each says it runs. Idempotent."""
         running = self.state()
         if running is not None:
             return running
@@ -103,13 +103,19 @@ class LocalRayCluster:
         pids: dict[str, int] = {}
         state = ClusterState(address, str(self.root), str(self.token_file), pids)
         try:
+            # one node after another: Ray gives a starting raylet 30 s to register, which
+            # two nodes starting together on a busy 2-core machine can miss; one retry each
             for name in self.node_names:
-                pids[name] = self._start(name, address)
-                self._write(state)  # a failed start still leaves PIDs for `down`
-                if name == "head":
-                    self._wait_ready(name, pids[name], timeout)
-            for name in self.node_names[1:]:
-                self._wait_ready(name, pids[name], timeout)
+                for attempt in (1, 2):
+                    pids[name] = self._start(name, address)
+                    self._write(state)  # a failed start still leaves PIDs for `down`
+                    try:
+                        self._wait_ready(name, pids[name], timeout)
+                        break
+                    except RuntimeError:
+                        stop_pid(pids[name], timeout=5.0)
+                        if attempt == 2:
+                            raise
         except BaseException:
             self.down()
             raise
@@ -197,3 +203,10 @@ class LocalRayCluster:
 def local_cluster(settings: Settings, **options: int) -> LocalRayCluster:
     """The cluster of `data-platform cluster up`: under `<home>/ray_cluster`."""
     return LocalRayCluster(settings.home_dir / "ray_cluster", **options)
+
+
+def cluster_token(settings: Settings, address: str) -> str | None:
+    """The token file of the local cluster if it is the one at `address`, else None (an
+    external cluster's token comes from the environment: `RAY_AUTH_TOKEN_PATH`)."""
+    state = local_cluster(settings).state()
+    return state.token_file if state is not None and state.address == address else None
