@@ -95,6 +95,8 @@ def map_on_ray(
     # every actor up (its model loaded) before the first block is handed out: else the
     # first actor ready takes all the blocks of a small partition
     context.wait_for_min_actors_s = 600
+    # a small partition still gives every actor some batches (two each at least)
+    batch_size = max(1, min(batch_size, -(-table.num_rows // (actors * 2))))
     indexed = table.append_column(ROW, pa.array(np.arange(table.num_rows), pa.int64()))
     blocks = max(1, min(actors * 2, -(-table.num_rows // batch_size)))
     step = -(-table.num_rows // blocks)
@@ -113,3 +115,41 @@ def map_on_ray(
         raise RuntimeError(f"Ray returned {result.num_rows} rows for {table.num_rows}")
     nodes = frozenset(result.column(NODE).to_pylist())
     return RayOutcome(result.drop([ROW, NODE]), nodes)
+
+
+def embed_on_ray(
+    frame: pl.DataFrame, text_column: str, *, actors: int, vector_column: str = "vector"
+) -> tuple[pl.DataFrame, frozenset[str]]:
+    """`embed_frame` on the connected cluster: `frame` with its vector column, and the nodes."""
+    from data_platform.core.embedding import EMBEDDING_DIM
+
+    outcome = map_on_ray(
+        frame.select(text_column).to_arrow(),
+        EmbedBatch,
+        model_kwargs={"text_column": text_column},
+        actors=actors,
+    )
+    flat = outcome.data.column("vector").combine_chunks().flatten().to_numpy()
+    vectors = flat.reshape(-1, EMBEDDING_DIM)
+    series = pl.Series(vector_column, vectors, dtype=pl.Array(pl.Float32, EMBEDDING_DIM))
+    return frame.with_columns(series), outcome.nodes
+
+
+def predict_on_ray(
+    model: Any, frame: pl.DataFrame, *, method: str, actors: int, batch_size: int
+) -> tuple[np.ndarray, frozenset[str]]:
+    """`model.<method>(frame)` on the connected cluster, and the nodes that computed it."""
+    inputs = model.select_inputs(frame) if hasattr(model, "select_inputs") else frame
+    outcome = map_on_ray(
+        inputs.to_arrow(),
+        PredictBatch,
+        model_kwargs={"model": model, "method": method},
+        actors=actors,
+        batch_size=batch_size,
+    )
+    column = outcome.data.column("output").combine_chunks()
+    if pa.types.is_fixed_size_list(column.type):
+        output = column.flatten().to_numpy().reshape(len(column), column.type.list_size)
+    else:
+        output = column.to_numpy()
+    return output, outcome.nodes

@@ -37,7 +37,8 @@ def ray_driver(address: str, token_file: str | None = None) -> Iterator[Any]:
 
     Args:
         address: the head's GCS address, e.g. ``127.0.0.1:6379`` or a KubeRay head service.
-        token_file: the cluster's auth token file; None: the environment's settings.
+        token_file: the cluster's auth token file; None: `RAY_AUTH_TOKEN_PATH` if set
+            (how a driver gets an external cluster's token), else no token.
     """
     import ray
     from ray._private import ray_constants
@@ -45,6 +46,7 @@ def ray_driver(address: str, token_file: str | None = None) -> Iterator[Any]:
     if ray.is_initialized():
         yield ray
         return
+    token_file = token_file or os.environ.get("RAY_AUTH_TOKEN_PATH")
     saved_env = {key: os.environ.get(key) for key in AUTH_VARIABLES}
     saved_cluster = ray_constants.ENABLE_RAY_CLUSTER
     if token_file:

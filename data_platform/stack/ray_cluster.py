@@ -64,11 +64,6 @@ class LocalRayCluster:
         self, root: Path, *, workers: int = 2, cpus: int = 1, object_store_mb: int = 200
     ) -> None:
         self.root = root.expanduser().resolve()
-        if len(str(self.root)) > MAX_ROOT_CHARS:
-            raise ValueError(
-                f"cluster folder {self.root} is longer than {MAX_ROOT_CHARS} characters: "
-                "Ray's socket paths below it would pass the 107-byte AF_UNIX limit"
-            )
         self.workers = workers
         self.cpus = cpus
         self.object_store_mb = object_store_mb
@@ -96,6 +91,11 @@ class LocalRayCluster:
         running = self.state()
         if running is not None:
             return running
+        if len(str(self.root)) > MAX_ROOT_CHARS:
+            raise ValueError(
+                f"cluster folder {self.root} is longer than {MAX_ROOT_CHARS} characters: "
+                "Ray's socket paths below it would pass the 107-byte AF_UNIX limit"
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         self.token_file.write_text(secrets.token_hex(32))
         self.token_file.chmod(0o600)
@@ -210,3 +210,10 @@ def cluster_token(settings: Settings, address: str) -> str | None:
     external cluster's token comes from the environment: `RAY_AUTH_TOKEN_PATH`)."""
     state = local_cluster(settings).state()
     return state.token_file if state is not None and state.address == address else None
+
+
+def ray_target(settings: Settings, address: str = "") -> tuple[str, str | None]:
+    """The cluster `executor: ray` runs on: `address`, else DP_RAY_ADDRESS ("" for none),
+    and its token file when it is the local cluster."""
+    address = address or settings.ray_address
+    return address, (cluster_token(settings, address) if address else None)
