@@ -5,9 +5,8 @@ under /tmp, and prints, side by side in one run:
 
 - single: `embed_frame` in this process (one torch thread), after a warm-up.
 - ray xK: `embed_on_ray` with K actors (one per node: each node has one CPU), median of
-  `--repeats`; "with start" includes the actor pool's start and K model loads, "steady"
-  is the time of the map after the actors are up (measured as total minus a no-op pass
-  of the same shape).
+  `--repeats`; "with start" includes the actor pool's start and K model loads; "model
+  loads + map" is that total minus a no-op pass of the same shape (Ray Data's own cost).
 - per-task overhead: the mean wall time of `--tasks` trivial Ray tasks, and of one no-op
   Ray Data block.
 
@@ -90,14 +89,14 @@ def main() -> None:
                 steady = max(total - empty, 1e-9)
                 print(
                     f"ray x{nodes} node(s): with start {total:.2f}s ({single / total:.2f}x "
-                    f"single), no-op pass {empty:.2f}s, steady {steady:.2f}s "
+                    f"single), no-op pass {empty:.2f}s, model loads + map {steady:.2f}s "
                     f"({single / steady:.2f}x single)"
                 )
     finally:
         cluster.down()
         shutil.rmtree(root, ignore_errors=True)
     print(
-        "expected on real nodes (one core each, no sharing): steady time ~ single / nodes "
+        "expected on real nodes (one core each, no sharing): map time ~ single / nodes "
         "+ the per-task overhead x blocks; the start (actors, model loads) is paid once per run"
     )
 
