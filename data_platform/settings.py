@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -104,6 +105,16 @@ class Settings(BaseSettings):
     )
     labeling: LabelingSettings = Field(
         default_factory=LabelingSettings, description="The labeling server (DP_LABELING_*)."
+    )
+    ray_address: str = Field(
+        default="",
+        description="Ray cluster (host:port) that `executor: ray` runs on, e.g. a KubeRay "
+        "head or `data-platform cluster up`'s. Empty: a Ray started in the run's process.",
+    )
+    ray_token_file: str = Field(
+        default="",
+        validation_alias=AliasChoices("ray_token_file", "DP_RAY_TOKEN_FILE", "RAY_AUTH_TOKEN_PATH"),
+        description="Auth token file of the external Ray cluster (Ray's RAY_AUTH_TOKEN_PATH).",
     )
 
     @model_validator(mode="after")
@@ -306,6 +317,21 @@ def child_env(keep: Iterable[str] | None = None, **extra: str) -> dict[str, str]
     """The environment a child process starts from: this one's (or only `keep`), plus `extra`."""
     base = dict(os.environ) if keep is None else {k: os.environ[k] for k in keep if k in os.environ}
     return {**base, **extra}
+
+
+@contextmanager
+def scoped_library_env(values: Mapping[str, str]) -> Iterator[None]:
+    """Set variables a library reads (Ray's token auth) for a `with`, then put them back."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def set_library_env(values: Mapping[str, str], *, override: bool = True) -> dict[str, str]:

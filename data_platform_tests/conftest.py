@@ -6,4 +6,5 @@ pytest_plugins = [
     "data_platform_tests.fixtures.dagster",
     "data_platform_tests.fixtures.dagster_dev",
     "data_platform_tests.fixtures.label_studio",
+    "data_platform_tests.fixtures.ray_cluster",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from data_platform.cli.cluster import cluster_app
 from data_platform.cli.datasets import datasets_app
 from data_platform.cli.demo import demo
 from data_platform.cli.dev import dev
@@ -26,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(stack_app, name="stack")
+app.add_typer(cluster_app, name="cluster")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(objects_app, name="objects")
 app.command("demo")(demo)

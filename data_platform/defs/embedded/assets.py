@@ -9,19 +9,24 @@ re-running a partition replaces its vectors. It follows `staged` automatically.
 """
 
 from collections.abc import Iterator
+from typing import Literal
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from data_platform.contracts import Contract
 from data_platform.core.embedding import embed_frame
+from data_platform.core.ray_batches import embed_on_ray
+from data_platform.core.ray_driver import ray_driver
 from data_platform.defs.checks import check_result
 from data_platform.defs.config import LayerConfig
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.ingest.partitions import uploads_partitions
 from data_platform.defs.metadata import write_metadata
-from data_platform.resources import LakehouseResource
+from data_platform.resources import LakehouseResource, PlatformSettings
 from data_platform.resources.vectors import VectorStoreResource
+from data_platform.stack.ray_cluster import ray_target
 from data_platform.vectors import SNAPSHOT_COLUMN
 from data_platform.vectors.checks import (
     partition_vector_count,
@@ -30,6 +35,16 @@ from data_platform.vectors.checks import (
 )
 
 CHECKS = ("vector_count_matches_staged", "vectors_finite_and_normalised", "recall_at_10")
+
+
+class EmbeddedConfig(LayerConfig):
+    """Where the texts are embedded: this process, or Ray Data actors on a cluster."""
+
+    executor: Literal["single", "ray"] = Field(
+        default="single", description="single: this process; ray: actors on a Ray cluster"
+    )
+    ray_actors: int = Field(default=2, ge=1, description="Ray actors (a model loaded in each)")
+    ray_address: str = Field(default="", description="Ray cluster; empty: DP_RAY_ADDRESS")
 
 
 def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
@@ -54,9 +69,10 @@ def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
     )
     def embedded(
         context: dg.AssetExecutionContext,
-        config: LayerConfig,
+        config: EmbeddedConfig,
         lakehouse: LakehouseResource,
         vectors: VectorStoreResource,
+        platform: PlatformSettings,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         partition = context.partition_key
         lake = lakehouse.get_lakehouse()
@@ -74,7 +90,18 @@ def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
             if total >= 2000 and done % max(total // 10, 1) < 64:
                 context.log.info(f"embedded {done:,}/{total:,} texts")
 
-        frame = embed_frame(rows, text_column, embedder=vectors.get_embedder(), progress=progress)
+        ran_on = "this process"
+        if config.executor == "ray":
+            address, token = ray_target(platform.get_settings(), config.ray_address)
+            if not address:
+                raise dg.Failure("executor ray needs a cluster: DP_RAY_ADDRESS or ray_address")
+            with ray_driver(address, token):
+                frame, nodes = embed_on_ray(rows, text_column, actors=config.ray_actors)
+            ran_on = f"ray: {config.ray_actors} actors on {len(nodes)} node(s) of {address}"
+        else:
+            frame = embed_frame(
+                rows, text_column, embedder=vectors.get_embedder(), progress=progress
+            )
         frame = frame.with_columns(pl.lit(staged.snapshot_id, pl.Int64).alias(SNAPSHOT_COLUMN))
         store = vectors.get_store()
         store.replace_partition(
@@ -93,6 +120,7 @@ def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
                 **write_metadata(write, [staged], rows),
                 "lancedb_table": f"{store.uri}/{spec.name}.lance",
                 "index": f"{index.index_type} ({index.action}), recall {index.recall:.3f}",
+                "executor": ran_on,
             }
         )
         outcomes = {

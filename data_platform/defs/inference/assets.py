@@ -16,10 +16,13 @@ from pydantic import Field
 
 from data_platform.contracts import Contract
 from data_platform.core.inference import ModelSpec, run_inference, train_model
+from data_platform.core.ray_batches import predict_on_ray
+from data_platform.core.ray_driver import ray_driver
 from data_platform.core.splits import is_holdout
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.metadata import write_metadata
 from data_platform.resources import LakehouseResource, PlatformSettings
+from data_platform.stack.ray_cluster import ray_target
 
 
 class InferenceConfig(dg.Config):
@@ -30,7 +33,9 @@ class InferenceConfig(dg.Config):
     )
     workers: int = Field(default=2, ge=1, description="threads, processes or Ray CPUs")
     chunk_size: int = Field(default=2000, ge=1, description="rows per task")
-    ray_address: str = Field(default="", description="Ray cluster address; empty: local Ray")
+    ray_address: str = Field(
+        default="", description="Ray cluster; empty: DP_RAY_ADDRESS, and if unset a local Ray"
+    )
 
 
 def build_inference_asset(contract: Contract) -> dg.AssetsDefinition:
@@ -66,16 +71,23 @@ def build_inference_asset(contract: Contract) -> dg.AssetsDefinition:
         except ValueError as exc:
             raise dg.Failure(description=f"{source}: cannot train: {exc}") from None
         started = time.perf_counter()
-        output = run_inference(
-            model,
-            frame,
-            config.executor,
-            config.workers,
-            config.chunk_size,
-            method="predict_proba" if classify else "predict",
-            ray_address=config.ray_address or None,
-            ray_temp_dir=platform.get_settings().home_dir / "ray",
-        )
+        method = "predict_proba" if classify else "predict"
+        address, token = ray_target(platform.get_settings(), config.ray_address)
+        if config.executor == "ray" and address:  # Ray Data actors on the cluster
+            with ray_driver(address, token):
+                output, _ = predict_on_ray(
+                    model, frame, method=method, actors=config.workers, batch_size=config.chunk_size
+                )
+        else:
+            output = run_inference(
+                model,
+                frame,
+                config.executor,
+                config.workers,
+                config.chunk_size,
+                method=method,
+                ray_temp_dir=platform.get_settings().home_dir / "ray",
+            )
         seconds = time.perf_counter() - started
         keep = frame.select(contract.id_column, spec.target, SOURCE_KEY)
         if classify:
