@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 
-.PHONY: help install system-deps demo dev test screenshots test-fast lint format bench-ingest bench-smoke stack-up stack-down stack-status clean
+.PHONY: help install system-deps demo dev test screenshots test-fast lint format bench-ingest bench-smoke cluster-up cluster-down stack-up stack-down stack-status clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,6 +64,7 @@ bench-smoke: install ## Every benchmark script at a small size: PASS/FAIL lines;
 	$(PY) scripts/bench_inference.py --seed-rows 200k --seed-workers 4 --rows 20k --train-rows 5k --chunk-sizes 5k,10k --repeats 1 --executors single thread process-fork ray --cpu-executors thread --out .data_platform/benchmarks/smoke/inference
 	$(PY) scripts/bench_formats.py --rows 10k --repeats 5 --no-memory --out .data_platform/benchmarks/smoke/formats
 	$(PY) scripts/bench_embed.py --texts 64 --repeats 2 --rows 2000 --queries 10 --backends torch onnx --out .data_platform/benchmarks/smoke/embedding
+	$(PY) scripts/bench_training.py --rows 200000 --files 4 --repeats 3
 
 screenshots: install system-deps ## Regenerate docs/images/asset-graph.png and asset-page.png
 	$(PY) -m data_platform_tests.ui.screenshots
@@ -73,6 +74,12 @@ stack-up: install ## Start the embedded S3 store (SeaweedFS on 127.0.0.1)
 
 stack-down: install ## Stop the embedded S3 store
 	$(VENV)/bin/data-platform stack down
+
+cluster-up: install ## A local 3-node Ray cluster on 127.0.0.1 (head and two workers, token auth)
+	$(VENV)/bin/data-platform cluster up
+
+cluster-down: install ## Stop the local Ray cluster (by PID)
+	$(VENV)/bin/data-platform cluster down
 
 stack-status: install ## Where the store is, and whether it is up
 	$(VENV)/bin/data-platform stack status
