@@ -47,7 +47,7 @@ from data_platform.resources import PlatformSettings
 from data_platform.runner import QUIET
 from data_platform.schemas import staged_schema
 from data_platform.settings import Settings
-from data_platform.stack.seaweed import EmbeddedS3
+from data_platform.stack.temporary import temporary_lake
 from data_platform.storage import ObjectStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -280,34 +280,24 @@ def main() -> None:
 
     results: list[bool] = []
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        stack = EmbeddedS3(Path(tmp) / "stack")
-        state = stack.up()
-        try:
-            settings = Settings(
-                home=Path(tmp) / "home",
-                s3_endpoint=state.endpoint,
-                s3_access_key=state.access_key,
-                s3_secret_key=state.secret_key,
-                datasets_dir=REPO / "datasets",
-            )
-            ObjectStore.from_settings(settings).ensure_bucket()
-            with dg.instance_for_test() as instance:
-                bench = Bench(settings, instance)
-                steps: list[tuple[str, Callable[[], list[bool]]]] = [
-                    ("end-to-end", lambda: end_to_end(bench, args.rows, args.repeats))
-                ]
-                if args.memory_gb:
-                    sizes = [float(s) for s in args.memory_gb.split(",")]
-                    steps.append(("memory", lambda: memory(bench, sizes, Path(tmp))))
-                if args.uploads:
-                    steps.append(("growth", lambda: growth(bench, args.uploads)))
-                if args.sensor_objects:
-                    steps.append(("sensor", lambda: sensor(bench, args.sensor_objects)))
-                for name, step in steps:
-                    print(f"== {name}")
-                    results += step()
-        finally:
-            stack.down()
+        with (
+            temporary_lake(Path(tmp), datasets_dir=REPO / "datasets") as settings,
+            dg.instance_for_test() as instance,
+        ):
+            bench = Bench(settings, instance)
+            steps: list[tuple[str, Callable[[], list[bool]]]] = [
+                ("end-to-end", lambda: end_to_end(bench, args.rows, args.repeats))
+            ]
+            if args.memory_gb:
+                sizes = [float(s) for s in args.memory_gb.split(",")]
+                steps.append(("memory", lambda: memory(bench, sizes, Path(tmp))))
+            if args.uploads:
+                steps.append(("growth", lambda: growth(bench, args.uploads)))
+            if args.sensor_objects:
+                steps.append(("sensor", lambda: sensor(bench, args.sensor_objects)))
+            for name, step in steps:
+                print(f"== {name}")
+                results += step()
     print(f"{sum(results)}/{len(results)} targets met")
 
 

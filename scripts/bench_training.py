@@ -30,8 +30,7 @@ from torch.utils.data import DataLoader
 from data_platform.core.generate import generate_reviews
 from data_platform.lakehouse import open_lakehouse
 from data_platform.settings import Settings
-from data_platform.stack.seaweed import EmbeddedS3
-from data_platform.storage import ObjectStore
+from data_platform.stack.temporary import temporary_lake
 from data_platform.training import TrainingStream
 from data_platform.training.torch_dataset import LakeIterableDataset, to_torch
 
@@ -101,16 +100,7 @@ def main() -> None:
     columns = args.columns.split(",")
 
     with tempfile.TemporaryDirectory(prefix="bench-training-") as tmp:
-        stack = EmbeddedS3(Path(tmp) / "stack")
-        state = stack.up()
-        try:
-            settings = Settings(
-                home=Path(tmp) / "home",
-                s3_endpoint=state.endpoint,
-                s3_access_key=state.access_key,
-                s3_secret_key=state.secret_key,
-            )
-            ObjectStore.from_settings(settings).ensure_bucket()
+        with temporary_lake(Path(tmp)) as settings:
             build_table(settings, args.rows, args.files)
             stream = TrainingStream(
                 settings,
@@ -132,8 +122,6 @@ def main() -> None:
             for _ in range(args.repeats):
                 for name, run in paths.items():
                     runs[name].append(timed(run))
-        finally:
-            stack.down()
 
     stream_rate = statistics.median(runs["stream"])
     direct_rate = statistics.median(runs["direct"])

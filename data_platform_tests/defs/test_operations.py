@@ -75,16 +75,23 @@ def test_dagster_instance_on_postgresql(tmp_path, monkeypatch, postgres_database
     conn.close()
 
 
-def test_dagster_definitions_validate(tmp_path):
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
-    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
-    done = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+def _dagster_cli(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    """A Dagster command line on the project, with an instance of the repo's dagster.yaml."""
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    return subprocess.run(
+        args,
         cwd=REPO,
-        env=env,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
+    )
+
+
+def test_dagster_definitions_validate(tmp_path):
+    done = _dagster_cli(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        tmp_path,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Validation successful" in done.stdout + done.stderr
@@ -92,22 +99,12 @@ def test_dagster_definitions_validate(tmp_path):
 
 def test_dg_checks_and_lists_the_definitions(tmp_path):
     """`dg`, the way Dagster projects are driven today, sees the project as it is."""
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     dg_cli = str(Path(sys.executable).with_name("dg"))
-    checked = subprocess.run(
-        [dg_cli, "check", "defs"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
-    )
+    checked = _dagster_cli([dg_cli, "check", "defs"], tmp_path)
     assert checked.returncode == 0, checked.stderr[-2000:]
     assert "All definitions loaded successfully" in checked.stdout + checked.stderr
     assert "warning" not in (checked.stdout + checked.stderr).lower()  # nothing to act on
-    listed = subprocess.run(
-        [dg_cli, "list", "defs", "--json"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    listed = _dagster_cli([dg_cli, "list", "defs", "--json"], tmp_path)
     assert listed.returncode == 0, listed.stderr[-2000:]
     keys = {asset["asset_key"] for asset in json.loads(listed.stdout)["assets"]}
     assert {"raw/reviews", "staged/reviews", "transformed/reviews"} <= keys
