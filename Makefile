@@ -48,9 +48,10 @@ test: install system-deps lint ## Lint, then the whole test suite (real S3, Post
 test-fast: install ## Tests without the slow ones
 	$(PY) -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
-lint: install ## ruff check and format check
+lint: install ## ruff check, format check, and mypy (config: pyproject.toml)
 	$(VENV)/bin/ruff check data_platform data_platform_tests scripts
 	$(VENV)/bin/ruff format --check data_platform data_platform_tests scripts
+	$(VENV)/bin/mypy
 
 format: install ## ruff format and autofix
 	$(VENV)/bin/ruff check --fix data_platform data_platform_tests scripts

@@ -136,6 +136,6 @@ def _outcome(result: dg.ExecuteInProcessResult, name: str, partition: str) -> Ru
         counts[0 if evaluation.passed else 1] += 1
     failure = None
     if not result.success:
-        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        failure = failures[0].event_specific_data.error.message if failures else "run failed"
+        failures = [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
+        failure = failures[0].message if failures and failures[0] else "run failed"
     return RunOutcome(name, partition, result.success, checks, failure)

@@ -88,8 +88,8 @@ def init(
     target.write_text(text)
     contract = proposal.contract
     table = Table(title=f"{name}: {frame.height:,} sample rows, {len(frame.columns)} columns")
-    for column in ("column", "type", "why"):
-        table.add_column(column, overflow="fold")
+    for header in ("column", "type", "why"):
+        table.add_column(header, overflow="fold")
     for column_name, column in contract.columns.items():
         kind = column.type + (f" ({column.timezone})" if column.timezone else "")
         kind += f" of {column.items}" if column.items else ""
@@ -146,16 +146,16 @@ def show(name: Annotated[str, typer.Argument(help="The dataset to describe.")]) 
     target = contract.target
     console.print(f"target     {f'{target.column} ({target.task})' if target else '-'}")
     columns = Table(title="columns")
-    for column in ("column", "type", "rules"):
-        columns.add_column(column)
+    for header in ("column", "type", "rules"):
+        columns.add_column(header)
     for column_name, column in contract.columns.items():
         rules = column.model_dump(exclude_defaults=True, exclude={"type", "description"})
         columns.add_row(column_name, column.type, ", ".join(f"{k}={v}" for k, v in rules.items()))
     console.print(columns)
     lake = _lake(settings)
     layers = Table(title="layers")
-    for column in ("table", "rows", "snapshot", "contract version"):
-        layers.add_column(column)
+    for header in ("table", "rows", "snapshot", "contract version"):
+        layers.add_column(header)
     for layer in _layers(contract):
         table_name = contract.table(layer)
         loaded = lake.load(table_name) if lake else None

@@ -1,5 +1,6 @@
 """Dataset contracts: datasets declared as YAML, every layer built from the declaration."""
 
+from data_platform.contracts.columns import RECORD_ID, TEXT
 from data_platform.contracts.loader import (
     ContractError,
     find,
@@ -9,8 +10,6 @@ from data_platform.contracts.loader import (
     parse_contract,
 )
 from data_platform.contracts.model import (
-    RECORD_ID,
-    TEXT,
     Column,
     Contract,
     Label,

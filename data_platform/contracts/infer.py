@@ -12,9 +12,10 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
+from polars.datatypes import DataTypeClass
 
 from data_platform.contracts.model import NAME, Column, Contract
 
@@ -67,9 +68,9 @@ def infer_contract(frame: pl.DataFrame, name: str, source: str = "") -> Proposal
     reasons["text"] = text_why
     label, label_why = _label(frame, columns, key, text)
     reasons["label"] = label_why
-    for name_, column in list(columns.items()):
-        if name_ in key and column.nullable:
-            columns[name_] = column.model_copy(update={"nullable": False})
+    for name_, spec in list(columns.items()):
+        if name_ in key and spec.nullable:
+            columns[name_] = spec.model_copy(update={"nullable": False})
     if label:
         columns[label[0]] = columns[label[0]].model_copy(update={"allowed": tuple(label[1])})
     contract = Contract.model_validate(
@@ -104,7 +105,12 @@ def _column(values: pl.Series) -> tuple[Column, str]:
     if nulls:
         fields["nullable"] = True
     typed = _typed(present, kind, extra)
-    if kind in ("integer", "float") and typed is not None and len(typed) and typed.min() >= 0:
+    if (
+        kind in ("integer", "float")
+        and typed is not None
+        and len(typed)
+        and _number(typed.min()) >= 0
+    ):
         fields["min"] = 0
         why += "; never negative: min 0"
     missing = f"{nulls:,} missing" if nulls else "none missing"
@@ -149,7 +155,7 @@ def _type_of(values: pl.Series, present: pl.Series) -> tuple[str, dict[str, Any]
     return "string", {}, "text"
 
 
-def _list_of(inner: pl.DataType) -> tuple[str, dict[str, Any], str]:
+def _list_of(inner: pl.DataType | DataTypeClass) -> tuple[str, dict[str, Any], str]:
     item = (
         "integer"
         if inner.is_integer()
@@ -227,10 +233,15 @@ def _key(frame: pl.DataFrame, columns: dict[str, Column]) -> tuple[list[str], st
     return [], "no combination of up to 4 columns is unique: rows are identified by upload and row"
 
 
+def _number(value: object) -> float:
+    """A numeric column's min or mean (None: 0.0); polars types them as any Python value."""
+    return float(cast(float | None, value) or 0.0)
+
+
 def _mean_length(values: pl.Series) -> float:
     if values.dtype != pl.String or values.len() == 0:
         return 0.0
-    return float(values.str.len_chars().mean() or 0.0)
+    return _number(values.str.len_chars().mean())
 
 
 def _text(frame: pl.DataFrame, columns: dict[str, Column], key: list[str]) -> tuple[list[str], str]:
@@ -240,7 +251,7 @@ def _text(frame: pl.DataFrame, columns: dict[str, Column], key: list[str]) -> tu
         if column.type != "string" or name in key or values.dtype != pl.String:
             continue
         present = values.drop_nulls()
-        words = float(present.str.count_matches(r"\S+").mean() or 0) if len(present) else 0
+        words = _number(present.str.count_matches(r"\S+").mean()) if len(present) else 0
         if _mean_length(present) >= 25 and words >= 4:
             found.append(name)
     if not found:

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from data_platform.contracts.model import Contract
 
@@ -86,7 +87,7 @@ def find(contracts: Iterable[Contract], name: str) -> Contract:
 SECTIONS = {"key column": "key", "text column": "text", "label": "label", "target": "target"}
 
 
-def _describe(source: str, node: yaml.Node | None, error: dict[str, Any]) -> str:
+def _describe(source: str, node: yaml.Node | None, error: ErrorDetails) -> str:
     loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
     message = error["msg"].removeprefix("Value error, ")
     if not loc:  # a rule across fields: point at the section the message is about

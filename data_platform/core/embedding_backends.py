@@ -48,7 +48,7 @@ DEFAULT_BACKEND = "torch"
 NUM_HEADS, HIDDEN = 12, 384  # all-MiniLM-L6-v2's attention heads and hidden size
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _lock = threading.Lock()
-_embedders: dict[tuple[str, Path], Any] = {}
+_embedders: dict[tuple[str, Path], OnnxEmbedder] = {}
 
 
 def default_cache_dir() -> Path:
@@ -210,7 +210,8 @@ class OnnxEmbedder(Embedder):
             return_tensors="np",
         )
         feeds = {name: tokens[name].astype(np.int64) for name in _INPUTS}
-        return self.session.run(None, feeds)[0]
+        embeddings: np.ndarray = self.session.run(None, feeds)[0]
+        return embeddings
 
 
 def get_backend_embedder(

@@ -73,7 +73,10 @@ def _pick(rng: np.random.Generator, words: list[str], idx: np.ndarray) -> pl.Ser
 
 
 def _per_class_words(
-    rng: np.random.Generator, classes: tuple[str, ...], vocab: dict, labels: np.ndarray
+    rng: np.random.Generator,
+    classes: tuple[str, ...],
+    vocab: dict[str, list[str]],
+    labels: np.ndarray,
 ) -> pl.Series:
     """For each row, a word from its class vocabulary (flattened lookup, vectorised)."""
     flat = [w for c in classes for w in vocab[c]]

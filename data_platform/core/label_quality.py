@@ -92,7 +92,9 @@ def out_of_fold_probabilities(
         LogisticRegression(max_iter=1000),
     )
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    probs = cross_val_predict(model, list(texts), labels, cv=splitter, method="predict_proba")
+    probs: np.ndarray = cross_val_predict(
+        model, list(texts), labels, cv=splitter, method="predict_proba"
+    )
     if probs.shape[1] < n_classes:  # a class absent from every training fold
         full = np.zeros((len(labels), n_classes))
         full[:, np.unique(labels)] = probs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
@@ -32,7 +33,7 @@ def image(png: bytes, alt: str = "plot") -> dg.MetadataValue:
 
 
 def write_metadata(
-    write: WriteResult, inputs: list[ReadResult] = (), frame: pl.DataFrame | None = None
+    write: WriteResult, inputs: Sequence[ReadResult] = (), frame: pl.DataFrame | None = None
 ) -> dict[str, Any]:
     """Metadata of one write: what was written where, and which input snapshots fed it."""
     meta: dict[str, Any] = {

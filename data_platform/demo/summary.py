@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import dagster as dg
 from rich.table import Table
@@ -55,14 +56,16 @@ def summarise_assets(
             partitions = str(len(instance.get_materialized_partitions(key)))
         else:
             partitions = "-" if latest is None else "1"
-        count = lake.count(table_name) if loaded is not None else _row_count(latest)
+        count = lake.count(table_name) if table_name and loaded is not None else _row_count(latest)
         passed, failed = report.checks(key.to_user_string())
         rows.append(
             AssetSummary(
                 asset=key.to_user_string(),
                 partitions=partitions,
                 rows=count,
-                snapshot_id=lake.snapshot_id(table_name) if loaded is not None else None,
+                snapshot_id=lake.snapshot_id(table_name)
+                if table_name and loaded is not None
+                else None,
                 location=loaded.location() if loaded is not None else _location(latest),
                 checks_passed=passed,
                 checks_failed=failed,
@@ -75,7 +78,8 @@ def _row_count(event: dg.EventLogEntry | None) -> int | None:
     if event is None or event.asset_materialization is None:
         return None
     value = event.asset_materialization.metadata.get("dagster/row_count")
-    return int(value.value) if value is not None else None
+    # dagster/row_count holds an int (dagster types a value as any metadata)
+    return int(cast(int, value.value)) if value is not None else None
 
 
 def _location(event: dg.EventLogEntry | None) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from uuid import UUID
 
@@ -205,9 +205,7 @@ class ArgillaBackend(LabelingBackend):
             ]
             made = self._call(
                 f"creating {len(batch)} records",
-                lambda batch=batch: self.client.api.records.bulk_create(
-                    UUID(project.project_id), batch
-                ),
+                partial(self.client.api.records.bulk_create, UUID(project.project_id), batch),
             )
             created.update({str(r.external_id): str(r.id) for r in made})
         return PushResult(project, len(created), len(tasks) - len(new), {**existing, **created})
@@ -275,9 +273,7 @@ class ArgillaBackend(LabelingBackend):
         response_ids: dict[str, str] = {}
         for start in range(0, len(items), PAGE):
             body = {"items": items[start : start + PAGE]}
-            done = self._call(
-                "submitting responses", lambda body=body: self._http("PUT", path, json=body)
-            )
+            done = self._call("submitting responses", partial(self._http, "PUT", path, json=body))
             for record in done.get("items", []):
                 for response in record.get("responses") or []:
                     if response.get("user_id") == str(user_id):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -158,7 +158,8 @@ class LabelStudioBackend(LabelingBackend):
             batch = new[start : start + IMPORT_BATCH]
             response = self._call(
                 f"importing {len(batch)} tasks",
-                lambda batch=batch: self.client.projects.import_tasks(
+                partial(
+                    self.client.projects.import_tasks,
                     int(project.project_id),
                     request=[{"data": _task_data(t)} for t in batch],
                     return_task_ids=True,
@@ -244,7 +245,7 @@ class LabelStudioBackend(LabelingBackend):
         )
         return str(created.id)
 
-    def _logins(self) -> dict[int, str]:
+    def _logins(self) -> dict[int | None, str]:
         users = self._call("listing users", self.client.users.list)
         return {u.id: u.email or u.username or str(u.id) for u in users}
 
@@ -259,7 +260,7 @@ class LabelStudioBackend(LabelingBackend):
             return int(self._call("checking the token", self.client.users.whoami).id)
         email = f"{simulated_login(annotator)}@{SIMULATED_EMAIL_DOMAIN}"
         for uid, login in self._logins().items():
-            if login == email:
+            if login == email and uid is not None:
                 return uid
         user = self._call(
             f"creating the user of {annotator}",

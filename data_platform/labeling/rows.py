@@ -89,7 +89,7 @@ def changes_since(current: pl.DataFrame, previous: pl.DataFrame | None, key: str
     """Compare the rows from the server with the table: new, changed, unchanged, removed."""
     if previous is None or previous.is_empty():
         return LabeledChanges(current, [], current.height, 0, 0)
-    previous = previous.select(current.columns).cast(dict(current.schema))
+    previous = previous.select(current.columns).cast(current.schema)
     old_ids = set(previous[key].to_list())
     joined = current.join(previous, on=key, how="left", suffix="__old", maintain_order="left")
     same = pl.all_horizontal(

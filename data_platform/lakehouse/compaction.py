@@ -60,7 +60,7 @@ def partition_files(table: Table) -> list[PartitionFiles]:
     columns = _partition_columns(table)
     if columns is None:
         return []
-    groups: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
     for row in table.inspect.data_files().to_pylist():
         partition = row.get("partition") or {}
         key = tuple(partition.get(field) for field, _ in columns)
@@ -160,7 +160,12 @@ def _partition_columns(table: Table) -> list[tuple[str, str]] | None:
 
 
 def _filter(values: dict[str, Any]) -> BooleanExpression:
-    terms = [IsNull(c) if v is None else EqualTo(c, v) for c, v in values.items()]
+    # pyiceberg's predicates take the term and value positionally; pydantic's synthesised
+    # __init__ hides that from type checkers
+    terms: list[BooleanExpression] = [
+        IsNull(c) if v is None else EqualTo(c, v)  # type: ignore[call-arg, arg-type]
+        for c, v in values.items()
+    ]
     if not terms:
         return AlwaysTrue()
     return terms[0] if len(terms) == 1 else And(*terms)

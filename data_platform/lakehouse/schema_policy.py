@@ -37,11 +37,11 @@ def _widens(new: pa.DataType, have: pa.DataType) -> bool:
     if new == have or pa.types.is_null(new):
         return True
     if pa.types.is_string(new) or pa.types.is_large_string(new) or pa.types.is_string_view(new):
-        return pa.types.is_string(have) or pa.types.is_large_string(have)
+        return bool(pa.types.is_string(have) or pa.types.is_large_string(have))
     if pa.types.is_integer(new) and pa.types.is_integer(have):
-        return new.bit_width <= have.bit_width
+        return bool(new.bit_width <= have.bit_width)
     if pa.types.is_floating(new) and pa.types.is_floating(have):
-        return new.bit_width <= have.bit_width
+        return bool(new.bit_width <= have.bit_width)
     if pa.types.is_integer(new) and pa.types.is_floating(have):
         return True
     if pa.types.is_timestamp(new) and pa.types.is_timestamp(have):

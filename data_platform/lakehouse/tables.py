@@ -13,6 +13,7 @@ import io
 import uuid
 import warnings
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -254,7 +255,7 @@ class Lakehouse:
         committed = self._commit(table, attempt)
         return self._result(table, "upsert", written, committed)
 
-    def _commit(self, table: str, attempt: Any) -> Table:
+    def _commit(self, table: str, attempt: Callable[[Table], Table]) -> Table:
         """Run `attempt(table)` until it commits; the table as it committed."""
         committed = retrying(lambda: self._must_load(table), attempt, self.policy)
         trim_history(committed, self.policy.keep_snapshots)
@@ -290,7 +291,9 @@ class Lakehouse:
     def read_partition(
         self, table: str, *, column: str, value: str, snapshot_id: int | None = None
     ) -> ReadResult:
-        return self.read(table, row_filter=EqualTo(column, value), snapshot_id=snapshot_id)
+        # pyiceberg: pydantic's synthesised __init__ hides the positional one from mypy
+        predicate = EqualTo(column, value)  # type: ignore[call-arg, arg-type]
+        return self.read(table, row_filter=predicate, snapshot_id=snapshot_id)
 
     def count(self, table: str, row_filter: BooleanExpression | None = None) -> int:
         loaded = self.load(table)
@@ -372,7 +375,8 @@ class PartitionWriter:
 
     def commit(self, properties: dict[str, str] | None = None) -> WriteResult:
         """Replace the partition with what was added (nothing added: delete it)."""
-        predicate = EqualTo(self.column, self.value)
+        # pyiceberg: pydantic's synthesised __init__ hides the positional one from mypy
+        predicate = EqualTo(self.column, self.value)  # type: ignore[call-arg, arg-type]
         committed_id: int | None = None
         try:
             self._drain()
@@ -384,9 +388,8 @@ class PartitionWriter:
             nonlocal committed_id
             old = [task.file for task in table.scan(row_filter=predicate).plan_files()]
             if not old and not self.files:
-                committed_id = (
-                    table.current_snapshot().snapshot_id if table.current_snapshot() else None
-                )
+                current = table.current_snapshot()
+                committed_id = current.snapshot_id if current else None
                 return table
             tx = Transaction(table)
             update = tx.update_snapshot(snapshot_properties=properties or {})

@@ -116,6 +116,7 @@ def _node(
     read_snapshot: str | None = None,
 ) -> LineageNode:
     wrote = snapshot_of(record)
+    assert record.asset_key is not None  # a materialisation's record names its asset
     inputs: list[LineageNode] = []
     if depth < max_depth:
         for table, snapshot in sorted(input_snapshots(record).items()):

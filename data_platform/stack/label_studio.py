@@ -125,7 +125,7 @@ class LabelStudioInstall:
                 timeout=INSTALL_TIMEOUT_S,
             )
         finally:
-            if log:
+            if not isinstance(out, int):  # a log file, not subprocess.DEVNULL
                 out.close()
         self.stamp.write_text(LABEL_STUDIO_VERSION)
 

@@ -9,6 +9,7 @@ deployment (webserver, daemon, run workers) reads the same ones. The instance's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -73,6 +74,6 @@ class LakeComputeLogManager(S3ComputeLogManager):
 
     @classmethod
     def from_config_value(
-        cls, inst_data: ConfigurableClassData, config_value: dict[str, Any]
+        cls, inst_data: ConfigurableClassData, config_value: Mapping[str, Any]
     ) -> LakeComputeLogManager:
         return cls(inst_data=inst_data, **config_value)

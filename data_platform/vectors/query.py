@@ -64,8 +64,9 @@ def search_table(
             frame = rows.with_columns(pl.Series(DISTANCE, hits.column(DISTANCE).to_numpy()))
     if frame is None:
         result = guard_filter(lambda: builder.select([*names, DISTANCE]).to_arrow(), where)
-        frame = pl.from_arrow(result)
-        assert isinstance(frame, pl.DataFrame)
+        loaded = pl.from_arrow(result)
+        assert isinstance(loaded, pl.DataFrame)
+        frame = loaded
     table_meta = field_metadata(schema)
     id_column, text_column = table_meta[META_ID], table_meta[META_TEXT]
     rest = [n for n in names if n not in (id_column, text_column)]

@@ -212,7 +212,8 @@ class VectorStore:
     def count(self, dataset: str, where: str | None = None) -> int:
         """Rows in a dataset's table, optionally matching a SQL filter."""
         table = self.table(dataset)
-        return guard_filter(lambda: table.count_rows(where), where)
+        rows: int = guard_filter(lambda: table.count_rows(where), where)
+        return rows
 
     def search(
         self,
@@ -285,7 +286,8 @@ class VectorStore:
                 from data_platform.core.embedding_backends import get_backend_embedder
 
                 self._embedder = get_backend_embedder(self.embedding_backend)
-            return self._embedder.encode([query], dedup=False)[0]
+            encoded: np.ndarray = self._embedder.encode([query], dedup=False)[0]
+            return encoded
         vector = np.asarray(query, dtype=np.float32)
         if vector.shape != (EMBEDDING_DIM,):
             raise ValueError(f"query vector has shape {vector.shape}, expected ({EMBEDDING_DIM},)")

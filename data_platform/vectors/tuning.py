@@ -89,7 +89,7 @@ def sample_queries(store: VectorStore, dataset: str, n: int = 50, seed: int = 0)
         return np.empty((0, EMBEDDING_DIM), dtype=np.float32)
     offsets = np.sort(np.random.default_rng(seed).choice(rows, min(n, rows), replace=False))
     batch = table.take_offsets([int(o) for o in offsets]).select([VECTOR_COLUMN]).to_arrow()
-    flat = batch.column(VECTOR_COLUMN).combine_chunks().flatten().to_numpy()
+    flat: np.ndarray = batch.column(VECTOR_COLUMN).combine_chunks().flatten().to_numpy()
     return flat.reshape(len(offsets), -1).astype(np.float32)
 
 

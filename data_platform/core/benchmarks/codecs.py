@@ -180,14 +180,15 @@ class Codec:
 
 def _all_codecs() -> dict[tuple[str, str], Codec]:
     pairs: dict[tuple[str, str], tuple[Writer, Reader]] = {}
-    for fmt, factory in (
+    factories: tuple[tuple[str, Callable[[], dict[str, tuple[Writer, Reader]]]], ...] = (
         ("parquet-snappy", lambda: _parquet("snappy")),
         ("parquet-zstd", lambda: _parquet("zstd")),
         ("ipc", lambda: _ipc("uncompressed")),
         ("ipc-lz4", lambda: _ipc("lz4")),
         ("ipc-zstd", lambda: _ipc("zstd")),
         ("csv", _csv),
-    ):
+    )
+    for fmt, factory in factories:
         pairs.update({(fmt, lib): funcs for lib, funcs in factory().items()})
     pairs.update(_others())
     kinds = {"polars": "polars", "pyarrow": "arrow", "pandas": "pandas", "fastavro": "pandas"}
@@ -214,7 +215,12 @@ def to_polars(frame: Any) -> pl.DataFrame:
     """A loaded frame (polars, pandas or Arrow) as polars, for checks and comparisons."""
     if isinstance(frame, pl.DataFrame):
         return frame
-    return pl.from_pandas(frame) if hasattr(frame, "iloc") else pl.from_arrow(frame)
+    if hasattr(frame, "iloc"):
+        return pl.from_pandas(frame)
+    loaded = pl.from_arrow(frame)
+    if not isinstance(loaded, pl.DataFrame):  # an Arrow array, not a table
+        raise TypeError(f"expected a table, got {type(frame).__name__}")
+    return loaded
 
 
 def row_count(frame: Any) -> int:

@@ -21,7 +21,7 @@ from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import psutil
 
@@ -132,4 +132,4 @@ def run_isolated(func: Callable[..., T], *args: Any, timeout_s: float = 1800.0) 
             process.join()
     if not ok:
         raise RuntimeError(f"isolated {getattr(func, '__name__', func)} failed:\n{value}")
-    return value
+    return cast(T, value)  # the pipe carried what func(*args) returned

@@ -99,7 +99,9 @@ def timed_load(location: Location, codec: Codec, schema: pl.Schema) -> tuple[flo
     return load_s, cache, rows
 
 
-def _round(location: Location, codec: Codec, native: Any, schema: pl.Schema) -> tuple:
+def _round(
+    location: Location, codec: Codec, native: Any, schema: pl.Schema
+) -> tuple[float, float, str, int]:
     location.delete()
     save_s, _ = timed_call(location.save, codec, native)
     load_s, cache, rows = timed_load(location, codec, schema)

@@ -136,14 +136,15 @@ def open_executor(
 
 
 def predict_chunked(
-    executor: Any, frame: pl.DataFrame, chunk_size: int, method: str = "predict"
+    executor: Any, frame: pl.DataFrame | np.ndarray, chunk_size: int, method: str = "predict"
 ) -> np.ndarray:
     """Split, map on an open executor, concatenate in order."""
     select = getattr(executor.predictor, "select_inputs", None)
     inputs = select(frame) if select else frame  # ship only what the model reads
     answers = executor.map(split_chunks(inputs, chunk_size), method)
     if not answers:
-        return getattr(executor.predictor, method)(inputs)
+        answer: np.ndarray = getattr(executor.predictor, method)(inputs)
+        return answer
     return np.concatenate(answers, axis=0)
 
 

@@ -108,7 +108,7 @@ class TabularModel:
         """Predicted class (numpy array of str) or value per row."""
         if frame.height == 0:
             return np.array([], dtype=object if self.classes else float)
-        predicted = self.estimator.predict(self.features(frame))
+        predicted: np.ndarray = self.estimator.predict(self.features(frame))
         if self.spec.task == "regression":
             return predicted * self.target_scale + self.target_mean
         return predicted
@@ -119,7 +119,8 @@ class TabularModel:
             raise ValueError("predict_proba is for classification models")
         if frame.height == 0:
             return np.empty((0, len(self.classes)))
-        return self.estimator.predict_proba(self.features(frame))
+        probs: np.ndarray = self.estimator.predict_proba(self.features(frame))
+        return probs
 
     def accuracy(self, frame: pl.DataFrame) -> float:
         """Share of rows whose predicted class equals the target (classification)."""

@@ -14,4 +14,5 @@ import polars as pl
 
 def call_predictor(predictor: Any, chunk: pl.DataFrame, method: str) -> np.ndarray:
     """`predictor.<method>(chunk)`: the unit of work every executor runs."""
-    return getattr(predictor, method)(chunk)
+    answer: np.ndarray = getattr(predictor, method)(chunk)
+    return answer

@@ -119,7 +119,8 @@ class RayExecutor:
 
     def map(self, chunks: Sequence[pl.DataFrame], method: str = "predict") -> list[np.ndarray]:
         refs = [self._task.remote(self._predictor_ref, chunk, method) for chunk in chunks]
-        return self._ray.get(refs)
+        answers: list[np.ndarray] = self._ray.get(refs)
+        return answers
 
     def _shutdown(self) -> None:
         if self._started:

@@ -7,7 +7,7 @@ import pickle
 import statistics
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 from matplotlib.figure import Figure
@@ -137,7 +137,8 @@ def explain(table: pl.DataFrame, costs: dict[str, float]) -> str:
         f"model) takes {costs['process_worker_start_s']:.2f} s, paid once per pool. With 2 "
         "cores (shared with the driver process), the best possible speed-up is below 2x."
     )
-    load, cores = table["machine_load"].max(), table["fp_cores"][0]
+    # a float column's max is a float (polars types it as any Python literal)
+    load, cores = cast(float, table["machine_load"].max()), table["fp_cores"][0]
     if load > 0.75 * cores:
         cpu_text += (
             f" Caveat: the machine's load average reached {load:.1f} on {cores} cores during "

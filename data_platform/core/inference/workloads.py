@@ -54,7 +54,8 @@ class RemoteModel:
         """Wait like a network round trip, then label each row by its text length."""
         time.sleep(self.latency_s)
         labels = np.array(REVIEW_CLASSES, dtype=object)
-        return labels[frame["text"].str.len_bytes().to_numpy() % len(REVIEW_CLASSES)]
+        picked: np.ndarray = labels[frame["text"].str.len_bytes().to_numpy() % len(REVIEW_CLASSES)]
+        return picked
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
 """From an upload's bytes to typed, validated rows: read once, parse once, validate once."""
 
-from data_platform.core.ingest.convert import RESCUED
-from data_platform.core.ingest.formats import UploadFormat, upload_format, what_it_looks_like
-from data_platform.core.ingest.pipeline import (
+from data_platform.contracts.columns import (
     INGESTED_AT,
+    RESCUED,
     SOURCE_ETAG,
     SOURCE_KEY,
+    SOURCE_ROW,
+)
+from data_platform.core.ingest.formats import UploadFormat, upload_format, what_it_looks_like
+from data_platform.core.ingest.pipeline import (
     Ingestion,
     LayerRows,
     Upload,
@@ -13,7 +16,6 @@ from data_platform.core.ingest.pipeline import (
     layer_frames,
     with_record_id,
 )
-from data_platform.core.ingest.read import SOURCE_ROW
 
 __all__ = [
     "INGESTED_AT",

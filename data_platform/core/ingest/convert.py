@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from data_platform.contracts import Column, Contract
-from data_platform.contracts.columns import RESCUED
-from data_platform.core.ingest.read import SOURCE_ROW
+from data_platform.contracts.columns import RESCUED, SOURCE_ROW
 from data_platform.core.problems import Problem
 
 MAX_PROBLEMS = 1000

@@ -93,7 +93,7 @@ def _bad_line(data: bytes, fmt: UploadFormat) -> Problem | None:
                 continue
             try:
                 value = json.loads(line)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 return Problem(f"not valid JSON: {exc.msg} (character {exc.pos + 1})", row=number)
             if not isinstance(value, dict):
                 return Problem("a JSON Lines row must be an object {...}", row=number)

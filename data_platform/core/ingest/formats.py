@@ -102,8 +102,8 @@ def check_content(key: str, fmt: UploadFormat, head: bytes) -> None:
         raise UploadError(key, Problem("the file is empty (no header, no rows)"))
     if fmt.compression:
         if not head.startswith(COMPRESSION_MAGIC[fmt.compression]):
-            looks = what_it_looks_like(head) or "uncompressed data"
-            raise UploadError(key, Problem(f"named .{fmt.compression} but the file is {looks}"))
+            found = what_it_looks_like(head) or "uncompressed data"
+            raise UploadError(key, Problem(f"named .{fmt.compression} but the file is {found}"))
         return
     looks = what_it_looks_like(head)
     if fmt.format == "parquet":

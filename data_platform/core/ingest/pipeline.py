@@ -21,17 +21,22 @@ from pathlib import Path
 import polars as pl
 
 from data_platform.contracts import RECORD_ID, Contract
-from data_platform.contracts.columns import INGESTED_AT, SOURCE_ETAG, SOURCE_KEY
+from data_platform.contracts.columns import (
+    INGESTED_AT,
+    RESCUED,
+    SOURCE_ETAG,
+    SOURCE_KEY,
+    SOURCE_ROW,
+)
 from data_platform.core.features import build_features
 from data_platform.core.ingest.convert import (
-    RESCUED,
     Converted,
     column_problems,
     convert,
     rescued_problems,
 )
 from data_platform.core.ingest.formats import UploadFormat
-from data_platform.core.ingest.read import SOURCE_ROW, Source, decompressed, read_batches
+from data_platform.core.ingest.read import Source, decompressed, read_batches
 from data_platform.core.ingest.validate import UniqueTracker, clean, validate
 from data_platform.core.problems import Problem, UploadError
 from data_platform.schemas import staged_schema

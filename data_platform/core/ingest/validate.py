@@ -18,7 +18,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from data_platform.contracts import Contract
-from data_platform.core.ingest.read import SOURCE_ROW
+from data_platform.contracts.columns import SOURCE_ROW
 from data_platform.core.problems import Problem
 
 MAX_PROBLEMS = 1000
@@ -68,7 +68,7 @@ def validate(
 
 
 def _failure_problems(cases: pl.DataFrame, rows: pl.Series) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     seen: set[tuple[object, object]] = set()
     for case in cases.iter_rows(named=True):
         if len(problems) >= MAX_PROBLEMS:

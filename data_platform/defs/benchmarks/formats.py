@@ -95,7 +95,9 @@ def formats_summary(
     lakehouse: LakehouseResource, store: ObjectStoreResource
 ) -> dg.MaterializeResult:
     read = lakehouse.get_lakehouse().read(TABLE)
-    table = results_table(pl.from_arrow(read.data).to_dicts())
+    frame = pl.from_arrow(read.data)
+    assert isinstance(frame, pl.DataFrame)  # an Arrow table converts to a DataFrame
+    table = results_table(frame.to_dicts())
     scatter, bars = plot_load_vs_size(table), plot_save_load(table)
     client = store.get_client()
     client.put_bytes("benchmarks/plots/formats_load_vs_size.png", scatter, content_type="image/png")

@@ -88,7 +88,9 @@ def inference_case(
 def inference_summary(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     lake = lakehouse.get_lakehouse()
     read = lake.read(TABLE)
-    table = inference_table(pl.from_arrow(read.data).to_dicts())
+    rows = pl.from_arrow(read.data)
+    assert isinstance(rows, pl.DataFrame)  # an Arrow table converts to a DataFrame
+    table = inference_table(rows.to_dicts())
     frame = generate_reviews(20_000, seed=1)
     costs = measure_costs(train_model(frame, review_model_spec()), frame, chunk_size=2000)
     digests = table.group_by("workload").agg(pl.col("predictions_sha1").n_unique())

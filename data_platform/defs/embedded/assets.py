@@ -82,9 +82,9 @@ def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
             value=partition,
             snapshot_id=lake.resolve_snapshot(spec.table("staged"), config.as_of),
         )
-        rows = pl.from_arrow(staged.data).select(
-            spec.id_column, spec.text_expr(), *filters, SOURCE_KEY
-        )
+        loaded = pl.from_arrow(staged.data)
+        assert isinstance(loaded, pl.DataFrame)  # an Arrow table converts to a DataFrame
+        rows = loaded.select(spec.id_column, spec.text_expr(), *filters, SOURCE_KEY)
 
         def progress(done: int, total: int) -> None:
             if total >= 2000 and done % max(total // 10, 1) < 64:

@@ -39,7 +39,9 @@ def build_saved_searches(contracts: Sequence[Contract]) -> dg.AssetsDefinition:
 
     class SavedSearchesConfig(dg.Config):
         searches: list[SavedSearch] = Field(
-            default=declared, description="The saved searches to run (default: the contracts')"
+            # Dagster takes a config default as plain data (dicts), not as Config instances
+            default=declared,  # type: ignore[arg-type]
+            description="The saved searches to run (default: the contracts')",
         )
 
     @dg.asset(

@@ -47,6 +47,7 @@ def build_landing_sensor(
             context.update_cursor(cursor)
             waiting = f"; {len(pending)} upload(s) still being ingested" if pending else ""
             return dg.SkipReason(f"no new uploads under {prefix}{waiting}")
+        assert partitions.name is not None  # uploads_partitions names them
         existing = set(context.instance.get_dynamic_partitions(partitions.name))
         new_keys = sorted({c.partition for c in changed} - existing)
         return dg.SensorResult(

@@ -69,12 +69,16 @@ def build_labeled_asset(spec: Contract) -> dg.AssetsDefinition:
         if changes.upserts.height:
             lake.upsert(table, _arrow(changes.upserts), join_cols=[spec.id_column])
         if changes.removed:
-            lake.load(table).delete(In(spec.id_column, changes.removed))
+            current = lake.load(table)
+            assert current is not None  # ensured above
+            # pyiceberg: pydantic's synthesised __init__ hides the positional one from mypy
+            current.delete(In(spec.id_column, changes.removed))  # type: ignore[call-arg, arg-type]
         context.log.info(
             f"{table}: +{changes.inserted} new, {changes.updated} relabelled, "
             f"{len(changes.removed)} removed, {changes.unchanged} unchanged"
         )
         loaded = lake.load(table)
+        assert loaded is not None  # ensured above
         snapshots = sorted({str(s) for s in frame["staged_snapshot_id"].drop_nulls().to_list()})
         yield dg.MaterializeResult(
             metadata={

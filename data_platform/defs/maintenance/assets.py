@@ -77,7 +77,7 @@ def lake_health(
         yield check_result(name, check(report))
 
 
-def report_metadata(report: MaintenanceReport) -> dict[str, object]:
+def report_metadata(report: MaintenanceReport) -> dict[str, dg.MetadataValue]:
     """The summary as numbers, and one markdown row per table."""
     summary = report.summary()
     lines = ["| table | rows | compacted | expired | orphans | bytes saved |", "|---" * 6 + "|"]
