@@ -25,7 +25,8 @@ LOOPBACK = ("127.0.0.1", "localhost")
 
 
 def _reload_auth() -> None:
-    from ray._raylet import AuthenticationTokenLoader, Config
+    # compiled (Cython) names that Ray's type stubs do not declare
+    from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
 
     Config.initialize("")
     AuthenticationTokenLoader.instance().reset_cache()

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from data_platform.settings import Settings
 from data_platform.stack.seaweed import EmbeddedS3
 from data_platform.storage import ObjectStore
@@ -27,7 +29,7 @@ def temporary_lake(root: Path, **settings: Any) -> Iterator[Settings]:
             home=root / "home",
             s3_endpoint=state.endpoint,
             s3_access_key=state.access_key,
-            s3_secret_key=state.secret_key,
+            s3_secret_key=SecretStr(state.secret_key),
             **settings,
         )
         ObjectStore.from_settings(lake).ensure_bucket()
