@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -79,3 +80,20 @@ class HashingReader:
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A whole object read into memory, with the SHA-256 recorded at its upload (if any).
+
+    `verify()` checks the bytes against it; a caller may run that while it parses them.
+    """
+
+    bucket: str
+    key: str
+    data: bytes
+    recorded: str | None
+
+    def verify(self) -> None:
+        """Raise IntegrityError if the bytes differ from the checksum recorded at upload."""
+        verify(self.recorded, sha256_bytes(self.data), bucket=self.bucket, key=self.key)

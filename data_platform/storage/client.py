@@ -18,7 +18,7 @@ from minio.deleteobjects import DeleteObject
 
 from data_platform.settings import Settings
 from data_platform.storage.buckets import BucketsMixin
-from data_platform.storage.checksum import sha256_bytes, upload_metadata, verify
+from data_platform.storage.checksum import Fetched, sha256_bytes, upload_metadata
 from data_platform.storage.errors import AccessDenied, NotFound, StorageError
 from data_platform.storage.listing import ListingMixin
 from data_platform.storage.metadata import MetadataMixin
@@ -118,20 +118,34 @@ class ObjectStore(
         if offset < 0 or (length is not None and length <= 0):
             raise ValueError("offset must be >= 0 and length > 0")
 
-        def read() -> tuple[bytes, str | None]:
+        fetched = self._get(key, offset, length, version_id)
+        if offset == 0 and length is None:
+            fetched.verify()
+        return fetched.data
+
+    def fetch(self, key: str, *, version_id: str | None = None) -> Fetched:
+        """Read a whole object; its checksum is checked by `Fetched.verify()`, when the
+        caller chooses (ingestion hashes it in a thread while it parses the bytes).
+
+        Raises:
+            NotFound: No such bucket, key or version.
+        """
+        check_key(key)
+        return self._get(key, 0, None, version_id)
+
+    def _get(self, key: str, offset: int, length: int | None, version_id: str | None) -> Fetched:
+        def read() -> Fetched:
             response = self.client.get_object(
                 self.bucket, key, offset=offset, length=length or 0, version_id=version_id
             )
             try:
-                return response.read(), response.headers.get(f"x-amz-meta-{CHECKSUM_META}")
+                recorded = response.headers.get(f"x-amz-meta-{CHECKSUM_META}")
+                return Fetched(self.bucket, key, response.read(), recorded)
             finally:
                 response.close()
                 response.release_conn()
 
-        data, recorded = self._call("GET", read, key=key)
-        if offset == 0 and length is None:
-            verify(recorded, sha256_bytes(data), bucket=self.bucket, key=key)
-        return data
+        return self._call("GET", read, key=key)
 
     def stat(
         self, key: str, *, version_id: str | None = None, with_tags: bool = False

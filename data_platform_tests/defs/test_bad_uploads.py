@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import polars as pl
@@ -127,3 +128,23 @@ def test_quarantine_takes_only_the_failing_version(settings, store):
     assert "newer upload" in moved.note
     assert store.stat(landing).etag == fixed.etag  # the fix is left for its own run
     assert custody.quarantined("reviews") == []
+
+
+def test_an_upload_that_does_not_match_its_checksum_commits_nothing(
+    defs, instance, settings, store
+):
+    """The checksum is checked while the bytes are parsed, and before anything is committed."""
+    data = _good_csv()
+    key = f"{settings.landing_prefix}reviews/corrupt.csv"
+    # bytes written behind the client's back, with a checksum that is not theirs
+    store.client.put_object(
+        store.bucket, key, io.BytesIO(data), len(data), metadata={"sha256": "0" * 64}
+    )
+    [outcome] = ingest_landing(defs, instance, REVIEWS)
+    assert not outcome.success  # after the step's retries: a bad read may be passing
+    [run] = instance.get_runs(limit=1)
+    assert any("checksum mismatch" in str(event) for event in instance.all_logs(run.run_id))
+    lake = Lakehouse(open_catalog(settings))
+    for layer in ("raw", "staged", "transformed"):
+        assert lake.count(f"{layer}.reviews") == 0
+    assert store.exists(key)  # still in landing, for the next run

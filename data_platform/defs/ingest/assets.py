@@ -15,7 +15,7 @@ features from staged.
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,8 +182,12 @@ class IngestRun:
         writers = self._writers(["raw", "staged", "transformed"] if decide else ["raw"])
         started = time.monotonic()
         previews: dict[str, pl.DataFrame] = {}
+        checking = ThreadPoolExecutor(1, thread_name_prefix="checksum")
         try:
-            source = self._fetch(source_key, streamed, info.size, ingestion.workdir)
+            source, checked = self._fetch(source_key, streamed, info.size, ingestion.workdir)
+            # an upload read into memory is hashed against its recorded checksum while it is
+            # parsed; a mismatch fails the run before anything is committed
+            verified = checking.submit(checked) if checked else None
             for rows in ingestion.rows(source):
                 if rows.layer not in writers:
                     continue  # a raw-only run: nothing is decided
@@ -191,11 +195,14 @@ class IngestRun:
                 previews.setdefault(rows.layer, rows.frame.head(5))
                 if rows.layer == "raw":
                     self._progress(ingestion.verdict.rows, info.size, started)
+            if verified:
+                verified.result()
         except BaseException:
             for writer in writers.values():
                 writer.abort()
             raise
         finally:
+            checking.shutdown(wait=True)
             shutil.rmtree(ingestion.workdir, ignore_errors=True)
         verdict = ingestion.verdict
         properties = {"data-platform.source-etag": info.etag, **contract_properties(self.contract)}
@@ -377,14 +384,18 @@ class IngestRun:
         self.settings.spool_dir.mkdir(parents=True, exist_ok=True)
         return self.settings.spool_dir
 
-    def _fetch(self, key: str, streamed: bool, size: int, workdir: Path) -> bytes | Path:
-        """Small uploads into memory; large ones to a local file, streamed from there."""
+    def _fetch(
+        self, key: str, streamed: bool, size: int, workdir: Path
+    ) -> tuple[bytes | Path, Callable[[], None] | None]:
+        """Small uploads into memory (with their checksum check, to run); large ones to a
+        local file (checked as they download), streamed from there."""
         if not streamed:
-            return self.client.get_bytes(key)
+            fetched = self.client.fetch(key)
+            return fetched.data, fetched.verify
         path = workdir / "upload"
         self.log.info(f"spooling {size / 1e6:,.0f} MB to {path} to stream it in batches")
         self.client.get_file(key, path)
-        return path
+        return path, None
 
     def _progress(self, rows: int, size: int, started: float) -> None:
         if size > 64 * 1024 * 1024:
