@@ -27,9 +27,8 @@ from playwright.sync_api import Page, expect
 from rich.console import Console
 
 from data_platform.demo.samples import SAMPLES, upload_samples
-from data_platform.settings import Settings
 from data_platform.stack.dagster_dev import DagsterDev, running_dagster_dev
-from data_platform.stack.seaweed import EmbeddedS3
+from data_platform.stack.temporary import temporary_lake
 from data_platform.storage import ObjectStore
 from data_platform_tests.ui import pages, state
 from data_platform_tests.ui.browser import ACTION_TIMEOUT_MS, chromium, new_page
@@ -43,21 +42,11 @@ console = Console(stderr=True)
 @contextmanager
 def running_platform(root: Path) -> Iterator[DagsterDev]:
     """S3 server + `dagster dev` (webserver and daemon) under `root`, stopped by PID."""
-    stack = EmbeddedS3(root / "stack")
-    s3 = stack.up()
-    try:
-        settings = Settings(
-            home=root / "home",
-            s3_endpoint=s3.endpoint,
-            s3_access_key=s3.access_key,
-            s3_secret_key=s3.secret_key,
-            bucket="lake",
-        )
-        ObjectStore.from_settings(settings).ensure_bucket()
-        with running_dagster_dev(root, settings, REPO, timeout=300) as dev:
-            yield dev
-    finally:
-        stack.down()
+    with (
+        temporary_lake(root, bucket="lake") as settings,
+        running_dagster_dev(root, settings, REPO, timeout=300) as dev,
+    ):
+        yield dev
 
 
 def ingest_samples(dev: DagsterDev) -> None:
