@@ -61,10 +61,11 @@ class IndexReport:
 
 
 def num_partitions_for(rows: int, index_type: str) -> int:
-    """IVF partitions: about sqrt(rows), with at least ~64 rows per partition to train on."""
+    """IVF partitions: about sqrt(rows), with at least 256 rows per partition to train on
+    (Lance's k-means warns, and leaves clusters empty, below that)."""
     if index_type == "IVF_HNSW_SQ":
         return max(1, rows // 1_000_000)  # one graph per million rows
-    return max(1, min(round(math.sqrt(rows)), rows // 64))
+    return max(1, min(round(math.sqrt(rows)), rows // 256))
 
 
 def index_config(index_type: str, rows: int, dim: int) -> Any:
