@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.io import PY_IO_IMPL
 
 from data_platform.lakehouse.commit import CommitPolicy
+from data_platform.lakehouse.fileio import SharedFileIO
 from data_platform.lakehouse.tables import Lakehouse
 from data_platform.settings import CATALOG_NAME, Settings
 
@@ -13,7 +15,8 @@ def open_catalog(settings: Settings) -> SqlCatalog:
     """The catalog whose warehouse is `s3://<bucket>/warehouse` on the configured store."""
     if settings.catalog_url.startswith("sqlite:///"):
         settings.home_dir.mkdir(parents=True, exist_ok=True)
-    return SqlCatalog(CATALOG_NAME, **settings.pyiceberg_properties())
+    shared_io = f"{SharedFileIO.__module__}.{SharedFileIO.__name__}"  # fileio.py: why
+    return SqlCatalog(CATALOG_NAME, **settings.pyiceberg_properties(), **{PY_IO_IMPL: shared_io})
 
 
 def open_lakehouse(settings: Settings) -> Lakehouse:

@@ -67,12 +67,19 @@ def retrying(
     attempt: Callable[[Table], T],
     policy: CommitPolicy,
     sleep: Callable[[float], None] = time.sleep,
+    first: Table | None = None,
 ) -> T:
-    """`attempt(table)` on a freshly loaded table until it commits, at most `attempts` times."""
+    """`attempt(table)` until it commits, at most `attempts` times, each on a fresh load.
+
+    `first`, a table the caller has just loaded, serves the first attempt: a stale one only
+    costs a conflict (every snapshot commit asserts the branch head it started from).
+    """
     failures = 0
     while True:
         try:
-            return attempt(load())
+            table = first if first is not None else load()
+            first = None
+            return attempt(table)
         except CONFLICTS:
             failures += 1
             if failures >= policy.attempts:

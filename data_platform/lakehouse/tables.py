@@ -136,7 +136,7 @@ class Lakehouse:
         if stale:
             with existing.transaction() as tx:
                 tx.set_properties(stale)
-        return self.catalog.load_table(_identifier(table))
+        return existing  # its commits above updated it in place: no reload
 
     def resolve_snapshot(self, table: str, ref: str | int | None) -> int | None:
         """The snapshot id that `ref` names in `table`: a tag or branch name, or an id.
@@ -255,9 +255,12 @@ class Lakehouse:
         committed = self._commit(table, attempt)
         return self._result(table, "upsert", written, committed)
 
-    def _commit(self, table: str, attempt: Callable[[Table], Table]) -> Table:
-        """Run `attempt(table)` until it commits; the table as it committed."""
-        committed = retrying(lambda: self._must_load(table), attempt, self.policy)
+    def _commit(
+        self, table: str, attempt: Callable[[Table], Table], first: Table | None = None
+    ) -> Table:
+        """Run `attempt(table)` until it commits (first on `first`, if given); the table as
+        it committed."""
+        committed = retrying(lambda: self._must_load(table), attempt, self.policy, first=first)
         trim_history(committed, self.policy.keep_snapshots)
         return committed
 
@@ -406,7 +409,7 @@ class PartitionWriter:
             return table
 
         try:
-            committed = self.lake._commit(self.table, attempt)
+            committed = self.lake._commit(self.table, attempt, first=self.target)
         except BaseException:
             self.abort()
             raise

@@ -179,15 +179,22 @@ class IngestRun:
             spill_dir=self._spool_dir(),
         )
         decide = "staged" in selected
-        writers = self._writers(["raw", "staged", "transformed"] if decide else ["raw"])
         started = time.monotonic()
         previews: dict[str, pl.DataFrame] = {}
-        checking = ThreadPoolExecutor(1, thread_name_prefix="checksum")
+        writers: dict[str, PartitionWriter] = {}
+        # the tables are opened while the upload downloads; an upload read into memory is
+        # hashed against its recorded checksum while it is parsed (a mismatch fails the run
+        # before anything is committed)
+        helpers = ThreadPoolExecutor(1, thread_name_prefix="ingest-helper")
         try:
-            source, checked = self._fetch(source_key, streamed, info.size, ingestion.workdir)
-            # an upload read into memory is hashed against its recorded checksum while it is
-            # parsed; a mismatch fails the run before anything is committed
-            verified = checking.submit(checked) if checked else None
+            opening = helpers.submit(
+                self._writers, ["raw", "staged", "transformed"] if decide else ["raw"]
+            )
+            try:
+                source, checked = self._fetch(source_key, streamed, info.size, ingestion.workdir)
+            finally:
+                writers = opening.result()
+            verified = helpers.submit(checked) if checked else None
             for rows in ingestion.rows(source):
                 if rows.layer not in writers:
                     continue  # a raw-only run: nothing is decided
@@ -202,7 +209,7 @@ class IngestRun:
                 writer.abort()
             raise
         finally:
-            checking.shutdown(wait=True)
+            helpers.shutdown(wait=True)
             shutil.rmtree(ingestion.workdir, ignore_errors=True)
         verdict = ingestion.verdict
         properties = {"data-platform.source-etag": info.etag, **contract_properties(self.contract)}
