@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
+from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.lakehouse.schema_policy import SchemaPolicyError
 from data_platform.storage import ObjectStore
@@ -75,3 +76,17 @@ def test_catalog_on_postgresql(pg_settings, store: ObjectStore):
 def test_missing_table_read_gives_clear_error(lakehouse: Lakehouse):
     with pytest.raises(LookupError, match="raw.nothing does not exist yet"):
         lakehouse.read("raw.nothing")
+
+
+def test_former_platform_column_names_are_renamed_in_a_derived_table(lakehouse: Lakehouse):
+    """`labeled.t` as an earlier version wrote it: `source_key`, `staged_snapshot_id`."""
+    old = pa.table({"id": ["a"], "source_key": ["day-1.csv"], "staged_snapshot_id": [7]})
+    lakehouse.append("labeled.t", old)
+    renamed = lakehouse.rename_former_columns("labeled.t")
+    assert renamed == {"source_key": SOURCE_KEY, "staged_snapshot_id": STAGED_SNAPSHOT_ID}
+    assert lakehouse.read("labeled.t").data.to_pydict() == {
+        "id": ["a"],
+        SOURCE_KEY: ["day-1.csv"],
+        STAGED_SNAPSHOT_ID: [7],
+    }
+    assert lakehouse.rename_former_columns("labeled.t") == {}  # nothing left to rename
