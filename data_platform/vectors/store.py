@@ -111,7 +111,7 @@ class VectorStore:
                     f"No vectors for dataset {dataset!r} in {self.uri} (datasets: {known}). "
                     "Materialise its embedding asset first."
                 )
-            table = self._db.open_table(dataset)
+            table: Any = self._db.open_table(dataset)  # lancedb types each alteration wrongly
             renames = former_renames(table.schema.names)
             if renames:  # written by an earlier version: one commit brings the names up to date
                 table.alter_columns(*({"path": a, "rename": b} for a, b in renames.items()))
