@@ -36,7 +36,7 @@ def build_definitions(
 
     Without `contracts`, the contracts in the datasets folder (`DP_DATASETS_DIR`) are read.
     """
-    platform = platform or PlatformSettings()
+    platform = platform or PlatformSettings.from_environment()
     labeling = labeling or default_labeling_resource()
     if contracts is None:
         contracts = load_contracts(platform.get_settings().datasets_dir)

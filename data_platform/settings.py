@@ -312,6 +312,16 @@ def _given(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in (None, "")}
 
 
+def variable_name(section: type[BaseSettings], field: str) -> str:
+    """The environment variable of a settings field, e.g. ``DP_S3_SECRET_KEY``."""
+    return f"{section.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def variables_set(names: Iterable[str]) -> set[str]:
+    """Which of these variables are set (not empty) in this process's environment."""
+    return {name for name in names if os.environ.get(name)}
+
+
 # -- the environment of child processes and libraries ---------------------------------------
 def child_env(keep: Iterable[str] | None = None, **extra: str) -> dict[str, str]:
     """The environment a child process starts from: this one's (or only `keep`), plus `extra`."""

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from torch.utils.data import DataLoader
 
+from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.core.generate import generate_reviews
 from data_platform.lakehouse import open_lakehouse
 from data_platform.settings import Settings
@@ -47,7 +48,7 @@ def build_table(settings: Settings, rows: int, files: int) -> None:
         frame = generate_reviews(per_file, seed=i, start_id=i * per_file).to_arrow()
         key = pa.array([f"part-{i:03d}.csv"] * frame.num_rows, pa.string())
         lake.overwrite_partition(
-            TABLE, frame.append_column("source_key", key), column="source_key", value=key[0].as_py()
+            TABLE, frame.append_column(SOURCE_KEY, key), column=SOURCE_KEY, value=key[0].as_py()
         )
     lake.tag(TAG, tables=[TABLE])
 

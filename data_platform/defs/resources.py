@@ -12,7 +12,7 @@ from data_platform.settings import Settings
 
 def build_resources(platform: PlatformSettings | None = None) -> dict[str, Any]:
     """The resources every layer uses, all reading the same settings."""
-    platform = platform or PlatformSettings()
+    platform = platform or PlatformSettings.from_environment()
     return {
         "platform": platform,
         "store": ObjectStoreResource(platform=platform),

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from data_platform.contracts import Contract
+from data_platform.contracts.columns import FORMER_NAMES, SOURCE_KEY, STAGED_SNAPSHOT_ID
 
 SIMULATED_PREFIX = "simulated:"
 SIMULATED_LOGIN_PREFIX = "simulated-"  # logins may not contain ':'; shown as `simulated:<name>`
@@ -117,10 +118,10 @@ def int_or_none(value: Any) -> int | None:
 
 def trace_fields(task: TaskRecord) -> dict[str, Any]:
     """What a task carries besides its text: its upload, its staged snapshot, the model's guess."""
-    fields: dict[str, Any] = {"source_key": task.source_key}
+    fields: dict[str, Any] = {SOURCE_KEY: task.source_key}
     if task.staged_snapshot_id is not None:
         # a string: 64-bit snapshot ids lose digits as JavaScript numbers in the web UI
-        fields["staged_snapshot_id"] = str(task.staged_snapshot_id)
+        fields[STAGED_SNAPSHOT_ID] = str(task.staged_snapshot_id)
     if task.confidence is not None:
         fields["model_confidence"] = round(task.confidence, 4)
         fields["model_prediction"] = task.predicted_label
@@ -128,10 +129,14 @@ def trace_fields(task: TaskRecord) -> dict[str, Any]:
 
 
 def traced(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """`source_key` and `staged_snapshot_id` read back from a task's `trace_fields`."""
+    """`source_key` and `staged_snapshot_id` read back from a task's `trace_fields`.
+
+    Tasks pushed by earlier versions carry the fields under their former names.
+    """
+    current = {**{FORMER_NAMES.get(k, k): v for k, v in fields.items()}, **fields}
     return {
-        "source_key": str(fields.get("source_key", "")),
-        "staged_snapshot_id": int_or_none(fields.get("staged_snapshot_id")),
+        "source_key": str(current.get(SOURCE_KEY, "")),
+        "staged_snapshot_id": int_or_none(current.get(STAGED_SNAPSHOT_ID)),
     }
 
 

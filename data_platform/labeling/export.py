@@ -12,11 +12,12 @@ from pathlib import Path
 import polars as pl
 
 from data_platform.contracts import Contract
+from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
 from data_platform.core.splits import split_for
 from data_platform.lakehouse import Lakehouse
 from data_platform.settings import Settings
 
-EXPORT_COLUMNS = ("text", "label", "annotator", "labeled_at", "source_key", "staged_snapshot_id")
+EXPORT_COLUMNS = ("text", "label", "annotator", "labeled_at", SOURCE_KEY, STAGED_SNAPSHOT_ID)
 
 
 @dataclass(frozen=True)

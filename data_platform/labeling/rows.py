@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from data_platform.contracts import Contract
+from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
 from data_platform.labeling.backend import AnnotationRecord
 
 UTC_US = pl.Datetime("us", "UTC")
@@ -32,8 +33,8 @@ def labeled_schema(spec: Contract) -> dict[str, pl.DataType]:
         "second_annotator": pl.String(),
         "labeled_at": UTC_US,
         "updated_at": UTC_US,
-        "source_key": pl.String(),
-        "staged_snapshot_id": pl.Int64(),
+        SOURCE_KEY: pl.String(),
+        STAGED_SNAPSHOT_ID: pl.Int64(),
         "backend": pl.String(),
         "project_id": pl.String(),
     }
@@ -65,8 +66,8 @@ def labeled_frame(
                 "second_annotator": second.annotator if second else None,
                 "labeled_at": latest.created_at,
                 "updated_at": latest.updated_at,
-                "source_key": latest.source_key,
-                "staged_snapshot_id": latest.staged_snapshot_id,
+                SOURCE_KEY: latest.source_key,
+                STAGED_SNAPSHOT_ID: latest.staged_snapshot_id,
                 "backend": backend,
                 "project_id": project_id,
             }

@@ -34,6 +34,7 @@ from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Snapshot
 
+from data_platform.contracts.columns import former_renames
 from data_platform.lakehouse.commit import (
     CommitPolicy,
     Transaction,
@@ -137,6 +138,21 @@ class Lakehouse:
             with existing.transaction() as tx:
                 tx.set_properties(stale)
         return existing  # its commits above updated it in place: no reload
+
+    def rename_former_columns(self, table: str) -> dict[str, str]:
+        """Give a derived table's platform columns their current names; returns the renames.
+
+        For the tables built from staged rows (embedded, labeled) that an earlier version
+        wrote with `source_key`, `snapshot_id` or `staged_snapshot_id`; never for raw, staged
+        or transformed, where a contract's own column may carry such a name.
+        """
+        loaded = self.load(table)
+        renames = former_renames(loaded.schema().column_names) if loaded is not None else {}
+        if loaded is not None and renames:
+            with loaded.update_schema() as update:
+                for former, current in renames.items():
+                    update.rename_column(former, current)
+        return renames
 
     def resolve_snapshot(self, table: str, ref: str | int | None) -> int | None:
         """The snapshot id that `ref` names in `table`: a tag or branch name, or an id.
@@ -279,7 +295,11 @@ class Lakehouse:
         snapshot_id: int | None = None,
         columns: tuple[str, ...] = ("*",),
     ) -> ReadResult:
-        """Rows of `table` (optionally filtered, optionally as of a snapshot)."""
+        """Rows of `table` (optionally filtered, optionally as of a snapshot).
+
+        The current rows are read with the table's current schema (a column renamed since
+        the last write has its new name); an older snapshot with the schema it was written in.
+        """
         loaded = self.load(table)
         if loaded is None:
             raise LookupError(f"table {table} does not exist yet: materialise it first")
@@ -287,7 +307,9 @@ class Lakehouse:
         if snap is None:
             return ReadResult(table, loaded.schema().as_arrow().empty_table(), None)
         scan = loaded.scan(
-            row_filter=row_filter or AlwaysTrue(), snapshot_id=snap, selected_fields=columns
+            row_filter=row_filter or AlwaysTrue(),
+            snapshot_id=snapshot_id,  # None: the current snapshot `snap`, in the current schema
+            selected_fields=columns,
         )
         return ReadResult(table, scan.to_arrow(), snap)
 

@@ -14,7 +14,8 @@ from pydantic import Field
 
 from data_platform.labeling.backend import LabelingBackend
 from data_platform.labeling.connect import open_backend
-from data_platform.settings import Settings, load_settings
+from data_platform.resources.env import env_bound, pinned
+from data_platform.settings import LabelingSettings, Settings, load_settings
 
 
 class LabelingResource(dg.ConfigurableResource):
@@ -38,8 +39,7 @@ class LabelingResource(dg.ConfigurableResource):
     )
 
     def get_settings(self) -> Settings:
-        section = self.model_dump(include=set(type(self).model_fields) - {"home"})
-        return load_settings(home=self.home, labeling=section)
+        return load_settings(home=self.home, labeling=pinned(self, exclude={"home"}))
 
     def get_backend(self) -> LabelingBackend:
         """The backend client (raises if no server is configured and none runs locally)."""
@@ -48,5 +48,8 @@ class LabelingResource(dg.ConfigurableResource):
 
 @cache
 def default_labeling_resource() -> LabelingResource:
-    """One shared instance, so per-dataset Definitions merge without a resource conflict."""
-    return LabelingResource()
+    """One shared instance, so per-dataset Definitions merge without a resource conflict.
+
+    The token is `dg.EnvVar("DP_LABELING_TOKEN")` when that variable is set.
+    """
+    return LabelingResource(**env_bound(LabelingSettings, ("token",)))

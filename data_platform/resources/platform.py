@@ -2,9 +2,10 @@
 
 The fields are what a deployment may pin through Dagster config; everything left unset is
 read by `Settings` from the `DP_*` environment when a run (or sensor tick) starts, never at
-import. The `Settings` is built once per run in `setup_for_execution` and shared by every
-resource that holds this one, so a step reads the environment and the stack's state file
-once.
+import. `from_environment` binds the secret-bearing fields to `dg.EnvVar` where their
+variable is set (`resources/env.py`). The `Settings` is built once per run in
+`setup_for_execution` and shared by every resource that holds this one, so a step reads
+the environment and the stack's state file once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
+from data_platform.resources.env import env_bound, pinned
 from data_platform.settings import Settings, load_settings
+
+# bound to dg.EnvVar where their variable is set; a catalog URI may hold a password
+SECRET_FIELDS = ("s3_access_key", "s3_secret_key", "catalog_uri")
 
 
 class PlatformSettings(dg.ConfigurableResource):
@@ -26,6 +31,11 @@ class PlatformSettings(dg.ConfigurableResource):
     catalog_uri: str | None = Field(default=None, description="Iceberg catalog (DP_CATALOG_URI).")
 
     _settings: Settings | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_environment(cls) -> PlatformSettings:
+        """Unpinned; the secret-bearing fields are `dg.EnvVar` where their variable is set."""
+        return cls(**env_bound(Settings, SECRET_FIELDS))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PlatformSettings:
@@ -47,4 +57,4 @@ class PlatformSettings(dg.ConfigurableResource):
         return self._settings if self._settings is not None else self._load()
 
     def _load(self) -> Settings:
-        return load_settings(**self.model_dump(include=set(type(self).model_fields)))
+        return load_settings(**pinned(self))

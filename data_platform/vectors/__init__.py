@@ -14,14 +14,12 @@ from data_platform.vectors.errors import (
 )
 from data_platform.vectors.index import MIN_INDEX_ROWS, IndexReport
 from data_platform.vectors.query import SCORE_COLUMN
-from data_platform.vectors.store import SNAPSHOT_COLUMN, SOURCE_KEY_COLUMN, VectorStore
+from data_platform.vectors.store import VectorStore
 from data_platform.vectors.tuning import RecallReport
 
 __all__ = [
     "MIN_INDEX_ROWS",
     "SCORE_COLUMN",
-    "SNAPSHOT_COLUMN",
-    "SOURCE_KEY_COLUMN",
     "DatasetNotFoundError",
     "IndexReport",
     "InvalidFilterError",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.core.checks import CheckOutcome
 from data_platform.core.embedding import EMBEDDING_DIM, VECTOR_COLUMN
 
@@ -75,14 +76,12 @@ def partition_vector_count(
     Returns:
         The outcome, with both counts.
     """
-    from data_platform.vectors.store import SOURCE_KEY_COLUMN
-
     quoted = source_key.replace("'", "''")
-    found = store.count(dataset, f"{SOURCE_KEY_COLUMN} = '{quoted}'")
+    found = store.count(dataset, f"{SOURCE_KEY} = '{quoted}'")
     return CheckOutcome(
         found == expected,
         f"{found} vectors for partition {source_key!r}, {expected} source rows",
-        {"vectors": found, "source_rows": expected, "source_key": source_key},
+        {"vectors": found, "source_rows": expected, SOURCE_KEY: source_key},
     )
 
 

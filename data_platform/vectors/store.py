@@ -1,10 +1,12 @@
 """The vector store: one LanceDB table per dataset, in the lake's bucket or a local folder.
 
 Each row is one row of the source dataset: its id column (the key), its text, the embedding
-in ``vector``, and the columns a user filters on (category, timestamps, the Iceberg
-``snapshot_id`` it came from, the ``source_key`` of its source partition). Writes are
-``merge_insert`` by id, so re-running a batch changes nothing; a source partition is
-replaced in one commit. Table handles are cached, so repeated searches skip re-opening.
+in ``vector``, and the columns a user filters on (category, timestamps, the staged
+snapshot it came from in ``_staged_snapshot_id``, its source partition in ``_source_key``:
+the names of `data_platform.contracts.columns`). Writes are ``merge_insert`` by id, so
+re-running a batch changes nothing; a source partition is replaced in one commit. Table
+handles are cached, so repeated searches skip re-opening. A table written before those
+columns had their current names is renamed when it is opened.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from data_platform.contracts.columns import SOURCE_KEY, former_renames
 from data_platform.core.embedding import EMBEDDING_DIM, VECTOR_COLUMN, Embedder
 from data_platform.vectors.errors import DatasetNotFoundError, guard_filter
 from data_platform.vectors.index import INDEX_NAME
@@ -37,8 +40,6 @@ if TYPE_CHECKING:
     from data_platform.settings import Settings
     from data_platform.vectors.index import IndexReport
 
-SOURCE_KEY_COLUMN = "source_key"
-SNAPSHOT_COLUMN = "snapshot_id"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -110,7 +111,11 @@ class VectorStore:
                     f"No vectors for dataset {dataset!r} in {self.uri} (datasets: {known}). "
                     "Materialise its embedding asset first."
                 )
-            self._tables[dataset] = self._db.open_table(dataset)
+            table: Any = self._db.open_table(dataset)  # lancedb types each alteration wrongly
+            renames = former_renames(table.schema.names)
+            if renames:  # written by an earlier version: one commit brings the names up to date
+                table.alter_columns(*({"path": a, "rename": b} for a, b in renames.items()))
+            self._tables[dataset] = table
         return self._tables[dataset]
 
     def columns(self, dataset: str) -> tuple[str, str]:
@@ -153,11 +158,11 @@ class VectorStore:
         """Make the rows of one source partition exactly ``frame``, in one commit.
 
         Rows of ``source_key`` whose ids are not in ``frame`` are deleted (an empty frame
-        deletes the partition's vectors); the rest are upserted with ``source_key`` set.
+        deletes the partition's vectors); the rest are upserted with ``_source_key`` set.
 
         Args:
             dataset: Table name.
-            source_key: The source partition, stored in the ``source_key`` column.
+            source_key: The source partition, stored in the ``_source_key`` column.
             frame: The partition's rows with vectors (may be empty).
             id_column: Needed only when the table does not exist yet.
             text_column: Needed only when the table does not exist yet.
@@ -167,8 +172,8 @@ class VectorStore:
         """
         if id_column is None:
             id_column, text_column = self.columns(dataset)
-        frame = frame.with_columns(pl.lit(source_key, pl.String).alias(SOURCE_KEY_COLUMN))
-        where = f"{SOURCE_KEY_COLUMN} = {quote(source_key)}"
+        frame = frame.with_columns(pl.lit(source_key, pl.String).alias(SOURCE_KEY))
+        where = f"{SOURCE_KEY} = {quote(source_key)}"
         return self._merge(dataset, frame, id_column, text_column, delete_where=where)
 
     def _merge(

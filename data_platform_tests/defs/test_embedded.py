@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.runner import ingest_landing, materialize
 from data_platform.vectors import VectorStore
@@ -29,7 +30,7 @@ def test_partitions_are_embedded_checked_and_searchable(defs, instance, settings
         assert outcome.checks == {"embedded/reviews": [3, 0]}
     vectors = VectorStore.from_settings(settings)
     assert vectors.count("reviews") == 200
-    assert vectors.count("reviews", where="source_key = 'a.csv'") == 120
+    assert vectors.count("reviews", where=f"{SOURCE_KEY} = 'a.csv'") == 120
     lake = Lakehouse(open_catalog(settings))
     table = pl.from_arrow(lake.read("embedded.reviews").data)
     assert table.height == 200

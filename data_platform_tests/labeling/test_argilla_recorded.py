@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
 from data_platform.labeling.argilla import ArgillaBackend
 from data_platform.labeling.backend import LabelingError, LabelingUnavailableError, TaskRecord
 from data_platform.labeling.rows import labeled_frame
@@ -56,7 +57,7 @@ def test_argilla_recorded_roundtrip_push_annotate_read(reviews):
     assert [o["value"] for o in question["settings"]["options"]] == list(reviews.classes)
     created = replay.bodies("POST", f"/api/v1/datasets/{DS}/records/bulk")[0]["items"]
     assert created[0]["external_id"] == "r-000000000"
-    assert created[0]["metadata"]["staged_snapshot_id"] == "4611686018427387904"
+    assert created[0]["metadata"][STAGED_SNAPSHOT_ID] == "4611686018427387904"
 
     backend.annotate(reviews, REC1, "books", annotator="simulated:oracle-v1")
     user = replay.bodies("POST", "/api/v1/users")[0]

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from data_platform.cli.labeling import labeling_app
+from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
 from data_platform.labeling.backend import AnnotationRecord
 from data_platform.labeling.export import export_training_file
 from data_platform.labeling.rows import labeled_frame
@@ -40,7 +41,7 @@ def test_export_split_is_stable_as_labels_grow(lakehouse, reviews, tmp_path):
     a, b = pl.read_parquet(first.path), pl.read_parquet(second.path)
     assert (first.rows, second.rows, second.excluded_rows) == (200, 400, 1)
     assert a.columns == ["review_id", "text", "label", "annotator", "labeled_at"] + [
-        "source_key", "staged_snapshot_id", "split"
+        SOURCE_KEY, STAGED_SNAPSHOT_ID, "split"
     ]  # fmt: skip
     kept = b.join(a, on="review_id", suffix="_a")
     assert kept.height == 200

@@ -98,3 +98,18 @@ def test_wrong_token_is_a_clear_error(label_studio_server, reviews):
     backend = LabelStudioBackend(label_studio_server.url, "0" * 40)
     with pytest.raises(LabelingError, match="HTTP 401 \\(check DP_LABELING_TOKEN\\)"):
         backend.check()
+
+
+def test_task_pushed_under_the_former_field_names_reads_back(labeling_backend, reviews):
+    """A project filled by an earlier version: `source_key`/`staged_snapshot_id` in task data."""
+    project = labeling_backend.ensure_project(reviews)
+    data = {"text": "old task", "record_id": "r-old", "source_key": "day-0/a.csv"}
+    labeling_backend.client.projects.import_tasks(
+        int(project.project_id),
+        request=[{"data": {**data, "staged_snapshot_id": "555"}}],
+        return_task_ids=True,
+    )
+    task = labeling_backend.queued(reviews)["r-old"]
+    labeling_backend.annotate(reviews, task, "books")
+    [ann] = labeling_backend.annotations(reviews)
+    assert (ann.record_id, ann.source_key, ann.staged_snapshot_id) == ("r-old", "day-0/a.csv", 555)

@@ -11,6 +11,7 @@ import json
 import dagster as dg
 import pytest
 
+from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
 from data_platform.definitions import build_definitions
 from data_platform.labeling.backend import TaskRecord
 from data_platform.labeling.simulate import simulate_annotations, staged_truth
@@ -85,7 +86,7 @@ def test_labels_flow_end_to_end_and_relabels_update_in_place(
     assert len(rows) == 40
     assert {r["annotator"] for r in rows} == {"simulated:oracle-v1"}
     staged_snapshot = lakehouse.snapshot_id("staged.reviews")
-    assert {r["staged_snapshot_id"] for r in rows} == {staged_snapshot}
+    assert {r[STAGED_SNAPSHOT_ID] for r in rows} == {staged_snapshot}
     truth = staged_truth(lakehouse, reviews)
     assert all(r["label"] == truth[r["review_id"]] for r in rows)
     assert checks["labels_in_classes"].passed

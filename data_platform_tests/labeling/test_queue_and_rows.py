@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
+from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
 from data_platform.labeling.backend import AnnotationRecord, annotator_from_login
 from data_platform.labeling.queue import select_for_labeling
 from data_platform.labeling.rows import changes_since, labeled_frame
@@ -84,7 +85,7 @@ def test_rows_keep_the_latest_label_and_a_second_annotator():
         "toys", "simulated:oracle-v1", 2
     )  # fmt: skip
     assert (first["second_label"], first["second_annotator"]) == ("books", "ann@x.io")
-    assert first["staged_snapshot_id"] == 42
+    assert first[STAGED_SNAPSHOT_ID] == 42
     assert first["labeled_at"] == T0 + timedelta(minutes=5)
 
 

@@ -7,6 +7,7 @@ import pickle
 import pyarrow as pa
 import pytest
 
+from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.lakehouse.schema_policy import SchemaPolicyError
 from data_platform.storage import ObjectStore
@@ -105,3 +106,17 @@ def test_a_partition_write_on_a_stale_table_commits_on_a_fresh_one(lakehouse: La
     assert result.table_rows == 3
     data = lakehouse.read("raw.st").data.sort_by("v").to_pydict()
     assert data == {"part": ["a", "b", "c"], "v": [1, 2, 3]}
+
+
+def test_former_platform_column_names_are_renamed_in_a_derived_table(lakehouse: Lakehouse):
+    """`labeled.t` as an earlier version wrote it: `source_key`, `staged_snapshot_id`."""
+    old = pa.table({"id": ["a"], "source_key": ["day-1.csv"], "staged_snapshot_id": [7]})
+    lakehouse.append("labeled.t", old)
+    renamed = lakehouse.rename_former_columns("labeled.t")
+    assert renamed == {"source_key": SOURCE_KEY, "staged_snapshot_id": STAGED_SNAPSHOT_ID}
+    assert lakehouse.read("labeled.t").data.to_pydict() == {
+        "id": ["a"],
+        SOURCE_KEY: ["day-1.csv"],
+        STAGED_SNAPSHOT_ID: [7],
+    }
+    assert lakehouse.rename_former_columns("labeled.t") == {}  # nothing left to rename

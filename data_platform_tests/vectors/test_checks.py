@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.settings import Settings
 from data_platform.vectors import VectorStore
 from data_platform.vectors.checks import (
@@ -43,7 +44,7 @@ def test_partition_count_and_recall_checks(
     assert partition_vector_count(store, "reviews", "day-1", 600).passed
     missing = partition_vector_count(store, "reviews", "day-1", 601)
     assert not missing.passed
-    assert missing.metadata == {"vectors": 600, "source_rows": 601, "source_key": "day-1"}
+    assert missing.metadata == {"vectors": 600, "source_rows": 601, SOURCE_KEY: "day-1"}
     assert partition_vector_count(store, "reviews", "day-2", 0).passed
     store.ensure_index("reviews", sample=40)
     recall = recall_meets_target(store, "reviews", sample=30)

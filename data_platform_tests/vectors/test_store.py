@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
 from data_platform.settings import Settings
 from data_platform.storage import ObjectStore
 from data_platform.vectors import (
@@ -32,7 +33,7 @@ def test_search_ranks_semantic_matches_first(
     vectors.upsert("reviews", embedded_reviews, "review_id")
     hits = vectors.search("reviews", "the phone charger stopped working", k=5)
     assert hits.columns[:3] == ["score", "review_id", "text"]
-    assert {"category", "created_at", "snapshot_id"} <= set(hits.columns)
+    assert {"category", "created_at", STAGED_SNAPSHOT_ID} <= set(hits.columns)
     assert hits.height == 5
     assert hits["score"].is_sorted(descending=True)
     assert hits["category"][0] == "electronics"
@@ -67,13 +68,13 @@ def test_second_batch_inserts_new_and_updates_changed_rows(
         .then(pl.lit("kitchen"))
         .otherwise(pl.col("category"))
         .alias("category"),
-        pl.lit(2, pl.Int64).alias("snapshot_id"),
+        pl.lit(2, pl.Int64).alias(STAGED_SNAPSHOT_ID),
     )
     result = vectors.upsert("reviews", second, "review_id")
     assert result["inserted"] == 200
     assert result["updated"] == 100  # the overlap moved to snapshot 2
     assert vectors.count("reviews") == 600
-    assert vectors.count("reviews", "snapshot_id = 2") == 300
+    assert vectors.count("reviews", f"{STAGED_SNAPSHOT_ID} = 2") == 300
     assert vectors.count("reviews", "review_id = 'r-000000300' AND category = 'kitchen'") == 1
 
 
@@ -85,11 +86,26 @@ def test_replace_partition_swaps_that_partition_only(
     vectors.replace_partition("reviews", "2024-01-02", day2)
     reuploaded = vectors.replace_partition("reviews", "2024-01-01", day1.head(100))
     assert reuploaded["deleted"] == 200
-    assert vectors.count("reviews", "source_key = '2024-01-01'") == 100
-    assert vectors.count("reviews", "source_key = '2024-01-02'") == 300
+    assert vectors.count("reviews", f"{SOURCE_KEY} = '2024-01-01'") == 100
+    assert vectors.count("reviews", f"{SOURCE_KEY} = '2024-01-02'") == 300
     deleted = vectors.replace_partition("reviews", "2024-01-02", day2.head(0))
     assert deleted["deleted"] == 300
     assert vectors.count("reviews") == 100
+
+
+def test_table_with_the_former_column_names_is_renamed_on_open(
+    settings: Settings, vectors: VectorStore, embedded_reviews: pl.DataFrame
+) -> None:
+    vectors.replace_partition("reviews", "day-1", embedded_reviews.head(50), id_column="review_id")
+    vectors.table("reviews").alter_columns(  # the names an earlier version wrote
+        {"path": SOURCE_KEY, "rename": "source_key"},
+        {"path": STAGED_SNAPSHOT_ID, "rename": "snapshot_id"},
+    )
+    reopened = VectorStore.from_settings(settings)
+    assert {SOURCE_KEY, STAGED_SNAPSHOT_ID} <= set(reopened.table("reviews").schema.names)
+    assert reopened.count("reviews", f"{SOURCE_KEY} = 'day-1'") == 50
+    replaced = reopened.replace_partition("reviews", "day-1", embedded_reviews.head(20))
+    assert (replaced["deleted"], reopened.count("reviews")) == (30, 20)
 
 
 def test_index_recall_against_exact_search(

@@ -16,6 +16,7 @@ import polars as pl
 from pydantic import Field
 
 from data_platform.contracts import Contract
+from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
 from data_platform.core.embedding import embed_frame
 from data_platform.core.ray_batches import embed_on_ray
 from data_platform.core.ray_driver import ray_driver
@@ -27,7 +28,6 @@ from data_platform.defs.metadata import write_metadata
 from data_platform.resources import LakehouseResource, PlatformSettings
 from data_platform.resources.vectors import VectorStoreResource
 from data_platform.stack.ray_cluster import ray_target
-from data_platform.vectors import SNAPSHOT_COLUMN
 from data_platform.vectors.checks import (
     partition_vector_count,
     recall_meets_target,
@@ -102,13 +102,12 @@ def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
             frame = embed_frame(
                 rows, text_column, embedder=vectors.get_embedder(), progress=progress
             )
-        frame = frame.with_columns(pl.lit(staged.snapshot_id, pl.Int64).alias(SNAPSHOT_COLUMN))
+        frame = frame.with_columns(pl.lit(staged.snapshot_id, pl.Int64).alias(STAGED_SNAPSHOT_ID))
         store = vectors.get_store()
-        store.replace_partition(
-            spec.name, partition, frame.drop(SOURCE_KEY), spec.id_column, text_column
-        )
+        store.replace_partition(spec.name, partition, frame, spec.id_column, text_column)
         index = store.ensure_index(spec.name)
         iceberg = frame.with_columns(pl.col("vector").cast(pl.List(pl.Float32)))
+        lake.rename_former_columns(spec.table("embedded"))
         write = lake.overwrite_partition(
             spec.table("embedded"),
             iceberg.to_arrow(compat_level=pl.CompatLevel.oldest()),

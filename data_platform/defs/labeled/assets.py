@@ -13,6 +13,7 @@ import polars as pl
 from pyiceberg.expressions import In
 
 from data_platform.contracts import Contract
+from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
 from data_platform.defs.constants import OWNERS
 from data_platform.defs.labeled.checks import labeled_check_results, labeled_check_specs
 from data_platform.defs.labeling.assets import labeling_failure, queue_key
@@ -63,6 +64,7 @@ def build_labeled_asset(spec: Contract) -> dg.AssetsDefinition:
             annotations = backend.annotations(spec)
         assert project is not None  # annotations() raised otherwise
         frame = labeled_frame(annotations, spec, backend.kind, project.project_id)
+        lake.rename_former_columns(table)
         changes = changes_since(frame, _previous(lake, table), spec.id_column)
         if lake.load(table) is None:
             lake.ensure_table(table, _arrow(frame.clear()).schema, None)
@@ -79,7 +81,7 @@ def build_labeled_asset(spec: Contract) -> dg.AssetsDefinition:
         )
         loaded = lake.load(table)
         assert loaded is not None  # ensured above
-        snapshots = sorted({str(s) for s in frame["staged_snapshot_id"].drop_nulls().to_list()})
+        snapshots = sorted({str(s) for s in frame[STAGED_SNAPSHOT_ID].drop_nulls().to_list()})
         yield dg.MaterializeResult(
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(frame.height),
