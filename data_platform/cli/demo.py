@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 import typer
@@ -63,6 +64,9 @@ def demo(
     if upload:
         for info in upload_samples(store, settings.landing_prefix, SAMPLES):
             console.print(f"[bold]upload[/]  s3://{settings.bucket}/{info.key} ({info.size:,} B)")
+    # Label Studio takes tens of seconds to start: it starts now, beside the runs
+    labeling = ThreadPoolExecutor(1, thread_name_prefix="label-studio")
+    label_studio = labeling.submit(start_label_studio, settings) if labels else None
     home = prepare_dagster_home(settings)
     instance = dg.DagsterInstance.from_config(str(home))
     contracts = load_contracts(settings.datasets_dir)
@@ -95,8 +99,9 @@ def demo(
         report.runs.append(outcome)
         show(outcome)
     lake = Lakehouse(open_catalog(settings))
-    if labels:
-        console.print(f"[bold]labels[/]  {start_label_studio(settings)}")
+    labeling.shutdown(wait=True)
+    if label_studio is not None:
+        console.print(f"[bold]labels[/]  {label_studio.result()}")
         report.runs += label_datasets(defs, instance, settings, lake, contracts, on_run=show)
     console.print(render(summarise_assets(lake, instance, defs, report)))
     failed = [r for r in report.runs if not r.success]
