@@ -32,9 +32,6 @@ NODE_ENV = {
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # processes the node starts stay on loopback
     "RAY_USAGE_STATS_ENABLED": "0",
     "RAY_AUTH_MODE": "token",
-    # the raylet waits this long for its node's dashboard agent to start (Ray's default, 15 s,
-    # is missed on a busy 2-core machine, and the raylet then aborts)
-    "RAY_agent_register_timeout_ms": "120000",
 }
 
 
