@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install -q --upgrade pip uv==0.13.9 2>&1 | sed '/^WARNING: Location/d'
 	@# torch first, pinned, with pip: pip takes the machine's CPU wheel, uv would download CUDA
 	@$(PY) -m pip install -q torch==2.13.0 2>&1 | sed '/^WARNING: Location/d'
-	@# the rest with uv: the same pins, resolved and installed several times faster than pip
-	@$(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev]'
+	@# the rest with uv: the same pins, resolved and installed several times faster than pip;
+	@# compiled (uv does not by default), so processes started with PYTHONDONTWRITEBYTECODE
+	@# (Ray's dashboard agent must be up within 15 s) do not compile their imports each time
+	@$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e '.[dev]'
 	@# DVC in a venv of its own (its hydra-core pins antlr4 4.9, which breaks Dagster's
 	@# selections) and Label Studio in its own cached one (~1 GB, pins Django), in parallel
 	@( $(PYTHON) -m venv .venv-dvc && \

@@ -16,6 +16,7 @@ from data_platform.defs.benchmarks.formats import format_case, formats_summary
 from data_platform.defs.benchmarks.inference import inference_case, inference_summary
 from data_platform.defs.embedded.assets import build_embedded_asset
 from data_platform.defs.embedded.searches import build_saved_searches
+from data_platform.defs.executor import build_executor
 from data_platform.defs.inference.assets import build_inference_asset
 from data_platform.defs.ingest.assets import build_ingest_assets
 from data_platform.defs.ingest.jobs import build_ingest_job
@@ -61,8 +62,10 @@ def build_definitions(
         layers,
         *merged,
         build_maintenance_defs(),
-        # steps run in the run's process: a subprocess per step re-imports everything (5-10 s)
-        dg.Definitions(resources=build_resources(platform), executor=dg.in_process_executor),
+        dg.Definitions(
+            resources=build_resources(platform),
+            executor=build_executor(platform.get_settings()),
+        ),
     )
 
 

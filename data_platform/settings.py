@@ -111,6 +111,16 @@ class Settings(BaseSettings):
         description="Ray cluster (host:port) that `executor: ray` runs on, e.g. a KubeRay "
         "head or `data-platform cluster up`'s. Empty: a Ray started in the run's process.",
     )
+    ray_jobs_address: str = Field(
+        default="",
+        description="Ray's Jobs API (the head's dashboard, e.g. http://ray-head:8265) that "
+        "DP_DAGSTER_EXECUTOR=ray submits steps to. Empty: `cluster up`'s, if DP_RAY_ADDRESS is it.",
+    )
+    dagster_executor: Literal["in_process", "ray"] = Field(
+        default="in_process",
+        description="How a run executes its steps: in the run's process, or each step as a "
+        "Ray job on the cluster (dagster-ray's ray_executor).",
+    )
     ray_token_file: str = Field(
         default="",
         validation_alias=AliasChoices("ray_token_file", "DP_RAY_TOKEN_FILE", "RAY_AUTH_TOKEN_PATH"),
@@ -327,6 +337,20 @@ def child_env(keep: Iterable[str] | None = None, **extra: str) -> dict[str, str]
     """The environment a child process starts from: this one's (or only `keep`), plus `extra`."""
     base = dict(os.environ) if keep is None else {k: os.environ[k] for k in keep if k in os.environ}
     return {**base, **extra}
+
+
+def remote_step_env(settings: Settings) -> list[str]:
+    """The environment of a step run elsewhere (a Ray job), as dagster-ray's `env_vars`.
+
+    Folders as absolute paths (the step's working directory is the node's, not this one's),
+    and by name every other DP_* variable and DAGSTER_HOME set here: dagster-ray reads
+    those values where it launches the step, so no secret is written into the definitions.
+    """
+    paths = {"DP_HOME": settings.home_dir, "DP_DATASETS_DIR": settings.datasets_dir.resolve()}
+    if settings.dagster_home is not None:
+        paths["DAGSTER_HOME"] = settings.dagster_home.expanduser().resolve()
+    names = sorted(k for k in os.environ if k.startswith("DP_") or k == "DAGSTER_HOME")
+    return [f"{k}={v}" for k, v in paths.items()] + [k for k in names if k not in paths]
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from data_platform.settings import (
     Settings,
     child_env,
     load_settings,
+    remote_step_env,
     set_library_env,
 )
 
@@ -80,3 +81,19 @@ def test_library_env_leaves_an_operators_value_unless_told(monkeypatch):
     assert set_library_env({"DP_TEST_LIB": "ours"}, override=False) == {"DP_TEST_LIB": "operator"}
     assert set_library_env({"DP_TEST_LIB": "ours"}) == {"DP_TEST_LIB": "ours"}
     assert os.environ["DP_TEST_LIB"] == "ours"
+
+
+def test_a_remote_step_gets_absolute_folders_and_other_variables_by_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DP_HOME", "rel-home")
+    monkeypatch.setenv("DP_S3_SECRET_KEY", "not-in-the-list")
+    monkeypatch.setenv("DAGSTER_HOME", "dh")
+    env = remote_step_env(Settings())
+    assert env[:3] == [
+        f"DP_HOME={tmp_path / 'rel-home'}",
+        f"DP_DATASETS_DIR={tmp_path / 'datasets'}",
+        f"DAGSTER_HOME={tmp_path / 'dh'}",
+    ]
+    assert "DP_S3_SECRET_KEY" in env  # by name: its value is read where the step is launched
+    assert not any(e.startswith(("DP_HOME", "DAGSTER_HOME")) for e in env[3:])
+    assert not any("not-in-the-list" in e for e in env)

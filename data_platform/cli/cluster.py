@@ -20,6 +20,8 @@ console = Console()
 
 def _print_connect(state: ClusterState) -> None:
     console.print(f"head at {state.address}; token in {state.token_file}")
+    if state.dashboard:
+        console.print(f"Jobs API (dashboard) at {state.dashboard}: DP_DAGSTER_EXECUTOR=ray uses it")
     console.print("point the assets at it (and a Python driver, for the RAY_* lines):")
     console.print(f"  export DP_RAY_ADDRESS={state.address}")
     for key, value in state.driver_env().items():

@@ -7,12 +7,14 @@ sockets, logs, and its `ray_current_cluster` file, so a bare `ray.init()` elsewh
 machine, which reads `/tmp/ray/ray_current_cluster`, never finds this cluster), the node
 logs, and the token. Token authentication is on (`RAY_AUTH_MODE=token`, Ray >= 2.52): a
 driver needs the token file (`driver_env()`). Each node declares `dp_node_<name>: 1` so
-work can be pinned to or spread over nodes, and a small object store.
+work can be pinned to or spread over nodes, and a small object store. The head serves Ray's
+Jobs API (its dashboard, on 127.0.0.1), which dagster-ray submits Dagster steps to.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 import time
@@ -41,6 +43,7 @@ class ClusterState:
     root: str
     token_file: str
     nodes: dict[str, int] = field(default_factory=dict)  # node name -> PID
+    dashboard: str = ""  # the head's dashboard (Ray's Jobs API), http://127.0.0.1:<port>
 
     def driver_env(self) -> dict[str, str]:
         """The variables a driver process needs to connect (`ray.init(address=...)`)."""
@@ -99,14 +102,15 @@ class LocalRayCluster:
         self.token_file.write_text(secrets.token_hex(32))
         self.token_file.chmod(0o600)
         address = f"{NODE_IP}:{free_port()}"
+        dashboard = f"http://{NODE_IP}:{free_port()}"
         pids: dict[str, int] = {}
-        state = ClusterState(address, str(self.root), str(self.token_file), pids)
+        state = ClusterState(address, str(self.root), str(self.token_file), pids, dashboard)
         try:
             # one node after another: Ray gives a starting raylet 30 s to register, which
             # two nodes starting together on a busy 2-core machine can miss; one retry each
             for name in self.node_names:
                 for attempt in (1, 2):
-                    pids[name] = self._start(name, address)
+                    pids[name] = self._start(name, state)
                     self._write(state)  # a failed start still leaves PIDs for `down`
                     try:
                         self._wait_ready(name, pids[name], timeout)
@@ -136,7 +140,7 @@ class LocalRayCluster:
     def log_file(self, name: str) -> Path:
         return self.root / "logs" / f"{name}.log"
 
-    def _start(self, name: str, address: str) -> int:
+    def _start(self, name: str, state: ClusterState) -> int:
         args = [
             sys.executable,
             "-m",
@@ -169,15 +173,22 @@ class LocalRayCluster:
             "0",
         ]
         if name == "head":
-            port = address.rsplit(":", 1)[1]
-            args += ["--head", "--port", port, "--include-dashboard", "false"]
-            args += ["--dashboard-port", str(free_port())]
+            port = state.address.rsplit(":", 1)[1]
+            # the dashboard serves Ray's Jobs API (dagster-ray submits Dagster steps to it)
+            dashboard_port = state.dashboard.rsplit(":", 1)[1]
+            args += ["--head", "--port", port, "--include-dashboard", "true"]
+            args += ["--dashboard-host", NODE_IP, "--dashboard-port", dashboard_port]
             args += ["--ray-client-server-port", str(free_port())]
         else:
-            args += ["--address", address]
+            args += ["--address", state.address]
         env = child_env(**NODE_ENV, RAY_AUTH_TOKEN_PATH=str(self.token_file))
         env.pop("RAY_ADDRESS", None)
         env.pop("RAY_AUTH_TOKEN", None)  # the file is the one token
+        # this environment's commands first: a Ray job's entrypoint (dagster-ray's
+        # `dagster api execute_step`) runs the venv's `dagster` even when it is not activated
+        env["PATH"] = os.pathsep.join(
+            filter(None, [str(Path(sys.executable).parent), env.get("PATH")])
+        )
         log = self.log_file(name)
         log.unlink(missing_ok=True)
         return start_process(args, log_file=log, pid_file=self.root / f"{name}.pid", env=env)
@@ -218,3 +229,20 @@ def ray_target(settings: Settings, address: str = "") -> tuple[str, str | None]:
     and its token file when it is the local cluster."""
     address = address or settings.ray_address
     return address, (cluster_token(settings, address) if address else None)
+
+
+def ray_jobs_target(settings: Settings) -> tuple[str, str | None]:
+    """The Ray Jobs API that Dagster steps are submitted to, and the cluster's token file.
+
+    `DP_RAY_JOBS_ADDRESS` (with `DP_RAY_TOKEN_FILE` for its token), else the dashboard of the
+    local cluster when it is the one at `DP_RAY_ADDRESS` (or no address is set).
+    """
+    if settings.ray_jobs_address:
+        return settings.ray_jobs_address, settings.ray_token_file or None
+    state = local_cluster(settings).state()
+    if state is not None and state.dashboard and settings.ray_address in ("", state.address):
+        return state.dashboard, state.token_file
+    raise ValueError(
+        "DP_DAGSTER_EXECUTOR=ray needs a Ray Jobs API: set DP_RAY_JOBS_ADDRESS (the head's "
+        "dashboard, http://host:8265), or start the local cluster (`data-platform cluster up`)"
+    )
