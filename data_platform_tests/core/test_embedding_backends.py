@@ -1,11 +1,19 @@
-"""Embedding backends: the fidelity measure on synthetic vectors, and the ONNX export itself."""
+"""Embedding backends: the fidelity measure on synthetic vectors, and the exports themselves."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from data_platform.core.embedding_backends import BACKENDS, fidelity, get_backend_embedder
+from data_platform.core.embedding_backends import (
+    BACKENDS,
+    TRIED,
+    cache_dir_under,
+    default_cache_dir,
+    fidelity,
+    get_backend_embedder,
+)
+from data_platform.core.generate import generate_reviews
 
 
 def _unit(rows: int, seed: int, dim: int = 32) -> np.ndarray:
@@ -49,3 +57,26 @@ def test_onnx_export_gives_the_torch_vectors(tmp_path) -> None:
     assert np.allclose(vectors[:4], torch_vectors, atol=1e-4)
     assert np.allclose(vectors[:4], vectors[4:])
     assert "onnx" in BACKENDS
+
+
+def test_exports_are_cached_under_the_platform_home(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("DP_HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == tmp_path / "home" / "models" / "embedding"
+    assert cache_dir_under(tmp_path) == tmp_path / "models" / "embedding"
+    assert not set(TRIED) & set(BACKENDS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["openvino", "onnx-fused"])
+def test_fp32_backends_give_the_torch_vectors(backend, tmp_path) -> None:
+    """The fp32 backends meet the fidelity floor: the same vectors as torch, within 1e-4."""
+    texts = list(dict.fromkeys(generate_reviews(2000, seed=3)["text"].to_list()))[:120]
+    queries, docs = texts[:20], texts[20:]
+    reference = get_backend_embedder("torch", threads=1)
+    variant = get_backend_embedder(backend, threads=1, cache_dir=tmp_path)
+    expected, got = reference.encode(docs, dedup=False), variant.encode(docs, dedup=False)
+    assert got.shape == (100, 384)
+    assert np.abs(got - expected).max() < 1e-4
+    fid = fidelity(expected, got, reference.encode(queries), variant.encode(queries))
+    assert fid.cosine_min > 0.9999
+    assert fid.passes()
