@@ -154,15 +154,25 @@ def _export_fp32(model: Any, path: Path, *, classic: bool = False) -> None:
     tmp.replace(path)
 
 
-def _matmuls(source: Path) -> list[str]:
+def _matmuls(source: Path) -> list[tuple[str, tuple[int, ...]]]:
+    """The graph's MatMuls by a weight, in graph order: (node name, weight shape).
+
+    Chosen by shape and order, not name: the classic export's node names carry no layer.
+    """
     import onnx
 
-    return [n.name for n in onnx.load(str(source)).graph.node if n.op_type == "MatMul"]
+    graph = onnx.load(str(source)).graph
+    shapes = {init.name: tuple(init.dims) for init in graph.initializer}
+    return [
+        (node.name, shapes[node.input[1]])
+        for node in graph.node
+        if node.op_type == "MatMul" and node.input[1] in shapes
+    ]
 
 
-def _ffn_outputs(names: list[str]) -> list[str]:
+def _ffn_outputs(matmuls: list[tuple[str, tuple[int, ...]]]) -> list[str]:
     """The FFN's second MatMul (1536 -> 384) of each layer: it reads GELU's outliers."""
-    return [n for n in names if n.endswith("/output/dense/MatMul") and "/attention/" not in n]
+    return [name for name, shape in matmuls if shape == (4 * HIDDEN, HIDDEN)]
 
 
 def _quantize_dynamic(source: Path, target: Path, backend: str) -> None:
@@ -170,14 +180,15 @@ def _quantize_dynamic(source: Path, target: Path, backend: str) -> None:
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    names = _matmuls(source)
+    matmuls = _matmuls(source)
     ops, keep = ["MatMul", "Attention"], []
     if backend == "onnx-int8":
         # FFN outputs kept fp32: lifts min cosine from 0.978 to 0.99 for ~30% of the speed-up
-        ops, keep = ["MatMul"], _ffn_outputs(names)
+        ops, keep = ["MatMul"], _ffn_outputs(matmuls)
     elif backend == "onnx-int8-edges":
-        first_last = [n for n in names if "/layer.0/" in n or "/layer.5/" in n]
-        keep = _ffn_outputs(names) + first_last
+        per_layer = len(matmuls) // 6  # the fused graph: attention output, FFN in, FFN out
+        first_last = [name for name, _ in matmuls[:per_layer] + matmuls[-per_layer:]]
+        keep = _ffn_outputs(matmuls) + first_last
     quantize_dynamic(
         source,
         target,
@@ -212,14 +223,15 @@ def _quantize_static(source: Path, target: Path, model: Any) -> None:
         def get_next(self) -> dict[str, np.ndarray] | None:
             return next(self.feeds, None)
 
-    names = _matmuls(source)
+    matmuls = _matmuls(source)
     quantize_static(
         source,
         target,
         Reviews(),
         quant_format=QuantFormat.QDQ,
         op_types_to_quantize=["MatMul"],
-        nodes_to_exclude=_ffn_outputs(names),
+        nodes_to_quantize=[name for name, _ in matmuls],  # weights only, not Q x K nor P x V
+        nodes_to_exclude=_ffn_outputs(matmuls),
         per_channel=True,
         activation_type=QuantType.QInt8,
         weight_type=QuantType.QInt8,
