@@ -80,3 +80,32 @@ def test_fp32_backends_give_the_torch_vectors(backend, tmp_path) -> None:
     fid = fidelity(expected, got, reference.encode(queries), variant.encode(queries))
     assert fid.cosine_min > 0.9999
     assert fid.passes()
+
+
+def test_int8_recipes_find_the_ffn_outputs_by_weight_shape(tmp_path) -> None:
+    """The FFN's second MatMul is kept fp32 by shape: exported node names carry no layer."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from data_platform.core.embedding_backends import _ffn_outputs, _matmuls
+
+    weights = {"w_in": (384, 1536), "w_out": (1536, 384)}
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "w_in"], ["h"], name="/intermediate/dense/MatMul"),
+            helper.make_node("MatMul", ["h", "w_out"], ["y"], name="/output/dense_1/MatMul"),
+            helper.make_node("MatMul", ["y", "y_t"], ["s"], name="/scores/MatMul"),  # no weight
+        ],
+        "ffn",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 384]),
+            helper.make_tensor_value_info("y_t", TensorProto.FLOAT, [384, 1]),
+        ],
+        [helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, 1])],
+        [numpy_helper.from_array(np.zeros(s, np.float32), n) for n, s in weights.items()],
+    )
+    path = tmp_path / "ffn.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    matmuls = _matmuls(path)
+    assert [name for name, _ in matmuls] == ["/intermediate/dense/MatMul", "/output/dense_1/MatMul"]
+    assert _ffn_outputs(matmuls) == ["/output/dense_1/MatMul"]
