@@ -7,27 +7,30 @@ quantised (int8 MatMul weights), or compiled by OpenVINO. Exports are cached by 
 the platform's home (`default_cache_dir`: ``<DP_HOME>/models/embedding``), so an export
 (~10 s) is paid once per machine.
 
-Backends (config value ``embedding_backend``; measured on 400-1,000 generated reviews,
-batch 32, one thread, against torch fp32 on the same batches, on a shared 2-core Zen 3):
+Backends (config value ``embedding_backend``). Measured on 400 generated reviews (~14
+tokens each), batch 32, one thread, against torch fp32 on the same length-sorted batches,
+median of 5 interleaved runs, three runs on a heavily shared 2-core Zen 3 (AVX2, no VNNI):
 
 - ``torch``: sentence-transformers, the reference (`data_platform.core.embedding`).
 - ``onnx``: the plain export in ONNX Runtime, fp32: the same vectors (cosine 1.000),
-  1.2-1.5x torch.
+  1.2-1.5x torch; the fastest backend within the fidelity floor, still short of 1.5x.
 - ``openvino``: the same export compiled by OpenVINO's CPU plugin, fp32 (no fp16 or bf16
-  on AVX2): the same vectors, 1.4-1.5x torch, about as fast as ``onnx``.
+  on AVX2): the same vectors, 1.1-1.5x, no faster than ``onnx`` here.
 - ``onnx-fused``: fp32 after the transformer optimiser, exported with the classic BERT
-  attention so that attention, embedding and layer norms all fuse; the same vectors, not
-  faster than ``onnx`` at these short texts (~14 tokens).
+  attention so that attention, embedding and layer norms all fuse; the same vectors,
+  1.0-1.3x: fused attention does not pay at these short texts.
 - ``onnx-int8``: the fused graph with per-channel int8 MatMul weights (the FFN's second
-  MatMul kept fp32), activations quantised at run time: 1.4x, cosine mean 0.996, min 0.99,
-  but recall@10 0.97 against the fp32 index: below the fidelity floor (`Fidelity.passes`).
+  MatMul kept fp32), activations quantised at run time: 1.2-1.7x, cosine mean 0.996, min
+  0.992, but recall@10 0.974 against the fp32 index: below the floor (`Fidelity.passes`).
 
 Variants tried and kept for the benchmark's speed-vs-fidelity plot (`TRIED`), all below the
-floor: ``onnx-int8-attn`` (the attention projections quantised too, QAttention; fastest,
-up to 1.7x, cosine min 0.978, recall 0.956), ``onnx-int8-edges`` (as ``onnx-int8-attn`` but
-the first and last layers and every FFN output kept fp32; recall 0.978), and
-``onnx-int8-static`` (QDQ int8 with activation ranges calibrated on 256 generated reviews,
-symmetric, per-channel; the GELU outliers break static ranges: cosine min 0.956).
+floor: ``onnx-int8-attn`` (the attention projections quantised too, QAttention; 1.7-1.8x,
+cosine 0.991 / min 0.978, recall 0.956), ``onnx-int8-edges`` (as ``onnx-int8-attn`` but the
+first and last layers and every FFN output kept fp32; 1.4-1.7x, 0.996 / 0.990, recall 0.978),
+and ``onnx-int8-static`` (QDQ int8, activation ranges calibrated on 256 generated reviews,
+symmetric, per channel; GELU's outliers break static ranges: 1.1x, 0.982 / 0.959). Recall is
+the binding limit: the reviews' nearest neighbours are close, and an int8 error of cosine
+~0.996 reorders the top 10.
 
 `OnnxEmbedder` and `OpenVinoEmbedder` are `Embedder`s (the same de-duplication,
 length-sorted batches, progress), so the asset, the vector store and the CLI take them
