@@ -6,7 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from data_platform.core.embedding import Embedder
-from data_platform.core.embedding_backends import get_backend_embedder
+from data_platform.core.embedding_backends import cache_dir_under, get_backend_embedder
 from data_platform.resources.platform import PlatformSettings
 from data_platform.vectors import VectorStore
 
@@ -22,8 +22,9 @@ class VectorStoreResource(dg.ConfigurableResource):
     embedding_backend: str = Field(
         default="torch",
         description="Runtime that embeds texts, for rows and queries alike: torch, onnx, "
-        "onnx-fused or onnx-int8 (ONNX graphs exported locally from the same model; see "
-        "data_platform.core.embedding_backends for speed and fidelity).",
+        "openvino, onnx-fused or onnx-int8 (graphs exported locally from the same model and "
+        "cached under the platform's home; see data_platform.core.embedding_backends for "
+        "speed and fidelity).",
     )
 
     def get_store(self) -> VectorStore:
@@ -35,4 +36,5 @@ class VectorStoreResource(dg.ConfigurableResource):
 
     def get_embedder(self) -> Embedder:
         """The embedder of the configured backend (loaded once per process)."""
-        return get_backend_embedder(self.embedding_backend)
+        home = self.platform.get_settings().home
+        return get_backend_embedder(self.embedding_backend, cache_dir=cache_dir_under(home))

@@ -58,6 +58,8 @@ class VectorStore:
             a row at 384-d) and answer unfiltered searches by an exact scan there; 0 disables.
         embedding_backend: Which runtime embeds text queries when no embedder is given
             (`data_platform.core.embedding_backends`); the one the rows were embedded with.
+        embedding_cache_dir: Where that backend's exports are kept (`from_settings`: under
+            the platform's home).
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class VectorStore:
         row_cache_rows: int = 1_000_000,
         exact_rows: int = 200_000,
         embedding_backend: str = "torch",
+        embedding_cache_dir: Path | None = None,
     ) -> None:
         import lancedb
 
@@ -83,12 +86,16 @@ class VectorStore:
         self.row_cache_rows = row_cache_rows
         self.exact_rows = exact_rows
         self.embedding_backend = embedding_backend
+        self.embedding_cache_dir = embedding_cache_dir
 
     @classmethod
     def from_settings(
         cls, settings: Settings, local_path: str | Path | None = None, **kwargs: Any
     ) -> VectorStore:
         """The store at ``s3://<bucket>/vectors``, or in ``local_path`` when given."""
+        from data_platform.core.embedding_backends import cache_dir_under
+
+        kwargs.setdefault("embedding_cache_dir", cache_dir_under(settings.home))
         if local_path is not None:
             Path(local_path).mkdir(parents=True, exist_ok=True)
             return cls(str(Path(local_path).resolve()), **kwargs)
@@ -290,7 +297,9 @@ class VectorStore:
             if self._embedder is None:
                 from data_platform.core.embedding_backends import get_backend_embedder
 
-                self._embedder = get_backend_embedder(self.embedding_backend)
+                self._embedder = get_backend_embedder(
+                    self.embedding_backend, cache_dir=self.embedding_cache_dir
+                )
             encoded: np.ndarray = self._embedder.encode([query], dedup=False)[0]
             return encoded
         vector = np.asarray(query, dtype=np.float32)

@@ -1,11 +1,19 @@
-"""Embedding backends: the fidelity measure on synthetic vectors, and the ONNX export itself."""
+"""Embedding backends: the fidelity measure on synthetic vectors, and the exports themselves."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from data_platform.core.embedding_backends import BACKENDS, fidelity, get_backend_embedder
+from data_platform.core.embedding_backends import (
+    BACKENDS,
+    TRIED,
+    cache_dir_under,
+    default_cache_dir,
+    fidelity,
+    get_backend_embedder,
+)
+from data_platform.core.generate import generate_reviews
 
 
 def _unit(rows: int, seed: int, dim: int = 32) -> np.ndarray:
@@ -49,3 +57,55 @@ def test_onnx_export_gives_the_torch_vectors(tmp_path) -> None:
     assert np.allclose(vectors[:4], torch_vectors, atol=1e-4)
     assert np.allclose(vectors[:4], vectors[4:])
     assert "onnx" in BACKENDS
+
+
+def test_exports_are_cached_under_the_platform_home(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("DP_HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == tmp_path / "home" / "models" / "embedding"
+    assert cache_dir_under(tmp_path) == tmp_path / "models" / "embedding"
+    assert not set(TRIED) & set(BACKENDS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["openvino", "onnx-fused"])
+def test_fp32_backends_give_the_torch_vectors(backend, tmp_path) -> None:
+    """The fp32 backends meet the fidelity floor: the same vectors as torch, within 1e-4."""
+    texts = list(dict.fromkeys(generate_reviews(2000, seed=3)["text"].to_list()))[:120]
+    queries, docs = texts[:20], texts[20:]
+    reference = get_backend_embedder("torch", threads=1)
+    variant = get_backend_embedder(backend, threads=1, cache_dir=tmp_path)
+    expected, got = reference.encode(docs, dedup=False), variant.encode(docs, dedup=False)
+    assert got.shape == (100, 384)
+    assert np.abs(got - expected).max() < 1e-4
+    fid = fidelity(expected, got, reference.encode(queries), variant.encode(queries))
+    assert fid.cosine_min > 0.9999
+    assert fid.passes()
+
+
+def test_int8_recipes_find_the_ffn_outputs_by_weight_shape(tmp_path) -> None:
+    """The FFN's second MatMul is kept fp32 by shape: exported node names carry no layer."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from data_platform.core.embedding_backends import _ffn_outputs, _matmuls
+
+    weights = {"w_in": (384, 1536), "w_out": (1536, 384)}
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "w_in"], ["h"], name="/intermediate/dense/MatMul"),
+            helper.make_node("MatMul", ["h", "w_out"], ["y"], name="/output/dense_1/MatMul"),
+            helper.make_node("MatMul", ["y", "y_t"], ["s"], name="/scores/MatMul"),  # no weight
+        ],
+        "ffn",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 384]),
+            helper.make_tensor_value_info("y_t", TensorProto.FLOAT, [384, 1]),
+        ],
+        [helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, 1])],
+        [numpy_helper.from_array(np.zeros(s, np.float32), n) for n, s in weights.items()],
+    )
+    path = tmp_path / "ffn.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    matmuls = _matmuls(path)
+    assert [name for name, _ in matmuls] == ["/intermediate/dense/MatMul", "/output/dense_1/MatMul"]
+    assert _ffn_outputs(matmuls) == ["/output/dense_1/MatMul"]
