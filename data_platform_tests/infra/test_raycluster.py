@@ -12,11 +12,14 @@ from data_platform_tests.infra.infra_files import (
     ManifestError,
     find_object,
     is_pinned,
+    load_documents,
     object_data,
     validate_fragment,
+    validate_manifest,
 )
 
 RAYCLUSTER = K8S_DIR / "ray" / "raycluster.yaml"
+NETWORK_POLICY = K8S_DIR / "ray" / "network-policy.yaml"
 
 
 def raycluster() -> dict:
@@ -50,6 +53,31 @@ def test_the_platform_points_at_the_head_service():
     config = object_data(find_object("ConfigMap", "data-platform-config"))
     name = raycluster()["metadata"]["name"]
     assert config["DP_RAY_ADDRESS"] == f"{name}-head-svc:6379"  # KubeRay's head service
+
+
+def test_the_jobs_api_is_served_to_the_platform_pods_only():
+    """DP_DAGSTER_EXECUTOR=ray submits steps to the head's dashboard (port 8265): it listens on
+    the pod's address, the ConfigMap names it, and a NetworkPolicy lets only the platform's
+    pods and the Ray pods reach the head."""
+    cluster = raycluster()
+    head = cluster["spec"]["headGroupSpec"]
+    assert head["rayStartParams"]["dashboard-host"] == "0.0.0.0"  # pod address: the service
+    (container,) = head["template"]["spec"]["containers"]
+    assert {"containerPort": 8265, "name": "dashboard"} in container["ports"]
+    config = object_data(find_object("ConfigMap", "data-platform-config"))
+    name = cluster["metadata"]["name"]
+    assert config["DP_RAY_JOBS_ADDRESS"] == f"http://{name}-head-svc:8265"
+    (policy,) = load_documents(NETWORK_POLICY)
+    validate_manifest(policy)
+    assert policy["spec"]["podSelector"]["matchLabels"] == {
+        "ray.io/cluster": name,  # KubeRay's labels on the head pod
+        "ray.io/node-type": "head",
+    }
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    (rule,) = policy["spec"]["ingress"]
+    allowed = [peer["podSelector"]["matchLabels"] for peer in rule["from"]]
+    assert allowed == [{"app.kubernetes.io/part-of": "data-platform"}, {"ray.io/cluster": name}]
+    assert sorted(port["port"] for port in rule["ports"]) == [6379, 8265]
 
 
 def test_a_broken_pod_template_is_refused():
