@@ -38,8 +38,8 @@ $(STAMP): pyproject.toml
 # is set (as on our CI machines) Python never writes them, so every process the tests
 # start (dagster dev, its runs, each Dagster instance's Alembic scripts, Ray workers)
 # compiled dagster, torch and polars from source again: about twice the CPU per import.
-# compileall writes them whatever that variable says; files that are not Python 3
-# (a few packages ship some) are skipped by its exit status, hence the `|| true`.
+# compileall writes them whatever that variable says; it exits 1 on the one file torch
+# ships for a newer Python (testing/_internal/py312_intrinsics.py), hence the `|| true`.
 $(BYTECODE): $(STAMP)
 	@echo "install: compiling .venv's bytecode (once)"
 	@$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
