@@ -20,12 +20,19 @@ pytest_plugins = [
     "data_platform_tests.fixtures.ray_cluster",
 ]
 
-# The longest files, longest first (measured with `--durations`, setup included); every
-# other file follows in its usual order.
+# The longest files, longest first (`--durations`, setup included; the UI journeys and the
+# daemon tests wait on `dagster dev` runs); every other file follows in its usual order.
 LONG_POLES = (
     "data_platform_tests/ui/test_journeys.py",
-    "data_platform_tests/defs/test_crashes.py",
+    "data_platform_tests/lakehouse/test_concurrency.py",
+    "data_platform_tests/versioning/test_export.py",
+    "data_platform_tests/defs/test_embedded.py",
+    "data_platform_tests/defs/test_operations.py",
     "data_platform_tests/versioning/test_backfill_as_of.py",
+    "data_platform_tests/labeling/test_labeled_flow.py",
+    "data_platform_tests/defs/test_benchmarks.py",
+    "data_platform_tests/defs/test_inference.py",
+    "data_platform_tests/defs/test_crashes.py",
     "data_platform_tests/defs/test_daemon.py",
 )
 
