@@ -7,15 +7,16 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BYTECODE := $(VENV)/.bytecode
 PYTEST_ARGS ?=
 
 
-.PHONY: help install system-deps demo dev test screenshots test-fast lint format bench-ingest bench-smoke cluster-up cluster-down stack-up stack-down stack-status clean
+.PHONY: help install system-deps demo dev test test-cluster screenshots test-fast lint format bench-ingest bench-smoke cluster-up cluster-down stack-up stack-down stack-status clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-install: $(STAMP) ## Create .venv with the pinned dependencies (torch: CPU build)
+install: $(STAMP) $(BYTECODE) ## Create .venv with the pinned dependencies (torch: CPU build)
 
 $(STAMP): pyproject.toml
 	@echo "install: .venv (torch CPU with pip, the rest with uv), .venv-dvc and Label Studio side by side"
@@ -35,6 +36,17 @@ $(STAMP): pyproject.toml
 	 dvc=$$!; $(VENV)/bin/data-platform labeling install; wait $$dvc
 	@touch $(STAMP)
 
+# .pyc files for the whole venv, once. uv installs none, and where PYTHONDONTWRITEBYTECODE
+# is set (as on our CI machines) Python never writes them, so every process the tests
+# start (dagster dev, its runs, each Dagster instance's Alembic scripts, Ray workers)
+# compiled dagster, torch and polars from source again: about twice the CPU per import.
+# compileall writes them whatever that variable says; it exits 1 on the one file torch
+# ships for a newer Python (testing/_internal/py312_intrinsics.py), hence the `|| true`.
+$(BYTECODE): $(STAMP)
+	@echo "install: compiling .venv's bytecode (once)"
+	@$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
+	@touch $(BYTECODE)
+
 demo: install ## Main job: stack up, sample data uploaded, every asset materialised, summary
 	$(VENV)/bin/data-platform demo
 
@@ -44,11 +56,14 @@ dev: install ## Dagster UI + daemon on the same stack, at http://127.0.0.1:3000
 system-deps: ## Chromium for the UI tests (apt-get, only when missing)
 	bash scripts/install_system_deps.sh
 
-test: install system-deps lint ## Lint, then the whole test suite (real S3, PostgreSQL, Label Studio, Chromium)
-	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+test: install system-deps lint ## Lint, then every test but the Ray cluster ones (real S3, PostgreSQL, Label Studio, Chromium)
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not cluster" $(PYTEST_ARGS)
+
+test-cluster: install ## The Ray cluster tests (`cluster` marker): one 3-node cluster for them all; CI runs them
+	$(PY) -m pytest -m cluster $(PYTEST_ARGS)
 
 test-fast: install ## Tests without the slow ones
-	$(PY) -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not slow" $(PYTEST_ARGS)
 
 lint: install ## ruff check, format check, and mypy (config: pyproject.toml)
 	$(VENV)/bin/ruff check data_platform data_platform_tests scripts
