@@ -25,10 +25,8 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install -q --upgrade pip uv==0.13.9 2>&1 | sed '/^WARNING: Location/d'
 	@# torch first, pinned, with pip: pip takes the machine's CPU wheel, uv would download CUDA
 	@$(PY) -m pip install -q torch==2.13.0 2>&1 | sed '/^WARNING: Location/d'
-	@# the rest with uv: the same pins, resolved and installed several times faster than pip;
-	@# compiled (uv does not by default), so processes started with PYTHONDONTWRITEBYTECODE
-	@# (Ray's dashboard agent must be up within 15 s) do not compile their imports each time
-	@$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e '.[dev]'
+	@# the rest with uv: the same pins, resolved and installed several times faster than pip
+	@$(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev]'
 	@# DVC in a venv of its own (its hydra-core pins antlr4 4.9, which breaks Dagster's
 	@# selections) and Label Studio in its own cached one (~1 GB, pins Django), in parallel
 	@( $(PYTHON) -m venv .venv-dvc && \
@@ -39,7 +37,8 @@ $(STAMP): pyproject.toml
 # .pyc files for the whole venv, once. uv installs none, and where PYTHONDONTWRITEBYTECODE
 # is set (as on our CI machines) Python never writes them, so every process the tests
 # start (dagster dev, its runs, each Dagster instance's Alembic scripts, Ray workers)
-# compiled dagster, torch and polars from source again: about twice the CPU per import.
+# compiled dagster, torch and polars from source again: about twice the CPU per import
+# (and Ray 2.60's dashboard agent, which must be up within 15 s, missed that on a busy machine).
 # compileall writes them whatever that variable says; it exits 1 on the one file torch
 # ships for a newer Python (testing/_internal/py312_intrinsics.py), hence the `|| true`.
 $(BYTECODE): $(STAMP)
