@@ -147,8 +147,10 @@ class Lakehouse:
         or transformed, where a contract's own column may carry such a name.
         """
         loaded = self.load(table)
-        renames = former_renames(loaded.schema().column_names) if loaded is not None else {}
-        if loaded is not None and renames:
+        if loaded is None:
+            return {}
+        renames = former_renames(loaded.schema().column_names)
+        if renames:
             with loaded.update_schema() as update:
                 for former, current in renames.items():
                     update.rename_column(former, current)
