@@ -5,10 +5,16 @@ FileIO: about 20 per ingested upload, each a fresh AWS client. An Arrow filesyst
 thread-safe and depends only on the store's settings, so one per store (scheme, bucket,
 `s3.*` settings) serves every table of the process. The catalog names this class in its
 `py-io-impl` property (`catalog.py`).
+
+A forked child (a DataLoader worker, a forked process pool) must not use its parent's
+filesystems: their HTTP connections are the parent's sockets, and two processes reading
+one socket get each other's bytes (seen as corrupt Avro manifests). The child starts with
+none of them and builds its own.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, ClassVar
 
@@ -44,3 +50,11 @@ class SharedFileIO(PyArrowFileIO):
             if filesystem is None:
                 filesystem = self._filesystems[key] = self._initialize_fs(scheme, netloc)
         return filesystem
+
+    @classmethod
+    def _forget_in_child(cls) -> None:
+        cls._filesystems = {}
+        cls._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=SharedFileIO._forget_in_child)

@@ -95,6 +95,43 @@ def test_tables_share_one_filesystem_per_store(lakehouse: Lakehouse):
     assert copied.fs_by_scheme(scheme, netloc) is first.io.fs_by_scheme(scheme, netloc)
 
 
+def _read_in_forked_child(io, location: str, parent_fs_id: int, out) -> None:
+    scheme, netloc, path = io.parse_location(location)
+    child_fs = io.fs_by_scheme(scheme, netloc)
+    with child_fs.open_input_file(path) as f:
+        out.send((id(child_fs) != parent_fs_id, f.read()))
+
+
+def test_a_forked_child_builds_its_own_filesystem(lakehouse: Lakehouse):
+    """A forked worker (a DataLoader worker) reading through the parent's S3 connections
+    read the parent's bytes: corrupt manifests in the training stream. Each process has
+    its own filesystem, and reads in parent and children agree."""
+    import multiprocessing
+
+    lakehouse.append("raw.forked", _rows("a", [1, 2, 3]))
+    table = lakehouse.load("raw.forked")
+    assert table is not None
+    location = table.metadata_location
+    scheme, netloc, path = table.io.parse_location(location)
+    parent_fs = table.io.fs_by_scheme(scheme, netloc)
+    with parent_fs.open_input_file(path) as f:
+        expected = f.read()  # the parent's connection is now open and pooled
+    context = multiprocessing.get_context("fork")
+    results = []
+    for _ in range(2):
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_read_in_forked_child, args=(table.io, location, id(parent_fs), send)
+        )
+        child.start()
+        results.append(receive.recv())
+        child.join(timeout=60)
+        assert child.exitcode == 0
+    assert all(own for own, _ in results), "a forked child used its parent's filesystem"
+    assert all(data == expected for _, data in results)
+    assert table.io.fs_by_scheme(scheme, netloc) is parent_fs  # the parent keeps its own
+
+
 def test_a_partition_write_on_a_stale_table_commits_on_a_fresh_one(lakehouse: Lakehouse):
     """The writer's first commit uses the table it opened; another writer's commit in
     between costs a conflict and a retry on a fresh load, never a lost write."""
