@@ -10,6 +10,7 @@ moves them out), so what the daemon's sensor finds afterwards is only what is st
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ class RunOutcome:
     success: bool
     checks: dict[str, list[int]] = field(default_factory=dict)  # asset -> [passed, failed]
     error: str | None = None
+    seconds: float = 0.0  # wall time of the run, in this process
 
     @property
     def checks_passed(self) -> int:
@@ -105,6 +107,7 @@ def materialize(
 ) -> RunOutcome:
     """Materialise `keys` (and their checks) in one in-process run."""
     job = defs.resolve_implicit_global_asset_job_def()
+    started = time.monotonic()
     result = job.execute_in_process(
         run_config=QUIET,
         instance=instance,
@@ -112,13 +115,14 @@ def materialize(
         partition_key=partition_key,
         raise_on_error=False,
     )
-    return _outcome(result, label, partition_key or "")
+    return _outcome(result, label, partition_key or "", time.monotonic() - started)
 
 
 def _execute(
     job: dg.JobDefinition, instance: dg.DagsterInstance, dataset: str, run: dg.RunRequest
 ) -> RunOutcome:
     tags = {**run.tags, "dagster/run_key": run.run_key or ""}
+    started = time.monotonic()
     result = job.execute_in_process(
         run_config=QUIET,
         partition_key=run.partition_key,
@@ -126,10 +130,12 @@ def _execute(
         tags=tags,
         raise_on_error=False,
     )
-    return _outcome(result, dataset, run.partition_key or "")
+    return _outcome(result, dataset, run.partition_key or "", time.monotonic() - started)
 
 
-def _outcome(result: dg.ExecuteInProcessResult, name: str, partition: str) -> RunOutcome:
+def _outcome(
+    result: dg.ExecuteInProcessResult, name: str, partition: str, seconds: float
+) -> RunOutcome:
     checks: dict[str, list[int]] = {}
     for evaluation in result.get_asset_check_evaluations():
         counts = checks.setdefault(evaluation.asset_key.to_user_string(), [0, 0])
@@ -138,4 +144,4 @@ def _outcome(result: dg.ExecuteInProcessResult, name: str, partition: str) -> Ru
     if not result.success:
         failures = [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
         failure = failures[0].message if failures and failures[0] else "run failed"
-    return RunOutcome(name, partition, result.success, checks, failure)
+    return RunOutcome(name, partition, result.success, checks, failure, seconds)

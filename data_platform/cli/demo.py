@@ -32,7 +32,7 @@ console = Console(width=160)
 BENCHMARKS: list[tuple[list[str], str | None]] = [
     *(
         (["benchmarks", "formats"], case)
-        for case in ("parquet-zstd|polars|100k|local", "csv|pandas|100k|local")
+        for case in ("parquet-zstd|polars|100k|local", "csv|polars|100k|local")
     ),
     (["benchmarks", "formats_summary"], None),
     *(
@@ -42,6 +42,22 @@ BENCHMARKS: list[tuple[list[str], str | None]] = [
     (["benchmarks", "inference_summary"], None),
     (["maintenance", "lake_health"], None),
 ]
+
+
+class Phases:
+    """Wall time per phase of the demo, printed as one line at the end."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def done(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = now - self._last
+        self._last = now
+
+    def __str__(self) -> str:
+        return " · ".join(f"{name} {seconds:.0f}s" for name, seconds in self.seconds.items())
 
 
 def demo(
@@ -57,13 +73,21 @@ def demo(
     in the project's Dagster home, so `make dev` shows them afterwards.
     """
     started = time.monotonic()
+    phases = Phases()
     settings = Settings()
     console.print(f"[bold]store[/]   {ensure_stack(settings)}")
     store = ObjectStore.from_settings(settings)
     store.ensure_bucket()
+    phases.done("stack")
     if upload:
-        for info in upload_samples(store, settings.landing_prefix, SAMPLES):
-            console.print(f"[bold]upload[/]  s3://{settings.bucket}/{info.key} ({info.size:,} B)")
+        uploaded = upload_samples(store, settings.landing_prefix, SAMPLES)
+        size = sum(info.size for info in uploaded)
+        console.print(
+            f"[bold]upload[/]  {len(uploaded)} sample files ({size:,} B) to "
+            f"s3://{settings.bucket}/{settings.landing_prefix}: "
+            + ", ".join(info.key.removeprefix(settings.landing_prefix) for info in uploaded)
+        )
+        phases.done("upload")
     # Label Studio takes tens of seconds to start: it starts now, beside the runs
     labeling = ThreadPoolExecutor(1, thread_name_prefix="label-studio")
     label_studio = labeling.submit(start_label_studio, settings) if labels else None
@@ -76,9 +100,13 @@ def demo(
     def show(outcome: RunOutcome) -> None:
         status = "[green]ok[/]" if outcome.success else f"[red]failed[/]: {outcome.error}"
         where = f" [{outcome.partition}]" if outcome.partition else ""
-        console.print(f"[bold]run[/]     {outcome.dataset}{where} {status}")
+        console.print(
+            f"[bold]run[/]     {outcome.dataset}{where} {status} ({outcome.seconds:.1f}s)"
+        )
 
+    phases.done("definitions")
     report.runs = ingest_landing(defs, instance, contracts, on_run=show)
+    phases.done("ingest")
     with_text = {c.name for c in contracts if c.has_text}
     for ingested in [r for r in report.runs if r.success and r.dataset in with_text]:
         key = dg.AssetKey(["embedded", ingested.dataset])  # embedded follows staged
@@ -87,6 +115,7 @@ def demo(
         )
         report.runs.append(outcome)
         show(outcome)
+    phases.done("embed")
     downstream = (
         [(["embedded", "saved_searches"], None)] if any(c.searches for c in contracts) else []
     )
@@ -98,13 +127,18 @@ def demo(
         )
         report.runs.append(outcome)
         show(outcome)
+    phases.done("search, inference, benchmarks")
     lake = Lakehouse(open_catalog(settings))
     labeling.shutdown(wait=True)
     if label_studio is not None:
         console.print(f"[bold]labels[/]  {label_studio.result()}")
+        phases.done("Label Studio start (waited for)")
         report.runs += label_datasets(defs, instance, settings, lake, contracts, on_run=show)
+        phases.done("labeling")
     console.print(render(summarise_assets(lake, instance, defs, report)))
+    phases.done("summary")
     failed = [r for r in report.runs if not r.success]
+    console.print(f"[bold]time[/]    {phases}")
     console.print(
         f"{len(report.runs)} run(s), {len(failed)} failed, in {time.monotonic() - started:.0f}s. "
         f"Dagster home: {home}."

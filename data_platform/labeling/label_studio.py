@@ -7,6 +7,7 @@ the platform's definitions load without it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import cached_property, partial
 from typing import Any
@@ -29,6 +30,7 @@ from data_platform.labeling.backend import (
 )
 
 IMPORT_BATCH = 500
+ANNOTATION_REQUESTS = 4  # annotations created at once by `annotate_many`
 PAGE_SIZE = 500
 
 
@@ -226,9 +228,15 @@ class LabelStudioBackend(LabelingBackend):
             for a in t.annotations or []
             if _user_of(a) == user_id and not a.get("was_cancelled")
         }
-        return [
-            self._write(tid, lab, user_id, existing.get(str(tid))) for tid, lab in labels.items()
-        ]
+        # one request per annotation (the API has no bulk create), a few in flight: the
+        # server spends ~130 ms on each, so 4 at once label 400 tasks ~1.3x faster on 2 cores
+        with ThreadPoolExecutor(ANNOTATION_REQUESTS, thread_name_prefix="annotate") as pool:
+            return list(
+                pool.map(
+                    lambda item: self._write(item[0], item[1], user_id, existing.get(str(item[0]))),
+                    labels.items(),
+                )
+            )
 
     def _write(self, task_id: str, label: str, user_id: int, annotation_id: int | None) -> str:
         if annotation_id is not None:  # the annotator changes their answer: a relabel
