@@ -39,15 +39,16 @@ def build_definitions(
     """
     platform = platform or PlatformSettings.from_environment()
     labeling = labeling or default_labeling_resource()
+    settings = platform.get_settings()
     if contracts is None:
-        contracts = load_contracts(platform.get_settings().datasets_dir)
+        contracts = load_contracts(settings.datasets_dir)
     assets: list = [format_case, formats_summary, inference_case, inference_summary]
     jobs, sensors, merged = [], [], []
     for contract in contracts:
         job = build_ingest_job(contract)
         assets.append(build_ingest_assets(contract))
         jobs.append(job)
-        sensors.append(build_landing_sensor(contract, job))
+        sensors.append(build_landing_sensor(contract, job, settings.landing_sensor_interval_s))
         if contract.has_text:
             assets.append(build_embedded_asset(contract))
         if contract.has_target:
@@ -64,7 +65,7 @@ def build_definitions(
         build_maintenance_defs(),
         dg.Definitions(
             resources=build_resources(platform),
-            executor=build_executor(platform.get_settings()),
+            executor=build_executor(settings),
         ),
     )
 

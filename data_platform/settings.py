@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Uploads larger than this are spooled to local disk and streamed.",
     )
+    landing_sensor_interval_s: int = Field(
+        default=15,
+        ge=1,
+        description="Seconds between the landing sensor's looks for new uploads (the daemon's).",
+    )
     keep_snapshots: int = Field(
         default=100,
         ge=0,

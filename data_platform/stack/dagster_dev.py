@@ -12,7 +12,7 @@ import json
 import signal
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,9 +70,15 @@ class DagsterDev:
 
 @contextmanager
 def running_dagster_dev(
-    root: Path, settings: Settings, repo: Path, *, timeout: float = READY_TIMEOUT_S
+    root: Path,
+    settings: Settings,
+    repo: Path,
+    *,
+    timeout: float = READY_TIMEOUT_S,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[DagsterDev]:
-    """`dagster dev` of the project at `repo`, its instance and log under `root`.
+    """`dagster dev` of the project at `repo`, its instance and log under `root`; `env`
+    adds variables (e.g. `DP_LANDING_SENSOR_INTERVAL_S`).
 
     Raises:
         TimeoutError: the code location did not load in `timeout` seconds (log tail given).
@@ -86,7 +92,7 @@ def running_dagster_dev(
         [sys.executable, *dagster_dev_args(port)],
         log_file=log,
         pid_file=root / "dagster-dev.pid",
-        env=child_env(DAGSTER_HOME=str(home), **settings.as_env()),
+        env=child_env(DAGSTER_HOME=str(home), **settings.as_env(), **(env or {})),
         cwd=repo,
     )
     dev = DagsterDev(f"http://127.0.0.1:{port}", pid, home, settings, log)

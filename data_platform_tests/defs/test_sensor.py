@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import dagster as dg
 import pytest
 
+from data_platform.definitions import build_definitions
+from data_platform.resources import PlatformSettings
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import put_bytes
 
@@ -89,11 +91,20 @@ def test_the_cursor_holds_only_uploads_still_in_landing(defs, instance, settings
 
 
 def test_sensor_skips_with_a_reason_when_the_store_is_unreachable(instance, settings):
-    from data_platform.definitions import build_definitions
-    from data_platform.resources import PlatformSettings
-
     unreachable = settings.model_copy(update={"bucket": "no-such-bucket-here"})
     defs = build_definitions(PlatformSettings.from_settings(unreachable))
     result = _tick(defs, instance, None)
     assert isinstance(result, dg.SkipReason)
     assert "no-such-bucket-here" in result.skip_message
+
+
+def test_the_sensor_interval_is_a_setting(settings, monkeypatch):
+    """`DP_LANDING_SENSOR_INTERVAL_S` sets how often the daemon's landing sensor looks."""
+    def interval() -> int | None:
+        defs = build_definitions(PlatformSettings.from_settings(settings))
+        return defs.resolve_sensor_def("reviews_landing_sensor").minimum_interval_seconds
+
+    monkeypatch.delenv("DP_LANDING_SENSOR_INTERVAL_S", raising=False)
+    assert interval() == 15
+    monkeypatch.setenv("DP_LANDING_SENSOR_INTERVAL_S", "4")
+    assert interval() == 4

@@ -18,18 +18,18 @@ from data_platform.landing import changes_since, pending_uploads
 from data_platform.resources import ObjectStoreResource
 from data_platform.storage import StorageError
 
-SENSOR_INTERVAL_S = 15
-
 
 def build_landing_sensor(
-    contract: Contract, job: UnresolvedAssetJobDefinition
+    contract: Contract, job: UnresolvedAssetJobDefinition, interval_s: int = 15
 ) -> dg.SensorDefinition:
+    """`interval_s`: the daemon's minimum interval between ticks (setting
+    `landing_sensor_interval_s`, `DP_LANDING_SENSOR_INTERVAL_S`)."""
     partitions = uploads_partitions(contract.name)
 
     @dg.sensor(
         name=f"{contract.name}_landing_sensor",
         job=job,
-        minimum_interval_seconds=SENSOR_INTERVAL_S,
+        minimum_interval_seconds=interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Ingests each new upload version under landing/{contract.name}/.",
     )
