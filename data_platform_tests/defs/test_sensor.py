@@ -100,6 +100,7 @@ def test_sensor_skips_with_a_reason_when_the_store_is_unreachable(instance, sett
 
 def test_the_sensor_interval_is_a_setting(settings, monkeypatch):
     """`DP_LANDING_SENSOR_INTERVAL_S` sets how often the daemon's landing sensor looks."""
+
     def interval() -> int | None:
         defs = build_definitions(PlatformSettings.from_settings(settings))
         return defs.resolve_sensor_def("reviews_landing_sensor").minimum_interval_seconds
