@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_ray import ray_executor
 
 from data_platform.settings import Settings, remote_step_env
 from data_platform.stack.ray_cluster import ray_jobs_target
@@ -38,6 +37,8 @@ def build_executor(settings: Settings) -> dg.ExecutorDefinition:
     if settings.dagster_executor == "in_process":
         # steps run in the run's process: a subprocess per step re-imports everything (5-10 s)
         return dg.in_process_executor
+    from dagster_ray import ray_executor  # imported only where it is used: 0.1-0.3 s
+
     # a function of the (empty) run config: the Jobs API and token are read when a run starts
     return ray_executor.configured(
         lambda _: ray_step_config(settings), name="ray", config_schema={}

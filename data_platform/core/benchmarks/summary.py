@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from matplotlib import colormaps
-from matplotlib.figure import Figure
 
 from data_platform.core.benchmarks.runner import FormatResult
+
+if TYPE_CHECKING:  # matplotlib is imported where a plot is drawn (every process loads this)
+    from matplotlib.figure import Figure
 
 _MARKERS = {"pandas": "o", "polars": "s", "pyarrow": "^", "fastavro": "D"}
 
@@ -34,6 +35,9 @@ def _png(fig: Figure) -> bytes:
 
 def plot_load_vs_size(table: pl.DataFrame) -> bytes:
     """Median load time against file size, one colour per format, log-log; PNG bytes."""
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(9, 6))
     ax = fig.add_subplot()
     colours = colormaps["tab20"]
@@ -68,6 +72,8 @@ def plot_save_load(table: pl.DataFrame) -> bytes:
     """Horizontal bars of median save and load time per case (one bar pair per row); PNG."""
     ordered = table.sort("load_s_median", descending=True)
     labels = ordered["case_id"].to_list()
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(9, max(3.0, 0.28 * len(labels) + 1.2)))
     ax = fig.add_subplot()
     positions = list(range(len(labels)))

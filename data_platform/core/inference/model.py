@@ -12,16 +12,18 @@ The model is a plain picklable object.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import polars as pl
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import SGDClassifier, SGDRegressor
 
 from data_platform.contracts import Contract
 from data_platform.core.features import feature_columns, kept_columns
+
+if TYPE_CHECKING:  # scikit-learn takes about a second to import: only where a model trains
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.linear_model import SGDClassifier, SGDRegressor
 
 HASH_FEATURES = 2**16  # small vocabulary; keeps the pickled model (sent to workers) ~2.6 MB
 _TOKENS = "__tokens"
@@ -135,6 +137,9 @@ def train_model(
     Raises:
         ValueError: fewer than 10 rows with a target, or fewer than two classes.
     """
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.linear_model import SGDClassifier, SGDRegressor
+
     frame = frame.filter(pl.col(spec.target).is_not_null())
     if frame.height < 10:
         raise ValueError(f"need at least 10 rows with a {spec.target!r} to train")

@@ -10,8 +10,6 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 import polars as pl
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from data_platform.core.inference.bench import FLOOR, InferenceResult
 from data_platform.core.inference.executors import LocalExecutor, split_chunks
@@ -84,6 +82,9 @@ def measure_costs(model: Any, frame: pl.DataFrame, chunk_size: int) -> dict[str,
 def plot_inference(table: pl.DataFrame) -> bytes:
     """Rows/s per executor, one panel per workload (log scale); PNG bytes."""
     workloads = sorted(table["workload"].unique().to_list())
+    from matplotlib.figure import Figure  # here: every process that loads the code imports this
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     fig = Figure(figsize=(5 * len(workloads), 4))
     for i, workload in enumerate(workloads):
         ax = fig.add_subplot(1, len(workloads), i + 1)
