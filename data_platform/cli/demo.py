@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
@@ -81,11 +82,12 @@ def demo(
     phases.done("stack")
     if upload:
         uploaded = upload_samples(store, settings.landing_prefix, SAMPLES)
-        size = sum(info.size for info in uploaded)
+        per_dataset = Counter(sample.dataset for sample in SAMPLES)
         console.print(
-            f"[bold]upload[/]  {len(uploaded)} sample files ({size:,} B) to "
+            f"[bold]upload[/]  {len(uploaded)} sample files "
+            f"({sum(info.size for info in uploaded):,} B) to "
             f"s3://{settings.bucket}/{settings.landing_prefix}: "
-            + ", ".join(info.key.removeprefix(settings.landing_prefix) for info in uploaded)
+            + ", ".join(f"{dataset} {n}" for dataset, n in per_dataset.items())
         )
         phases.done("upload")
     # Label Studio takes tens of seconds to start: it starts now, beside the runs
@@ -127,12 +129,12 @@ def demo(
         )
         report.runs.append(outcome)
         show(outcome)
-    phases.done("search, inference, benchmarks")
+    phases.done("downstream")
     lake = Lakehouse(open_catalog(settings))
     labeling.shutdown(wait=True)
     if label_studio is not None:
         console.print(f"[bold]labels[/]  {label_studio.result()}")
-        phases.done("Label Studio start (waited for)")
+        phases.done("label studio")
         report.runs += label_datasets(defs, instance, settings, lake, contracts, on_run=show)
         phases.done("labeling")
     console.print(render(summarise_assets(lake, instance, defs, report)))
