@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import dagster as dg
 import typer
 from rich.console import Console
 
 from data_platform.cli.stack import ensure_stack
-from data_platform.contracts import load_contracts
+from data_platform.contracts import Contract, load_contracts
 from data_platform.definitions import build_definitions
-from data_platform.demo.labeling import label_datasets, start_label_studio
+from data_platform.demo.labeling import (
+    annotate_datasets,
+    queue_datasets,
+    start_label_studio,
+    sync_datasets,
+)
 from data_platform.demo.samples import SAMPLES, upload_samples
 from data_platform.demo.summary import render, summarise_assets
 from data_platform.lakehouse import Lakehouse, open_catalog
@@ -118,6 +123,17 @@ def demo(
         report.runs.append(outcome)
         show(outcome)
     phases.done("embed")
+    lake = Lakehouse(open_catalog(settings))
+    annotating: Future[None] | None = None
+    queued: list[Contract] = []
+    if label_studio is not None:
+        console.print(f"[bold]labels[/]  {label_studio.result()}")
+        queued_runs, queued = queue_datasets(defs, instance, contracts, on_run=show)
+        report.runs += queued_runs
+        # the simulated annotator's API calls (Label Studio's CPU, mostly) go on beside the
+        # runs below; the labels are synced into the lake once both are done
+        annotating = labeling.submit(annotate_datasets, settings, lake, queued)
+        phases.done("label queue")
     downstream = (
         [(["embedded", "saved_searches"], None)] if any(c.searches for c in contracts) else []
     )
@@ -130,13 +146,12 @@ def demo(
         report.runs.append(outcome)
         show(outcome)
     phases.done("downstream")
-    lake = Lakehouse(open_catalog(settings))
     labeling.shutdown(wait=True)
-    if label_studio is not None:
-        console.print(f"[bold]labels[/]  {label_studio.result()}")
-        phases.done("label studio")
-        report.runs += label_datasets(defs, instance, settings, lake, contracts, on_run=show)
-        phases.done("labeling")
+    if annotating is not None:
+        annotating.result()
+        phases.done("annotating (rest)")
+        report.runs += sync_datasets(defs, instance, queued, on_run=show)
+        phases.done("labels synced")
     console.print(render(summarise_assets(lake, instance, defs, report)))
     phases.done("summary")
     failed = [r for r in report.runs if not r.success]

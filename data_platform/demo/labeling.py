@@ -28,32 +28,51 @@ def start_label_studio(settings: Settings) -> str:
     return f"local Label Studio at {state.url} (pid {state.pid})"
 
 
-def label_datasets(
+def queue_datasets(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
-    settings: Settings,
-    lake: Lakehouse,
     specs: Sequence[Contract],
     on_run: Callable[[RunOutcome], None],
-) -> list[RunOutcome]:
-    """Queue, annotate (simulated) and sync every dataset that has a label column."""
-    backend = LabelingResource(home=str(settings.home)).get_backend()
-    outcomes = []
+) -> tuple[list[RunOutcome], list[Contract]]:
+    """Run `labeling/queue/<dataset>` of every dataset that has a label column.
+
+    Returns the runs and the datasets whose tasks were queued.
+    """
+    outcomes, queued = [], []
     for spec in (s for s in specs if s.has_labels):
-        queued = materialize(
+        outcome = materialize(
             defs,
             instance,
             [dg.AssetKey(["labeling", "queue", spec.name])],
             label=f"queue {spec.name}",
         )
-        on_run(queued)
-        outcomes.append(queued)
-        if not queued.success:
-            continue
+        on_run(outcome)
+        outcomes.append(outcome)
+        if outcome.success:
+            queued.append(spec)
+    return outcomes, queued
+
+
+def annotate_datasets(settings: Settings, lake: Lakehouse, specs: Sequence[Contract]) -> None:
+    """The simulated annotator labels every queued task, through the server's API only
+    (no Dagster run: the demo does this beside its other runs)."""
+    backend = LabelingResource(home=str(settings.home)).get_backend()
+    for spec in specs:
         simulate_annotations(backend, spec, staged_truth(lake, spec))
-        synced = materialize(
+
+
+def sync_datasets(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    specs: Sequence[Contract],
+    on_run: Callable[[RunOutcome], None],
+) -> list[RunOutcome]:
+    """Run `labeled/<dataset>`: the annotations synced into the lake."""
+    outcomes = []
+    for spec in specs:
+        outcome = materialize(
             defs, instance, [dg.AssetKey(["labeled", spec.name])], label=f"labeled/{spec.name}"
         )
-        on_run(synced)
-        outcomes.append(synced)
+        on_run(outcome)
+        outcomes.append(outcome)
     return outcomes
