@@ -70,10 +70,10 @@ def plot_load_vs_size(table: pl.DataFrame) -> bytes:
 
 def plot_save_load(table: pl.DataFrame) -> bytes:
     """Horizontal bars of median save and load time per case (one bar pair per row); PNG."""
-    ordered = table.sort("load_s_median", descending=True)
-    labels = ordered["case_id"].to_list()
     from matplotlib.figure import Figure
 
+    ordered = table.sort("load_s_median", descending=True)
+    labels = ordered["case_id"].to_list()
     fig = Figure(figsize=(9, max(3.0, 0.28 * len(labels) + 1.2)))
     ax = fig.add_subplot()
     positions = list(range(len(labels)))

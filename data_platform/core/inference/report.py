@@ -81,10 +81,10 @@ def measure_costs(model: Any, frame: pl.DataFrame, chunk_size: int) -> dict[str,
 
 def plot_inference(table: pl.DataFrame) -> bytes:
     """Rows/s per executor, one panel per workload (log scale); PNG bytes."""
-    workloads = sorted(table["workload"].unique().to_list())
     from matplotlib.figure import Figure  # here: every process that loads the code imports this
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+    workloads = sorted(table["workload"].unique().to_list())
     fig = Figure(figsize=(5 * len(workloads), 4))
     for i, workload in enumerate(workloads):
         ax = fig.add_subplot(1, len(workloads), i + 1)

@@ -20,7 +20,7 @@ from data_platform.storage import StorageError
 
 
 def build_landing_sensor(
-    contract: Contract, job: UnresolvedAssetJobDefinition, interval_s: int = 15
+    contract: Contract, job: UnresolvedAssetJobDefinition, interval_s: int
 ) -> dg.SensorDefinition:
     """`interval_s`: the daemon's minimum interval between ticks (setting
     `landing_sensor_interval_s`, `DP_LANDING_SENSOR_INTERVAL_S`)."""
