@@ -266,7 +266,9 @@ class Settings(BaseSettings):
     def pyarrow_filesystem(self) -> Any:
         from pyarrow import fs
 
-        return fs.S3FileSystem(**self.pyarrow_kwargs())
+        from data_platform.storage.retry import ArrowRetryStrategy
+
+        return fs.S3FileSystem(**self.pyarrow_kwargs(), retry_strategy=ArrowRetryStrategy())
 
     def pyiceberg_properties(self) -> dict[str, str]:
         return {
@@ -276,6 +278,7 @@ class Settings(BaseSettings):
             "s3.access-key-id": self.access_key,
             "s3.secret-access-key": self.secret_key,
             "s3.region": self.s3_region,
+            "s3.retry-strategy-impl": "data_platform.storage.retry.ArrowRetryStrategy",
         }
 
     def lancedb_storage_options(self) -> dict[str, str]:

@@ -7,6 +7,7 @@ read-only identity; an open server (no identities) is never started.
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import shutil
@@ -15,7 +16,9 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import urllib3
 from minio import Minio
+from minio.error import S3Error
 
 from data_platform.stack.process import (
     ManagedServer,
@@ -31,6 +34,11 @@ from data_platform.stack.process import (
 PORTS_PER_SERVER = 8  # s3, master, volume, filer, iceberg, webdav, admin, lance
 GRPC_OFFSET = 10000  # each HTTP port P also listens for gRPC on P + 10000
 READY_TIMEOUT_S = 60.0
+# After a restart the S3 API answers before the volume server has re-registered its
+# volumes with the master; until it has, reading an existing object fails with a 500.
+# Readiness therefore reads back one small object kept in a bucket of its own.
+HEALTH_BUCKET = "stack-health"
+HEALTH_KEY = "alive"
 
 
 @dataclass(frozen=True)
@@ -252,15 +260,35 @@ class EmbeddedS3(ManagedServer):
             secret_key=state.secret_key,
             secure=False,
             region="us-east-1",
+            # no retries inside a probe: `wait_until` is the one bounded retry loop
+            http_client=urllib3.PoolManager(
+                timeout=urllib3.Timeout(connect=2, read=10), retries=False
+            ),
         )
 
         def ready() -> bool:
             if not pid_alive(state.pid):
                 raise ProbeFailed(f"weed exited; see {self.log_file}")
             # /healthz answers before signed requests work: probe with a signed one.
-            for bucket in self.buckets:
+            for bucket in (*self.buckets, HEALTH_BUCKET):
                 if not client.bucket_exists(bucket):
                     client.make_bucket(bucket)
-            return True
+            return reads_back(client)
 
-        wait_until(ready, timeout=READY_TIMEOUT_S, interval=0.5, what="S3 server ready")
+        wait_until(ready, timeout=READY_TIMEOUT_S, interval=0.2, what="S3 server ready")
+
+
+def reads_back(client: Minio) -> bool:
+    """True once an object stored on a volume reads back (written on the first start)."""
+    try:
+        response = client.get_object(HEALTH_BUCKET, HEALTH_KEY)
+    except S3Error as error:
+        if error.code != "NoSuchKey":
+            raise
+        client.put_object(HEALTH_BUCKET, HEALTH_KEY, io.BytesIO(b"ok"), 2)
+        response = client.get_object(HEALTH_BUCKET, HEALTH_KEY)
+    try:
+        return response.read() == b"ok"
+    finally:
+        response.close()
+        response.release_conn()

@@ -4,6 +4,9 @@ The SDK's own urllib3 retries are switched off (``http_client``), so this module
 one place that decides: a transient error (connection refused or reset, timeout, HTTP
 5xx, ``SlowDown``) is retried at most ``attempts`` times and never past ``deadline_s``;
 anything else (NotFound, AccessDenied...) fails at once.
+
+Arrow's S3 filesystems (the Iceberg tables' FileIO, the benchmarks, exports) retry in the
+AWS SDK under them; ``ArrowRetryStrategy`` gives them the same patience.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TypeVar
 import certifi
 import urllib3
 from minio.error import InvalidResponseError, S3Error, ServerError
+from pyarrow.fs import AwsDefaultS3RetryStrategy
 
 from data_platform.settings import ca_certs_file
 from data_platform.storage.errors import Unavailable
@@ -133,3 +137,18 @@ def http_client(policy: RetryPolicy) -> urllib3.PoolManager:
         # The SDK's own default honours SSL_CERT_FILE; keep that for private CAs.
         ca_certs=ca_certs_file() or certifi.where(),
     )
+
+
+# The AWS SDK's default strategy waits 25 ms x 2^n before retry n: ten tries wait about
+# 13 s in all, long enough for a store that restarts (Arrow's own default gives up after
+# three tries, about 0.1 s).
+ARROW_ATTEMPTS = 10
+
+
+class ArrowRetryStrategy(AwsDefaultS3RetryStrategy):  # type: ignore[misc]  # pyarrow is untyped
+    """The AWS SDK's retries of transient errors (5xx, throttling, connection failures)
+    for Arrow's S3 filesystems. It takes no arguments because pyiceberg builds it from its
+    dotted name (the catalog's `s3.retry-strategy-impl` property)."""
+
+    def __init__(self) -> None:
+        super().__init__(max_attempts=ARROW_ATTEMPTS)

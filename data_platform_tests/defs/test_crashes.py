@@ -20,7 +20,7 @@ from data_platform.core.generate import generate_reviews
 from data_platform.demo.samples import encode
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.settings import Settings
-from data_platform.stack.process import wait_until
+from data_platform.stack.process import pid_alive, wait_until
 from data_platform.stack.seaweed import EmbeddedS3, StackState
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import DATASETS_DIR
@@ -113,8 +113,10 @@ def recovers_exactly(settings: Settings, home: Path) -> None:
 def test_store_killed_mid_write_then_restarted(own_stack, tmp_path):
     stack, settings = own_stack
     run = ingest_mid_write(settings, tmp_path / "dagster", seed=3)
-    os.kill(stack.state().pid, signal.SIGKILL)  # the store dies while files are written
+    pid = stack.state().pid
+    os.kill(pid, signal.SIGKILL)  # the store dies while files are written
     run.wait(timeout=300)
+    wait_until(lambda: not pid_alive(pid), timeout=30, what="the store gone")
     state = stack.up()  # `data-platform stack up`: same data and keys (the same ports if free)
     settings = settings_for(state, settings.home)
     store = ObjectStore.from_settings(settings)
