@@ -8,7 +8,8 @@ Three things every write shares live here:
   writers on one table then all land (pyiceberg's own 4 quick retries did not).
 - `Transaction`: pyiceberg 0.12 deep-copies the whole table metadata (every snapshot)
   each time a transaction's `table_metadata` is read, 14 times per commit; with hundreds
-  of snapshots that is most of a commit's time. Ours computes it once per change.
+  of snapshots that is most of a commit's time. Ours computes it once per change, and not
+  at all before the first (the table's own metadata is returned: its models are frozen).
 - `trim_history`: the metadata of a table written once per upload grows by a snapshot per
   upload, and every commit reads and writes all of it. Past `keep * 5/4` snapshots, the
   oldest that no tag or branch names are expired down to `keep`, so a commit costs the
@@ -42,7 +43,7 @@ class CommitPolicy:
     attempts: int = 12
     base_delay_s: float = 0.05
     max_delay_s: float = 2.0
-    keep_snapshots: int = 100
+    keep_snapshots: int = 50
 
     def delay(self, failures: int) -> float:
         """Full jitter: uniform in [0, min(max, base * 2^failures)]."""
@@ -56,6 +57,8 @@ class Transaction(_PyIcebergTransaction):
 
     @property
     def table_metadata(self) -> TableMetadata:
+        if not self._updates:  # nothing staged: the table's own metadata (frozen models)
+            return self._table.metadata
         key = (id(self._table.metadata), len(self._updates))
         if self._memo is None or self._memo[0] != key:
             self._memo = (key, update_table_metadata(self._table.metadata, self._updates))
@@ -102,6 +105,10 @@ def trim_history(table: Table, keep: int) -> int:
         table.maintenance.expire_snapshots().by_ids(doomed).commit()
     except CONFLICTS:
         return 0  # another writer moved on; the next write trims
+    except ValueError as exc:  # pyiceberg's retry found them gone: another writer trimmed
+        if "does not exist" not in str(exc):
+            raise
+        return 0
     return len(doomed)
 
 

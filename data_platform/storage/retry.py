@@ -139,11 +139,11 @@ def http_client(policy: RetryPolicy) -> urllib3.PoolManager:
     )
 
 
-# The AWS SDK's default strategy waits 25 ms x 2^n before retry n: eight tries wait about
-# 3.2 s in all, long enough for a store that restarts (Arrow's own default gives up after
-# three tries, about 0.1 s), short enough that a store that is gone fails a run quickly
-# (the ingest step's own retry policy then tries again, seconds later).
-ARROW_ATTEMPTS = 8
+# The AWS SDK's default strategy waits 25 ms x 2^n before retry n: nine tries wait about
+# 6.4 s in all, long enough for a store that restarts on a busy machine (Arrow's own
+# default gives up after three tries, about 0.1 s), short enough that a store that is gone
+# fails a run quickly (the ingest step's own retry policy then tries again).
+ARROW_ATTEMPTS = 9
 
 
 class ArrowRetryStrategy(AwsDefaultS3RetryStrategy):  # type: ignore[misc]  # pyarrow is untyped
