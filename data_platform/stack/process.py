@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -25,16 +26,43 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
-def free_port() -> int:
+# Not the module-level `random`: test runners seed it, identically in parallel workers.
+_RANDOM = random.SystemRandom()
+# above the well-known services (PostgreSQL, Redis, RabbitMQ...) and Ray's worker ports
+# (10002-19999 by default)
+LOWEST_PORT = 20000
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (source ports of outgoing connections)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+def _any_free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
+def free_port() -> int:
+    """A free port for a server of ours (see `free_port_block`)."""
+    return free_port_block(1)
+
+
 def free_port_block(size: int, offsets: Sequence[int] = (0,), tries: int = 200) -> int:
-    """A base port B such that B..B+size-1 (and each plus every offset) are all free."""
+    """A base port B such that B..B+size-1 (and each plus every offset) are all free.
+
+    Ports are drawn below the ephemeral range: there, any outgoing connection of any
+    process may take a port found free here before our server binds it (a server that
+    then fails to bind one of its ports exits, seen as refused connections). Only where
+    that range leaves no room are ports taken from the kernel's own choice.
+    """
+    top = _ephemeral_low() - max(offsets) - size
     for _ in range(tries):
-        base = free_port()
+        base = _RANDOM.randrange(LOWEST_PORT, top) if top > LOWEST_PORT else _any_free_port()
         if base + max(offsets) + size >= 65535:
             continue
         ports = [base + i + off for i in range(size) for off in offsets]
