@@ -34,6 +34,7 @@ from data_platform.stack.process import (
 PORTS_PER_SERVER = 8  # s3, master, volume, filer, iceberg, webdav, admin, lance
 GRPC_OFFSET = 10000  # each HTTP port P also listens for gRPC on P + 10000
 READY_TIMEOUT_S = 60.0
+START_ATTEMPTS = 3
 # After a restart the S3 API answers before the volume server has re-registered its
 # volumes with the master; until it has, reading an existing object fails with a 500.
 # Readiness therefore reads back one small object kept in a bucket of its own.
@@ -85,22 +86,30 @@ class EmbeddedS3(ManagedServer):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         keys = self._identities()
         self._security()
-        base = port_base or self._reuse_or_pick_ports()
-        pid = start_process(
-            self._command(base), log_file=self.log_file, pid_file=self.pid_file, cwd=self.root
-        )
-        state = StackState(
-            endpoint=f"http://127.0.0.1:{base}",
-            port_base=base,
-            pid=pid,
-            data_dir=str(self.data_dir),
-            **keys,
-        )
-        try:
-            self._wait_ready(state)
-        except Exception:
-            stop_pid(pid)
-            raise RuntimeError(f"S3 server did not start; see {self.log_file}") from None
+        for attempt in range(START_ATTEMPTS):
+            base = port_base or self._reuse_or_pick_ports(fresh=attempt > 0)
+            pid = start_process(
+                self._command(base), log_file=self.log_file, pid_file=self.pid_file, cwd=self.root
+            )
+            state = StackState(
+                endpoint=f"http://127.0.0.1:{base}",
+                port_base=base,
+                pid=pid,
+                data_dir=str(self.data_dir),
+                **keys,
+            )
+            try:
+                self._wait_ready(state)
+                break
+            except ProbeFailed:
+                # weed exited at once: most often one of its 16 ports was taken between our
+                # check and its own ("Port allocation failed"); another block, unless given
+                stop_pid(pid)
+                if port_base or attempt == START_ATTEMPTS - 1:
+                    raise RuntimeError(f"S3 server did not start; see {self.log_file}") from None
+            except Exception:
+                stop_pid(pid)
+                raise RuntimeError(f"S3 server did not start; see {self.log_file}") from None
         self.state_file.write_text(json.dumps(asdict(state), indent=2))
         self.state_file.chmod(0o600)
         return state
@@ -204,9 +213,9 @@ class EmbeddedS3(ManagedServer):
             secret.chmod(0o600)
         return ca, cert, key
 
-    def _reuse_or_pick_ports(self) -> int:
+    def _reuse_or_pick_ports(self, fresh: bool = False) -> int:
         previous = self.root / "ports"
-        if previous.exists():
+        if previous.exists() and not fresh:
             base = int(previous.read_text())
             ports = [base + i + off for i in range(PORTS_PER_SERVER) for off in (0, GRPC_OFFSET)]
             try:  # a server that just stopped may hold its sockets for a moment
