@@ -13,6 +13,7 @@ could not be made cold (page-cache eviction unavailable or not verified) are mar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -37,6 +38,7 @@ from data_platform.core.benchmarks import (
 )
 from data_platform.core.benchmarks.floors import bandwidth_floor_s, memcpy_gbps
 from data_platform.core.generate import generate_reviews
+from data_platform.stack.temporary import temporary_lake
 
 console = Console(highlight=False, width=150)
 COLD_LABEL = {"cold": "yes", "warm": "NOT COLD", "remote": "remote (S3)"}
@@ -78,23 +80,6 @@ def _case_table(table: pl.DataFrame, floor_s: float, gbps: float) -> Table:
             f"{row['machine_load']:.1f}",
         )
     return out
-
-
-def _settings_for_s3(tmp: Path) -> tuple[Any, Any]:
-    from data_platform.settings import Settings
-    from data_platform.stack.seaweed import EmbeddedS3
-    from data_platform.storage import ObjectStore
-
-    stack = EmbeddedS3(tmp / "stack")
-    state = stack.up()
-    settings = Settings(
-        home=tmp / "home",
-        s3_endpoint=state.endpoint,
-        s3_access_key=state.access_key,
-        s3_secret_key=state.secret_key,
-    )
-    ObjectStore.from_settings(settings).ensure_bucket()
-    return stack, settings
 
 
 def main() -> None:
@@ -141,12 +126,9 @@ def main() -> None:
         f"{args.repeats} rounds each; memcpy {gbps:.1f} GB/s -> floor {floor_s * 1e3:.1f} ms"
     )
     with tempfile.TemporaryDirectory(prefix="bench-formats-") as tmp:
-        stack, settings = _settings_for_s3(Path(tmp)) if "s3" in targets else (None, None)
-        try:
+        lake = temporary_lake(Path(tmp)) if "s3" in targets else contextlib.nullcontext(None)
+        with lake as settings:
             results = run_all(cases, frame, Path(tmp), settings, args)
-        finally:
-            if stack is not None:
-                stack.down()
     report(results, args.out, floor_s, gbps)
 
 

@@ -21,9 +21,9 @@ from data_platform.demo.samples import encode
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.settings import Settings
 from data_platform.stack.process import pid_alive, wait_until
-from data_platform.stack.seaweed import EmbeddedS3, StackState
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import DATASETS_DIR
+from data_platform_tests.fixtures.s3 import make_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROWS = 600_000
@@ -73,24 +73,6 @@ def exact(settings: Settings) -> dict[str, int]:
     return {layer: lake.count(f"{layer}.reviews") for layer in LAYERS}
 
 
-def settings_for(state: StackState, home: Path) -> Settings:
-    return Settings(
-        home=home,
-        s3_endpoint=state.endpoint,
-        s3_access_key=state.access_key,
-        s3_secret_key=state.secret_key,
-    )
-
-
-@pytest.fixture
-def own_stack(tmp_path: Path):
-    stack = EmbeddedS3(tmp_path / "stack")
-    settings = settings_for(stack.up(), tmp_path / "home")
-    ObjectStore.from_settings(settings).ensure_bucket()
-    yield stack, settings
-    stack.down()
-
-
 def ingest_mid_write(settings: Settings, home: Path, seed: int) -> subprocess.Popen:
     """Upload a large CSV and start its ingest; return once data files are being written."""
     store = ObjectStore.from_settings(settings)
@@ -118,7 +100,7 @@ def test_store_killed_mid_write_then_restarted(own_stack, tmp_path):
     run.wait(timeout=300)
     wait_until(lambda: not pid_alive(pid), timeout=30, what="the store gone")
     state = stack.up()  # `data-platform stack up`: same data and keys (the same ports if free)
-    settings = settings_for(state, settings.home)
+    settings = make_settings(state, settings.home, "lake")
     store = ObjectStore.from_settings(settings)
     store.stat(f"{settings.landing_prefix}reviews/big.csv")  # the upload is still in landing
     recovers_exactly(settings, tmp_path / "dagster")
