@@ -226,7 +226,7 @@ def bench_backends(args: argparse.Namespace) -> bool:
         table.add_column(column)
     for name, speed, ratio, fid in rows:
         table.add_row(
-            name + (" (tried)" if name in TRIED else ""),
+            name + (" (tried)" if name in TRIED else "") + _precision_note(embedders[name]),
             f"{speed:.0f}",
             f"{ratio:.2f}x",
             f"{best[name] / best[reference]:.2f}x",
@@ -257,6 +257,12 @@ def bench_backends(args: argparse.Namespace) -> bool:
         f"{verdict(passed)}"
     )
     return passed
+
+
+def _precision_note(embedder: object) -> str:
+    """OpenVINO's precision where it is not the one asked for (bf16 needs a CPU with bf16)."""
+    ran, asked = getattr(embedder, "precision", None), getattr(embedder, "requested_precision", "")
+    return f" (ran {ran}: this CPU has no {asked})" if ran and ran != asked else ""
 
 
 def speed_fidelity_plot(rows: list[tuple[str, float, float, Fidelity]]) -> bytes:

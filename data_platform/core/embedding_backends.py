@@ -16,6 +16,12 @@ median of 5 interleaved runs, three runs on a heavily shared 2-core Zen 3 (AVX2,
   1.2-1.5x torch; the fastest backend within the fidelity floor, still short of 1.5x.
 - ``openvino``: the same export compiled by OpenVINO's CPU plugin, fp32 (no fp16 or bf16
   on AVX2): the same vectors, 1.1-1.5x, no faster than ``onnx`` here.
+- ``openvino-bf16``: the same IR with OpenVINO's inference precision set to bf16, on CPUs
+  that compute in bf16 natively (AVX512_BF16, e.g. AMD Zen 4; AMX on Intel Sapphire
+  Rapids and later); weights and outputs stay fp32, matmuls accumulate in fp32. On a CPU
+  without bf16 OpenVINO runs fp32, so it is ``openvino`` there (`precision` says which
+  ran). Measured on a 2-core AMD EPYC (Zen 4), 1,000 reviews: 2.7x torch at cosine
+  0.99998 mean, 0.99995 min, recall@10 0.996: within the fidelity floor.
 - ``onnx-fused``: fp32 after the transformer optimiser, exported with the classic BERT
   attention so that attention, embedding and layer norms all fuse; the same vectors,
   1.0-1.3x: fused attention does not pay at these short texts.
@@ -60,7 +66,7 @@ from data_platform.core.embedding import (
     load_model,
 )
 
-BACKENDS = ("torch", "onnx", "openvino", "onnx-fused", "onnx-int8")
+BACKENDS = ("torch", "onnx", "openvino", "openvino-bf16", "onnx-fused", "onnx-int8")
 TRIED = ("onnx-int8-attn", "onnx-int8-edges", "onnx-int8-static")  # below the floor: bench only
 VARIANTS = BACKENDS + TRIED
 DEFAULT_BACKEND = "torch"
@@ -255,6 +261,8 @@ def export_variant(backend: str, cache_dir: Path | None = None, model: Any = Non
     """
     if backend not in (*VARIANTS[1:], "onnx-classic"):  # onnx-classic: onnx-fused's source
         raise ValueError(f"not an exported backend: {backend!r}; choose one of {VARIANTS[1:]}")
+    if backend == "openvino-bf16":
+        return export_variant("openvino", cache_dir, model)  # one IR: bf16 is set at compile
     folder = (cache_dir or default_cache_dir()) / _model_tag()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (f"{backend}.xml" if backend == "openvino" else f"{backend}.onnx")
@@ -350,14 +358,20 @@ class OnnxEmbedder(Embedder):
 
 
 class OpenVinoEmbedder(OnnxEmbedder):
-    """The same graph compiled by OpenVINO's CPU plugin: fp32, one stream, ``threads`` threads.
+    """The same graph compiled by OpenVINO's CPU plugin: one stream, ``threads`` threads.
 
     Args:
         model: The loaded SentenceTransformer.
         path: The OpenVINO IR ``.xml`` (see `export_variant`).
         batch_size: Texts per forward pass.
         threads: Inference threads; ``None`` picks `default_threads()`.
+        precision: ``f32`` (the torch vectors), or ``bf16`` where the CPU computes in bf16
+            natively (elsewhere OpenVINO runs f32); `precision` tells which one runs.
     """
+
+    def __init__(self, *args: Any, precision: str = "f32", **kwargs: Any) -> None:
+        self.requested_precision = precision
+        super().__init__(*args, **kwargs)
 
     def _load(self) -> None:
         import openvino as ov
@@ -366,10 +380,12 @@ class OpenVinoEmbedder(OnnxEmbedder):
             "INFERENCE_NUM_THREADS": self.threads,
             "NUM_STREAMS": 1,
             "PERFORMANCE_HINT": "LATENCY",
-            "INFERENCE_PRECISION_HINT": "f32",  # never a lower precision: the same vectors
+            "INFERENCE_PRECISION_HINT": self.requested_precision,
             "ENABLE_CPU_PINNING": False,  # threads are not pinned: the cores are shared
         }
         self.compiled = ov.Core().compile_model(str(self.path), "CPU", config)
+        # what the plugin runs: bf16 asked for on a CPU without it comes back as f32
+        self.precision: str = self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
         self._request = self.compiled.create_infer_request()
         self._request_lock = threading.Lock()  # an infer request runs one inference at a time
 
@@ -403,8 +419,15 @@ def get_backend_embedder(
     with _lock:
         if key not in _embedders:
             path = export_variant(backend, cache_dir, base.model)
-            kind = OpenVinoEmbedder if backend == "openvino" else OnnxEmbedder
-            _embedders[key] = kind(base.model, path, threads=threads or default_threads())
+            threads = threads or default_threads()
+            if backend.startswith("openvino"):
+                precision = "bf16" if backend == "openvino-bf16" else "f32"
+                embedder: OnnxEmbedder = OpenVinoEmbedder(
+                    base.model, path, threads=threads, precision=precision
+                )
+            else:
+                embedder = OnnxEmbedder(base.model, path, threads=threads)
+            _embedders[key] = embedder
     shared = _embedders[key]
     shared.batch_size = batch_size
     return shared

@@ -22,9 +22,9 @@ class VectorStoreResource(dg.ConfigurableResource):
     embedding_backend: str = Field(
         default="torch",
         description="Runtime that embeds texts, for rows and queries alike: torch, onnx, "
-        "openvino, onnx-fused or onnx-int8 (graphs exported locally from the same model and "
-        "cached under the platform's home; see data_platform.core.embedding_backends for "
-        "speed and fidelity).",
+        "openvino, openvino-bf16 (bf16 matmuls where the CPU has them), onnx-fused or "
+        "onnx-int8 (graphs exported locally from the same model and cached under the "
+        "platform's home; see data_platform.core.embedding_backends for speed and fidelity).",
     )
 
     def get_store(self) -> VectorStore:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from data_platform.core.embedding_backends import (
     TRIED,
     cache_dir_under,
     default_cache_dir,
+    export_variant,
     fidelity,
     get_backend_embedder,
 )
@@ -80,6 +83,27 @@ def test_fp32_backends_give_the_torch_vectors(backend, tmp_path) -> None:
     fid = fidelity(expected, got, reference.encode(queries), variant.encode(queries))
     assert fid.cosine_min > 0.9999
     assert fid.passes()
+
+
+def _cpu_has_bf16() -> bool:
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+@pytest.mark.slow
+def test_openvino_bf16_runs_bf16_where_the_cpu_can_and_stays_within_the_floor(tmp_path) -> None:
+    """bf16 matmuls (fp32 accumulation) move the vectors far less than the floor allows."""
+    texts = list(dict.fromkeys(generate_reviews(2000, seed=3)["text"].to_list()))[:120]
+    queries, docs = texts[:20], texts[20:]
+    reference = get_backend_embedder("torch", threads=1)
+    variant = get_backend_embedder("openvino-bf16", threads=1, cache_dir=tmp_path)
+    assert variant.precision == ("bf16" if _cpu_has_bf16() else "f32")  # type: ignore[attr-defined]
+    expected, got = reference.encode(docs, dedup=False), variant.encode(docs, dedup=False)
+    fid = fidelity(expected, got, reference.encode(queries), variant.encode(queries))
+    assert fid.cosine_min > 0.999
+    assert fid.passes()
+    # one exported IR serves both OpenVINO backends
+    assert export_variant("openvino-bf16", tmp_path) == export_variant("openvino", tmp_path)
 
 
 def test_int8_recipes_find_the_ffn_outputs_by_weight_shape(tmp_path) -> None:
