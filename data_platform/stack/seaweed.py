@@ -101,15 +101,14 @@ class EmbeddedS3(ManagedServer):
             try:
                 self._wait_ready(state)
                 break
-            except ProbeFailed:
-                # weed exited at once: most often one of its 16 ports was taken between our
-                # check and its own ("Port allocation failed"); another block, unless given
+            except Exception as exc:
                 stop_pid(pid)
-                if port_base or attempt == START_ATTEMPTS - 1:
+                # weed exited at once (ProbeFailed): most often one of its 16 ports was taken
+                # between our check and its own ("Port allocation failed"); another block,
+                # unless the ports were given
+                retry = isinstance(exc, ProbeFailed) and not port_base
+                if not retry or attempt == START_ATTEMPTS - 1:
                     raise RuntimeError(f"S3 server did not start; see {self.log_file}") from None
-            except Exception:
-                stop_pid(pid)
-                raise RuntimeError(f"S3 server did not start; see {self.log_file}") from None
         self.state_file.write_text(json.dumps(asdict(state), indent=2))
         self.state_file.chmod(0o600)
         return state
