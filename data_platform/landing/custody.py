@@ -1,10 +1,10 @@
 """Moving an upload out of landing: to the archive once ingested, to quarantine if refused.
 
-Every move is conditional on the ETag that was ingested: the copy is made only if the
-landing object is still that version, and the landing object is deleted only if it still
-is (an S3 conditional DELETE). A newer upload to the same key is never archived or
-quarantined by the run of an older one: it stays in landing for its own run. The copy
-exists before the original is deleted, so bytes are never lost.
+Every move is of the version that was ingested (`ObjectStore.move` with its ETag): one
+conditional rename where the store has S3's RenameObject (the embedded SeaweedFS), else a
+conditional copy and a conditional delete. A newer upload to the same key is never
+archived or quarantined by the run of an older one: it stays in landing for its own run.
+Bytes are never lost: a rename is atomic, and a copy exists before the original goes.
 """
 
 from __future__ import annotations
@@ -97,33 +97,30 @@ class Custody:
             "quarantined_at": when.isoformat(),
             **report,
         }
-        try:
-            self.store.copy(source, target, if_match=etag)
-        except Conflict:
-            return Quarantined(None, "a newer upload replaced it: left in landing for its run")
-        except NotFound:
-            return Quarantined(None, "not found at its key (already moved?)")
+        # the report first: a move that then fails leaves the upload in landing, where it
+        # is found again; a report without its upload is never listed (`quarantined`)
+        report_key = target + ERROR_SUFFIX
         self.store.put_bytes(
-            target + ERROR_SUFFIX,
+            report_key,
             json.dumps(body, indent=2, default=str).encode(),
             content_type="application/json",
         )
-        self._delete_version(source, etag)
+        try:
+            self.store.move(source, target, if_match=etag)
+        except Conflict:
+            self.store.delete(report_key, missing_ok=True)
+            return Quarantined(None, "a newer upload replaced it: left in landing for its run")
+        except NotFound:
+            self.store.delete(report_key, missing_ok=True)
+            return Quarantined(None, "not found at its key (already moved?)")
         return Quarantined(target, f"moved to s3://{self.store.bucket}/{target}")
 
     def _move(self, source: str, target: str, etag: str) -> bool:
         try:
-            self.store.copy(source, target, if_match=etag)
+            self.store.move(source, target, if_match=etag)
         except (Conflict, NotFound):
             return False
-        self._delete_version(source, etag)
         return True
-
-    def _delete_version(self, key: str, etag: str) -> None:
-        try:
-            self.store.delete_if_match(key, etag)
-        except (Conflict, NotFound):
-            pass  # replaced or removed by someone else since the copy: theirs to keep
 
     # -- the quarantine ---------------------------------------------------------------------
     def quarantined(self, dataset: str | None = None) -> list[QuarantineEntry]:

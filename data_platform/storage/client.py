@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import io
+import urllib.parse
 from collections.abc import Iterable
 
 from minio import Minio
@@ -19,7 +20,13 @@ from minio.deleteobjects import DeleteObject
 from data_platform.settings import Settings
 from data_platform.storage.buckets import BucketsMixin
 from data_platform.storage.checksum import Fetched, sha256_bytes, upload_metadata
-from data_platform.storage.errors import AccessDenied, NotFound, StorageError
+from data_platform.storage.errors import (
+    AccessDenied,
+    Conflict,
+    NotFound,
+    StorageError,
+    Unsupported,
+)
 from data_platform.storage.listing import ListingMixin
 from data_platform.storage.metadata import MetadataMixin
 from data_platform.storage.models import CHECKSUM_META, ObjectInfo, object_info
@@ -28,6 +35,11 @@ from data_platform.storage.presign import PresignMixin
 from data_platform.storage.retry import RetryPolicy, http_client
 from data_platform.storage.transfer import TransferMixin
 from data_platform.storage.versions import VersionsMixin
+
+# whether a store (endpoint, bucket) renames: learnt on its first move, for this process
+_RENAMES: dict[tuple[str, str], bool] = {}
+# what servers without RenameObject answer it with (besides NotImplemented)
+_NO_RENAME = {"InvalidRequest", "InvalidArgument", "MethodNotAllowed", "HTTP400", "HTTP405"}
 
 
 class ObjectStore(
@@ -209,11 +221,83 @@ class ObjectStore(
             key=key,
         )
 
-    def move(self, src_key: str, dst_key: str) -> ObjectInfo:
-        """Copy then delete: the bytes exist at `dst_key` before they leave `src_key`."""
-        info = self.copy(src_key, dst_key)
-        self.delete(src_key, missing_ok=True)
-        return info
+    def move(self, src_key: str, dst_key: str, *, if_match: str | None = None) -> ObjectInfo:
+        """Move an object within the bucket: the version at `src_key` now, or `if_match`'s.
+
+        Where the store has S3's RenameObject (SeaweedFS, AWS directory buckets) this is one
+        atomic rename on the server, whatever the object's size: no byte is copied. Where it
+        has not (MinIO, AWS general-purpose buckets, versioned SeaweedFS buckets), a copy,
+        then a delete of the source that is conditional on the version moved: the bytes
+        exist at `dst_key` before they leave `src_key`, and a newer upload to `src_key`
+        arriving meanwhile stays. Which way a bucket takes is found on its first move.
+
+        Raises:
+            Conflict: `if_match` was given and the source is another version now.
+            NotFound: no object at `src_key`.
+        """
+        check_key(src_key)
+        check_key(dst_key)
+        etag = if_match or self.stat(src_key).etag
+        if _RENAMES.get(self._where(), True):
+            moved = self._rename(src_key, dst_key, etag)
+            if moved is not None:
+                return moved
+        self.copy(src_key, dst_key, if_match=etag)
+        try:
+            self.delete_if_match(src_key, etag)
+        except (Conflict, NotFound):
+            pass  # replaced or removed by someone else since the copy: theirs to keep
+        return self.stat(dst_key)
+
+    def _rename(self, src_key: str, dst_key: str, etag: str) -> ObjectInfo | None:
+        """RenameObject, checked: the moved object; None where the store cannot rename."""
+        quoted = etag if etag.startswith('"') else f'"{etag}"'
+        headers = {
+            "x-amz-rename-source": urllib.parse.quote(src_key, safe="/"),
+            "x-amz-rename-source-if-match": quoted,
+        }
+        try:
+            self._call(
+                "rename",
+                lambda: self.client._execute(  # the SDK has no RenameObject
+                    "PUT", self.bucket, dst_key, headers=headers, query_params={"renameObject": ""}
+                ),
+                key=src_key,
+            )
+        except NotFound:
+            moved = self._stat_or_none(dst_key)
+            if moved is None or moved.etag != etag.strip('"'):
+                raise
+            return moved  # an earlier try of this rename succeeded; its answer was lost
+        except Unsupported:
+            _RENAMES[self._where()] = False
+            return None
+        except StorageError as exc:
+            if exc.code not in _NO_RENAME:
+                raise
+            _RENAMES[self._where()] = False
+            return None
+        moved = self._stat_or_none(dst_key)
+        if (
+            moved is None
+            or moved.etag != etag.strip('"')
+            or (moved.size == 0 and self._stat_or_none(src_key) is not None)
+        ):
+            # a store that took the request for something else (a PUT of nothing): not a
+            # rename; the source is still there, and the copy overwrites what it wrote
+            _RENAMES[self._where()] = False
+            return None
+        _RENAMES[self._where()] = True
+        return moved
+
+    def _stat_or_none(self, key: str) -> ObjectInfo | None:
+        try:
+            return self.stat(key)
+        except NotFound:
+            return None
+
+    def _where(self) -> tuple[str, str]:
+        return (str(self.client._base_url.host), self.bucket)
 
     def delete(self, key: str, *, missing_ok: bool = False, version_id: str | None = None) -> None:
         """Delete one object (or, with `version_id`, one version for good).

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from data_platform.storage import IntegrityError, NotFound, ObjectStore, StorageError
+from data_platform.storage import Conflict, IntegrityError, NotFound, ObjectStore, StorageError
 
 pytestmark = pytest.mark.integration
 
@@ -146,6 +147,47 @@ def test_move(store: ObjectStore):
     store.move("from", "to")
     assert not store.exists("from")
     assert store.get_bytes("to") == b"m"
+
+
+def test_move_is_a_rename_on_the_server_where_the_store_has_one(store: ObjectStore):
+    """SeaweedFS has S3's RenameObject: the object moves whole, nothing is copied (a copy
+    would be a new object, with a new time)."""
+    before = store.put_bytes("landing/up.csv", b"a,b\n1,2\n", metadata={"owner": "me"})
+    time.sleep(1.1)  # S3 times have whole seconds
+    moved = store.move("landing/up.csv", "archive/up.csv", if_match=before.etag)
+    assert not store.exists("landing/up.csv")
+    assert store.get_bytes("archive/up.csv") == b"a,b\n1,2\n"
+    assert (moved.etag, moved.metadata, moved.checksum) == (
+        before.etag,
+        {"owner": "me"},
+        before.checksum,
+    )
+    assert moved.last_modified == before.last_modified
+
+
+def test_move_of_a_version_that_was_replaced_is_refused(store: ObjectStore):
+    old = store.put_bytes("landing/up.csv", b"old")
+    store.put_bytes("landing/up.csv", b"newer upload")
+    with pytest.raises(Conflict):
+        store.move("landing/up.csv", "archive/up.csv", if_match=old.etag)
+    assert store.get_bytes("landing/up.csv") == b"newer upload"
+    assert not store.exists("archive/up.csv")
+
+
+def test_move_copies_where_the_bucket_cannot_rename(store: ObjectStore):
+    """A versioned SeaweedFS bucket answers RenameObject with NotImplemented: copy, then a
+    delete of the moved version."""
+    versioned = store.for_bucket(f"{store.bucket}-v")
+    versioned.ensure_bucket()
+    versioned.set_versioning(True)
+    put = versioned.put_bytes("landing/up.csv", b"payload")
+    moved = versioned.move("landing/up.csv", "archive/up.csv", if_match=put.etag)
+    assert moved.etag == put.etag
+    assert versioned.get_bytes("archive/up.csv") == b"payload"
+    assert not versioned.exists("landing/up.csv")
+    again = versioned.put_bytes("landing/up.csv", b"again")
+    versioned.move("landing/up.csv", "archive/up.csv", if_match=again.etag)
+    assert versioned.get_bytes("archive/up.csv") == b"again"
 
 
 def test_update_metadata_in_place(store: ObjectStore):
