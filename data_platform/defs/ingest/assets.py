@@ -200,8 +200,8 @@ class IngestRun:
                     continue  # a raw-only run: nothing is decided
                 writers[rows.layer].add(rows.frame)
                 previews.setdefault(rows.layer, rows.frame.head(5))
-                if rows.layer == "raw":
-                    self._progress(ingestion.verdict.rows, info.size, started)
+                if rows.layer == "raw" and streamed:
+                    self._progress(ingestion.verdict.rows, started)
             if verified:
                 verified.result()
         except BaseException:
@@ -234,6 +234,7 @@ class IngestRun:
         raw_meta = {
             **write_metadata(raw, frame=previews.get("raw")),
             "source_object": uri,
+            **({"archived_to": f"s3://{self.client.bucket}/{archived}"} if archived else {}),
             "source_etag": info.etag,
             "source_bytes": dg.MetadataValue.int(info.size),
             "source_columns": dg.MetadataValue.json(verdict.columns),
@@ -256,10 +257,6 @@ class IngestRun:
             return
         yield schema_valid_result(self.keys["staged"], uri, [], 0, verdict.rows)
         staged, transformed = writes["staged"], writes["transformed"]
-        self.log.info(
-            f"{uri}: {verdict.rows:,} rows published in {time.monotonic() - started:.1f}s"
-            + (f"; archived to s3://{self.client.bucket}/{archived}" if archived else "")
-        )
         yield dg.MaterializeResult(
             asset_key=self.keys["staged"],
             metadata=write_metadata(staged, [raw_read], previews.get("staged")),
@@ -404,11 +401,8 @@ class IngestRun:
         self.client.get_file(key, path)
         return path, None
 
-    def _progress(self, rows: int, size: int, started: float) -> None:
-        if size > 64 * 1024 * 1024:
-            self.log.info(
-                f"{self.partition}: {rows:,} rows read ({time.monotonic() - started:.0f}s)"
-            )
+    def _progress(self, rows: int, started: float) -> None:
+        self.log.info(f"{self.partition}: {rows:,} rows read ({time.monotonic() - started:.0f}s)")
 
 
 def _arrow(frame: pl.DataFrame) -> pa.Table:

@@ -106,6 +106,27 @@ def test_unparseable_values_are_rescued_and_named(ingest):
     }
 
 
+def test_values_with_spaces_or_other_spellings_are_typed_like_exact_ones(ingest):
+    """Each column is first parsed exactly, then, where that missed values, leniently
+    (trimmed, any case); a value neither parse takes is still rescued and named."""
+    csv = encode(generate_reviews(4, seed=1), "a.csv").decode().splitlines()
+    for line, (rating, price, votes, verified) in zip(
+        (1, 2, 3),
+        [(" 4 ", " 2.5", "7 ", " YES "), ("3", "1.25", "0", "No"), ("2", "9", "x1", "f")],
+        strict=True,
+    ):
+        fields = csv[line].split(",")
+        fields[3:7] = [rating, price, votes, verified]
+        csv[line] = ",".join(fields)
+    verdict, layers = ingest("\n".join(csv).encode())
+    assert [(p.row, p.column, p.value) for p in verdict.problems] == [(3, "helpful_votes", "x1")]
+    raw = layers["raw"].head(3)
+    assert raw["rating"].to_list() == [4, 3, 2]
+    assert raw["price"].to_list() == [2.5, 1.25, 9.0]
+    assert raw["helpful_votes"].to_list() == [7, 0, None]
+    assert raw["is_verified"].to_list() == [True, False, False]
+
+
 @pytest.mark.parametrize("value", ["inf", "-inf", "NaN", "1e400", "9" * 1000])
 def test_non_finite_numbers_are_refused_by_default(ingest, value):
     csv = encode(generate_reviews(4, seed=1), "a.csv").decode().splitlines()
@@ -151,6 +172,28 @@ def test_uniqueness_holds_across_batches(ingest):
     assert [(p.row, p.column, p.reason) for p in verdict.problems] == [
         (26, "review_id", "not unique: the same value as row 4")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "staged"),
+    [
+        ("Great   kettle", "Great kettle"),
+        ("Great\tkettle", "Great kettle"),
+        ("Great\r\nkettle", "Great kettle"),
+        ("Great\u00a0kettle", "Great kettle"),  # a lone no-break space is whitespace too
+        ("Café\u2003\u2003au lait", "Café au lait"),
+        ("Café au lait", "Café au lait"),
+        ("Great kettle", "Great kettle"),
+    ],
+)
+def test_text_whitespace_becomes_single_spaces(ingest, text, staged):
+    frame = generate_reviews(4).with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit(text)).otherwise("text").alias("text")
+    )
+    verdict, layers = ingest(encode(frame, "a.parquet"), "a.parquet")
+    assert verdict.ok, verdict.problems
+    assert layers["staged"]["text"][2] == staged
+    assert layers["transformed"]["text_word_count"][2] == len(staged.split(" "))
 
 
 def test_cleaning_trims_and_empties_become_missing(ingest):
