@@ -6,8 +6,8 @@ One run prints a PASS/FAIL line per target, ratios side by side:
   staged and transformed committed, checks, archive) vs the bare equivalent of the same
   work on the same object in the same bucket: read it (minio), parse it with the contract's
   types (polars), validate it with the same Pandera schema (the contract's, uniqueness
-  included), write one Parquet file back with the lake tables' codec and level. Both
-  warmed up, interleaved, median of `--repeats`. Target <= 2.0x.
+  included), write one Parquet file back encoded as the lake's tables are (codec, level,
+  row groups). Both warmed up, interleaved, median of `--repeats`. Target <= 2.0x.
 - re-run: materialising the same, unchanged partition again: rows unchanged, <= 1.1x.
 - memory: peak RSS of the ingest job (a fresh process) on a large CSV; <= 1.5 GB, and the
   largest size within 1.2x of the smallest (`--memory-gb 0.5,5` for the README's figure).
@@ -45,7 +45,7 @@ from data_platform.core.generate import generate_reviews
 from data_platform.definitions import build_definitions
 from data_platform.demo.samples import encode
 from data_platform.lakehouse import open_lakehouse
-from data_platform.lakehouse.tables import TABLE_PROPERTIES, parquet_compression
+from data_platform.lakehouse.tables import TABLE_PROPERTIES, parquet_options
 from data_platform.resources import PlatformSettings
 from data_platform.runner import QUIET
 from data_platform.schemas import staged_schema
@@ -111,8 +111,8 @@ class Bench:
         frame = read_typed(data, self.contract)
         schema.validate(frame, lazy=True)
         buffer = io.BytesIO()
-        codec, level = parquet_compression(TABLE_PROPERTIES)  # the lake's tables' codec
-        frame.write_parquet(buffer, compression=codec, compression_level=level)
+        # encoded as the lake's tables are: the same codec, level and row groups
+        frame.write_parquet(buffer, **parquet_options(TABLE_PROPERTIES))
         client.put_object(bucket, out, io.BytesIO(buffer.getvalue()), buffer.tell())
         return time.perf_counter() - started
 

@@ -31,7 +31,7 @@ from pyiceberg.io.pyarrow import (
     schema_to_pyarrow,
 )
 from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
-from pyiceberg.table import Table
+from pyiceberg.table import Table, TableProperties
 from pyiceberg.table.snapshots import Snapshot
 
 from data_platform.contracts.columns import former_renames
@@ -376,8 +376,8 @@ class PartitionWriter:
         frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data)
         if not frame.height:
             return
-        values = set(frame.get_column(self.column).unique().to_list())
-        if values != {self.value}:
+        if not frame.select((pl.col(self.column) == self.value).fill_null(False).all()).item():
+            values = set(frame.get_column(self.column).unique().to_list())
             raise ValueError(
                 f"overwrite of partition {self.column}={self.value!r} got rows for {values}"
             )
@@ -466,11 +466,22 @@ class PartitionWriter:
         self.files = []
 
 
-def parquet_compression(properties: dict[str, str]) -> tuple[Any, int | None]:
-    """The Parquet codec and level a table's properties ask for (Iceberg's property names)."""
-    codec = properties.get("write.parquet.compression-codec", "zstd")
+def parquet_options(properties: dict[str, str]) -> dict[str, Any]:
+    """How polars should encode a table's Parquet files, from its properties (Iceberg's
+    names): codec, level and rows per row group (`write.parquet.row-group-limit`, 1,048,576
+    by default, as in pyiceberg's own writer; without it polars cuts a row group per chunk
+    of the frame, which costs a third more CPU for larger files)."""
     level = properties.get("write.parquet.compression-level")
-    return codec, int(level) if level else None
+    return {
+        "compression": properties.get("write.parquet.compression-codec", "zstd"),
+        "compression_level": int(level) if level else None,
+        "row_group_size": int(
+            properties.get(
+                TableProperties.PARQUET_ROW_GROUP_LIMIT,
+                TableProperties.PARQUET_ROW_GROUP_LIMIT_DEFAULT,
+            )
+        ),
+    }
 
 
 def write_data_file(table: Table, frame: pl.DataFrame) -> DataFile:
@@ -482,12 +493,10 @@ def write_data_file(table: Table, frame: pl.DataFrame) -> DataFile:
     """
     metadata = table.metadata
     buffer = io.BytesIO()
-    codec, level = parquet_compression(metadata.properties)
     frame.write_parquet(
         buffer,
         arrow_schema=schema_to_pyarrow(metadata.schema()),
-        compression=codec,
-        compression_level=level,
+        **parquet_options(metadata.properties),
     )
     body = buffer.getvalue()
     path = table.location_provider().new_data_location(f"{uuid.uuid4()}.parquet")

@@ -32,17 +32,23 @@ def clean(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
     The regex replace costs about 0.5 s per million texts, so it runs only on a column
     that has something to collapse (`_has_whitespace_runs`, ten times cheaper).
     """
-    exprs = []
-    for name, column in contract.columns.items():
-        if column.type != "string":
-            continue
-        cleaned = pl.col(name).str.strip_chars()
-        if name in contract.text and _has_whitespace_runs(frame, name):
-            cleaned = cleaned.str.replace_all(r"\s+", " ")
-        exprs.append(
-            pl.when(cleaned.str.len_bytes() == 0).then(None).otherwise(cleaned).alias(name)
-        )
-    return frame.with_columns(exprs) if exprs else frame
+    strings = [name for name, column in contract.columns.items() if column.type == "string"]
+    if not strings:
+        return frame
+    collapse = {name for name in contract.text if name in strings}
+    collapse = {name for name in collapse if _has_whitespace_runs(frame, name)}
+    cleaned = frame.with_columns(
+        pl.col(name).str.strip_chars().str.replace_all(r"\s+", " ")
+        if name in collapse
+        else pl.col(name).str.strip_chars()
+        for name in strings
+    )
+    # a second step: in one, each cleaned value would be computed twice (eager polars
+    # does not share sub-expressions)
+    return cleaned.with_columns(
+        pl.when(pl.col(name).str.len_bytes() == 0).then(None).otherwise(pl.col(name)).alias(name)
+        for name in strings
+    )
 
 
 def _has_whitespace_runs(frame: pl.DataFrame, name: str) -> bool:

@@ -218,29 +218,23 @@ class IngestRun:
             writers.pop("staged").abort()
             writers.pop("transformed").abort()
         in_landing = source_key == self.custody.landing_key(self.contract.name, self.partition)
-        with ThreadPoolExecutor(4, thread_name_prefix="commit") as pool:
-            # the tables' commits and the move to the archive are independent: in parallel
+        with ThreadPoolExecutor(3, thread_name_prefix="commit") as pool:
+            # the tables commit in parallel; raw's materialization is recorded while the
+            # others still commit; the upload leaves landing only once it is published
             commits = {layer: pool.submit(w.commit, properties) for layer, w in writers.items()}
-            archiving = (
-                pool.submit(
-                    self.custody.archive_upload, self.contract.name, self.partition, info.etag
-                )
-                if publish and in_landing
-                else None
+            raw = commits["raw"].result()
+            yield dg.MaterializeResult(
+                asset_key=self.keys["raw"],
+                metadata={
+                    **write_metadata(raw, frame=previews.get("raw")),
+                    "source_object": uri,
+                    "source_etag": info.etag,
+                    "source_bytes": dg.MetadataValue.int(info.size),
+                    "source_columns": dg.MetadataValue.json(verdict.columns),
+                    "contract_version": self.contract.version,
+                },
             )
             writes = {layer: future.result() for layer, future in commits.items()}
-            archived = archiving.result() if archiving else None
-        raw = writes["raw"]
-        raw_meta = {
-            **write_metadata(raw, frame=previews.get("raw")),
-            "source_object": uri,
-            **({"archived_to": f"s3://{self.client.bucket}/{archived}"} if archived else {}),
-            "source_etag": info.etag,
-            "source_bytes": dg.MetadataValue.int(info.size),
-            "source_columns": dg.MetadataValue.json(verdict.columns),
-            "contract_version": self.contract.version,
-        }
-        yield dg.MaterializeResult(asset_key=self.keys["raw"], metadata=raw_meta)
         if not decide:
             return
         raw_read = ReadResult(self.table("raw"), pa.table({}), raw.snapshot_id)
@@ -255,11 +249,19 @@ class IngestRun:
                 raw_read,
             )
             return
+        archived = (
+            self.custody.archive_upload(self.contract.name, self.partition, info.etag)
+            if in_landing
+            else None
+        )
         yield schema_valid_result(self.keys["staged"], uri, [], 0, verdict.rows)
         staged, transformed = writes["staged"], writes["transformed"]
         yield dg.MaterializeResult(
             asset_key=self.keys["staged"],
-            metadata=write_metadata(staged, [raw_read], previews.get("staged")),
+            metadata={
+                **write_metadata(staged, [raw_read], previews.get("staged")),
+                "upload_archived_to": f"s3://{self.client.bucket}/{archived}" if archived else "-",
+            },
         )
         staged_read = ReadResult(self.table("staged"), pa.table({}), staged.snapshot_id)
         yield dg.MaterializeResult(
