@@ -252,7 +252,7 @@ class ObjectStore(
     def _rename(self, src_key: str, dst_key: str, etag: str) -> ObjectInfo | None:
         """RenameObject, checked: the moved object; None where the store cannot rename."""
         quoted = etag if etag.startswith('"') else f'"{etag}"'
-        headers = {
+        headers: dict[str, str | list[str] | tuple[str]] = {
             "x-amz-rename-source": urllib.parse.quote(src_key, safe="/"),
             "x-amz-rename-source-if-match": quoted,
         }

@@ -219,8 +219,9 @@ class IngestRun:
             writers.pop("transformed").abort()
         in_landing = source_key == self.custody.landing_key(self.contract.name, self.partition)
         with ThreadPoolExecutor(3, thread_name_prefix="commit") as pool:
-            # the tables commit in parallel; raw's materialization is recorded while the
-            # others still commit; the upload leaves landing only once it is published
+            # the tables commit in parallel, and each result is recorded (Dagster's events)
+            # while the later commits still run; the upload leaves landing only once
+            # staged and transformed are both committed
             commits = {layer: pool.submit(w.commit, properties) for layer, w in writers.items()}
             raw = commits["raw"].result()
             yield dg.MaterializeResult(
@@ -234,39 +235,40 @@ class IngestRun:
                     "contract_version": self.contract.version,
                 },
             )
-            writes = {layer: future.result() for layer, future in commits.items()}
-        if not decide:
-            return
-        raw_read = ReadResult(self.table("raw"), pa.table({}), raw.snapshot_id)
-        if not publish:
-            yield from self._refuse(
-                source_key,
-                uri,
-                info.etag,
-                verdict.problems,
-                verdict.problem_count,
-                verdict.rows,
-                raw_read,
+            raw_read = ReadResult(self.table("raw"), pa.table({}), raw.snapshot_id)
+            if not publish:
+                for future in commits.values():
+                    future.result()
+                if decide:
+                    yield from self._refuse(
+                        source_key,
+                        uri,
+                        info.etag,
+                        verdict.problems,
+                        verdict.problem_count,
+                        verdict.rows,
+                        raw_read,
+                    )
+                return
+            yield schema_valid_result(self.keys["staged"], uri, [], 0, verdict.rows)
+            staged = commits["staged"].result()
+            yield dg.MaterializeResult(
+                asset_key=self.keys["staged"],
+                metadata=write_metadata(staged, [raw_read], previews.get("staged")),
             )
-            return
+            transformed = commits["transformed"].result()
         archived = (
             self.custody.archive_upload(self.contract.name, self.partition, info.etag)
             if in_landing
             else None
         )
-        yield schema_valid_result(self.keys["staged"], uri, [], 0, verdict.rows)
-        staged, transformed = writes["staged"], writes["transformed"]
-        yield dg.MaterializeResult(
-            asset_key=self.keys["staged"],
-            metadata={
-                **write_metadata(staged, [raw_read], previews.get("staged")),
-                "upload_archived_to": f"s3://{self.client.bucket}/{archived}" if archived else "-",
-            },
-        )
         staged_read = ReadResult(self.table("staged"), pa.table({}), staged.snapshot_id)
         yield dg.MaterializeResult(
             asset_key=self.keys["transformed"],
-            metadata=write_metadata(transformed, [staged_read], previews.get("transformed")),
+            metadata={
+                **write_metadata(transformed, [staged_read], previews.get("transformed")),
+                "upload_archived_to": f"s3://{self.client.bucket}/{archived}" if archived else "-",
+            },
         )
 
     def _refuse(
