@@ -25,7 +25,6 @@ from data_platform.storage.errors import (
     Conflict,
     NotFound,
     StorageError,
-    Unsupported,
 )
 from data_platform.storage.listing import ListingMixin
 from data_platform.storage.metadata import MetadataMixin
@@ -38,8 +37,15 @@ from data_platform.storage.versions import VersionsMixin
 
 # whether a store (endpoint, bucket) renames: learnt on its first move, for this process
 _RENAMES: dict[tuple[str, str], bool] = {}
-# what servers without RenameObject answer it with (besides NotImplemented)
-_NO_RENAME = {"InvalidRequest", "InvalidArgument", "MethodNotAllowed", "HTTP400", "HTTP405"}
+# what servers without RenameObject answer it with
+_NO_RENAME = {
+    "NotImplemented",
+    "InvalidRequest",
+    "InvalidArgument",
+    "MethodNotAllowed",
+    "HTTP400",
+    "HTTP405",
+}
 
 
 class ObjectStore(
@@ -179,11 +185,13 @@ class ObjectStore(
 
     def exists(self, key: str) -> bool:
         """True if `key` exists (and, in a versioned bucket, is not deleted)."""
+        return self._stat_or_none(key) is not None
+
+    def _stat_or_none(self, key: str) -> ObjectInfo | None:
         try:
-            self.stat(key)
+            return self.stat(key)
         except NotFound:
-            return False
-        return True
+            return None
 
     # -- copy, move, delete --------------------------------------------------------------
     def copy(self, src_key: str, dst_key: str, *, if_match: str | None = None) -> ObjectInfo:
@@ -269,9 +277,6 @@ class ObjectStore(
             if moved is None or moved.etag != etag.strip('"'):
                 raise
             return moved  # an earlier try of this rename succeeded; its answer was lost
-        except Unsupported:
-            _RENAMES[self._where()] = False
-            return None
         except StorageError as exc:
             if exc.code not in _NO_RENAME:
                 raise
@@ -289,12 +294,6 @@ class ObjectStore(
             return None
         _RENAMES[self._where()] = True
         return moved
-
-    def _stat_or_none(self, key: str) -> ObjectInfo | None:
-        try:
-            return self.stat(key)
-        except NotFound:
-            return None
 
     def _where(self) -> tuple[str, str]:
         return (str(self.client._base_url.host), self.bucket)

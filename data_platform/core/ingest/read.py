@@ -80,16 +80,19 @@ def read_batches(
         check_content(key, fmt, head)
         if fmt.format in ("csv", "tsv"):
             _check_header(head, fmt, key)
-        scan = _scan(source, fmt).with_row_index(SOURCE_ROW, offset=1)
+        scan = (
+            _scan(source, fmt)
+            .with_row_index(SOURCE_ROW, offset=1)
+            .with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
+        )
         if isinstance(source, bytes):
             # already in memory: one parse (a third less CPU than collecting batches),
             # then batches as slices of it (views, no copies)
             whole = scan.collect()
             for start in range(0, whole.height, batch_rows):
-                yield whole.slice(start, batch_rows).with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
+                yield whole.slice(start, batch_rows)
             return
-        for batch in scan.collect_batches(chunk_size=batch_rows):
-            yield batch.with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
+        yield from scan.collect_batches(chunk_size=batch_rows)
     except UploadError:
         raise
     except BaseException as exc:  # a reader's panic is a BaseException

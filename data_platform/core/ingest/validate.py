@@ -35,8 +35,7 @@ def clean(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
     strings = [name for name, column in contract.columns.items() if column.type == "string"]
     if not strings:
         return frame
-    collapse = {name for name in contract.text if name in strings}
-    collapse = {name for name in collapse if _has_whitespace_runs(frame, name)}
+    collapse = {n for n in contract.text if n in strings and _has_whitespace_runs(frame, n)}
     cleaned = frame.with_columns(
         pl.col(name).str.strip_chars().str.replace_all(r"\s+", " ")
         if name in collapse

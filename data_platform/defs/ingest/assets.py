@@ -236,9 +236,7 @@ class IngestRun:
                 },
             )
             raw_read = ReadResult(self.table("raw"), pa.table({}), raw.snapshot_id)
-            if not publish:
-                for future in commits.values():
-                    future.result()
+            if not publish:  # raw alone was written (staged, transformed: none or aborted)
                 if decide:
                     yield from self._refuse(
                         source_key,
