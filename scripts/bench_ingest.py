@@ -54,7 +54,9 @@ from data_platform.stack.temporary import temporary_lake
 from data_platform.storage import ObjectStore
 
 REPO = Path(__file__).resolve().parents[1]
-ISO_WITH_OFFSET = "%Y-%m-%dT%H:%M:%S%.f%z"  # how the sample reviews write their datetimes
+# the sample reviews write ISO 8601 with an offset; chrono's `%+` reads that twice as fast as
+# the spelled-out "%Y-%m-%dT%H:%M:%S%.f%z"
+ISO_WITH_OFFSET = "%+"
 DATASET = "reviews"
 FRESH = "reviews_fresh"  # the second dataset of `growth`
 SAMPLE = 7  # timed uploads on each side of `growth`
@@ -120,8 +122,8 @@ class Bench:
 def read_typed(data: bytes, contract: Contract) -> pl.DataFrame:
     """The CSV in the contract's types, the fastest bare way: polars' reader types every
     column but the datetimes, which are read as text and parsed as one vectorised call
-    (twice as fast as letting the CSV reader parse them), with the format the sample's
-    datetimes are written in, known in advance (the platform detects it)."""
+    (twice as fast as letting the CSV reader parse them), with the fastest format that reads
+    the sample's datetimes, known in advance (the platform detects it)."""
     dtypes = contract.dtypes
     datetimes = [n for n, c in contract.columns.items() if c.type == "datetime"]
     text = {n: pl.String if n in datetimes else t for n, t in dtypes.items()}

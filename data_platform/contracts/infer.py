@@ -17,20 +17,12 @@ from typing import Any, cast
 import polars as pl
 from polars.datatypes import DataTypeClass
 
-from data_platform.contracts.model import NAME, Column, Contract
+from data_platform.contracts.model import DATETIME_FORMATS, NAME, Column, Contract
 
 TRUE = {"true", "false", "t", "f", "yes", "no", "y", "n"}
 ID_NAME = re.compile(r"(^|_)(id|key|uuid|code)$", re.IGNORECASE)
 LABEL_NAME = re.compile(
     r"(label|class|category|priority|status|type|kind|grade|sentiment)", re.IGNORECASE
-)
-DATETIME_FORMATS = (
-    ("%Y-%m-%dT%H:%M:%S%.f%z", True),
-    ("%Y-%m-%d %H:%M:%S%.f%z", True),
-    ("%Y-%m-%dT%H:%M:%S%.f", False),
-    ("%Y-%m-%d %H:%M:%S%.f", False),
-    ("%Y-%m-%dT%H:%M", False),
-    ("%Y-%m-%d %H:%M", False),
 )
 MAX_CLASSES = 20
 MAX_KEY_COLUMNS = 4

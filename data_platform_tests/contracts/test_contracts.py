@@ -132,6 +132,13 @@ def test_inference_with_no_key_mixed_types_naive_times_and_lists():
     assert contract.columns["value"].nullable
 
 
+def test_inference_proposes_a_utc_datetime_for_rfc_3339_times_written_with_z():
+    frame = pl.DataFrame({"at": ["2026-01-01T10:00:00Z", "2026-01-02T11:30:00.250Z"]})
+    contract = infer_contract(frame, "events").contract
+    assert contract.columns["at"].type == "datetime"
+    assert contract.columns["at"].timezone == "UTC"
+
+
 def test_typed_samples_keep_their_types_and_zones():
     frame = pl.DataFrame(
         {

@@ -19,22 +19,13 @@ import polars as pl
 
 from data_platform.contracts import Column, Contract
 from data_platform.contracts.columns import RESCUED, SOURCE_ROW
+from data_platform.contracts.model import DATETIME_FORMATS
 from data_platform.core.problems import Problem
 
 MAX_PROBLEMS = 1000
 PARSE_SLICE_ROWS = 100_000  # below this, one slice: splitting costs more than it saves
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
-DATETIME_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S%.f%z",
-    "%Y-%m-%d %H:%M:%S%.f%z",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M%z",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
-)
 
 
 @dataclass
@@ -245,25 +236,25 @@ def _datetime(text: pl.Series, column: Column) -> pl.Series:
     offset is refused for a naive column: an instant is not a local time.
     """
     stripped = text.str.strip_chars()
-    formats = [f for f in DATETIME_FORMATS if column.timezone is not None or "%z" not in f]
+    formats = [(f, z) for f, z in DATETIME_FORMATS if column.timezone is not None or not z]
     sample = stripped.drop_nulls().head(1)
     # stable sort: the first format that fits the first value leads, the rest keep order
-    ordered = sorted(formats, key=lambda f: _parse(sample, f, column).null_count() > 0)
-    parsed = _parse(stripped, ordered[0], column)
-    for fmt in ordered[1:]:
+    ordered = sorted(formats, key=lambda f: _parse(sample, *f, column).null_count() > 0)
+    parsed = _parse(stripped, *ordered[0], column)
+    for fmt, zoned in ordered[1:]:
         missing = parsed.is_null() & stripped.is_not_null()
         if not missing.any():
             break
-        parsed = parsed.zip_with(~missing, _parse(stripped, fmt, column))
+        parsed = parsed.zip_with(~missing, _parse(stripped, fmt, zoned, column))
     return parsed.alias(text.name)
 
 
-def _parse(text: pl.Series, fmt: str, column: Column) -> pl.Series:
+def _parse(text: pl.Series, fmt: str, zoned: bool, column: Column) -> pl.Series:
     """`text` parsed with `fmt`, in slices parsed in parallel (polars parses one series on
     one core; a lazy concat of slices runs them on all of them)."""
     # no cache: timestamps are mostly distinct, and the cache makes the parse 30% slower
     parsed = pl.col(text.name).str.to_datetime(fmt, time_unit="us", strict=False, cache=False)
-    if "%z" in fmt:
+    if zoned:
         parsed = parsed.dt.convert_time_zone(column.timezone or "UTC")
     elif column.timezone is not None:
         parsed = parsed.dt.replace_time_zone(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
@@ -206,3 +207,26 @@ def test_cleaning_trims_and_empties_become_missing(ingest):
     verdict, _ = ingest(encode(empty, "a.csv"))
     assert {p.column for p in verdict.problems} == {"text"}
     assert len(verdict.problems) == 3
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2025-02-20T23:55:58Z",  # RFC 3339's UTC designator (JavaScript's toISOString)
+        "2025-02-20T23:55:58.000Z",
+        "2025-02-20 23:55:58Z",
+        "2025-02-21T00:55:58+01:00",
+        "2025-02-20T18:55:58.000000-0500",
+        "2025-02-20 23:55:58+00:00",
+        "2025-02-21T00:55+01:00",
+    ],
+)
+def test_datetimes_with_any_offset_spelling_are_the_same_instant(ingest, written):
+    csv = encode(generate_reviews(3, seed=1), "a.csv").decode().splitlines()
+    fields = csv[2].split(",")
+    fields[-1] = written  # created_at of data row 2
+    csv[2] = ",".join(fields)
+    verdict, layers = ingest("\n".join(csv).encode())
+    assert verdict.ok, verdict.problems
+    seconds = 0 if written.startswith("2025-02-21T00:55+") else 58
+    assert layers["staged"]["created_at"][1] == datetime(2025, 2, 20, 23, 55, seconds, tzinfo=UTC)
