@@ -6,6 +6,14 @@ holds pure check functions for asset checks.
 
 from __future__ import annotations
 
+import os
+
+# Lance's Rust log (read once, when lancedb loads): errors only. Its index-building
+# warnings (e.g. "KMeans: more than 10% of clusters are empty" on a small or repetitive
+# sample) are about partition counts the platform chose, not for the user to act on;
+# LANCEDB_LOG=warn (or info, debug) shows them again.
+os.environ.setdefault("LANCEDB_LOG", "error")
+
 from data_platform.vectors.errors import (
     DatasetNotFoundError,
     InvalidFilterError,
