@@ -7,7 +7,11 @@ One run prints a PASS/FAIL line per target, ratios side by side:
   work on the same object in the same bucket: read it (minio), parse it with the contract's
   types (polars), validate it with the same Pandera schema (the contract's, uniqueness
   included), write one Parquet file back encoded as the lake's tables are (codec, level,
-  row groups). Both warmed up, interleaved, median of `--repeats`. Target <= 2.0x.
+  row groups). Both warmed up, interleaved, median of `--repeats`. Target <= 2.0x. Also
+  printed, not a target: the CPU seconds of each side (this process and the S3 server),
+  steadier than wall time on a shared machine, and, with `--layer-costs`, what writing the
+  raw and the transformed table adds to the platform's run (that table's data file not
+  written, interleaved with full runs: the marginal cost of the layer).
 - re-run: materialising the same, unchanged partition again: rows unchanged, <= 1.1x.
 - memory: peak RSS of the ingest job (a fresh process) on a large CSV; <= 1.5 GB, and the
   largest size within 1.2x of the smallest (`--memory-gb 0.5,5` for the README's figure).
@@ -26,6 +30,7 @@ It runs its own embedded S3 server and Dagster instance in a temporary folder.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import statistics
@@ -33,18 +38,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
+import psutil
 
 from data_platform.contracts import Contract, load_dataset
 from data_platform.core.generate import generate_reviews
 from data_platform.definitions import build_definitions
 from data_platform.demo.samples import encode
-from data_platform.lakehouse import open_lakehouse
+from data_platform.lakehouse import PartitionWriter, open_lakehouse
 from data_platform.lakehouse.tables import TABLE_PROPERTIES, parquet_options
 from data_platform.resources import PlatformSettings
 from data_platform.runner import QUIET
@@ -72,9 +78,12 @@ def verdict(name: str, ratio: float, limit: float, detail: str, *, at_most: bool
 class Bench:
     """One embedded S3 server, one Dagster instance, the platform's definitions."""
 
-    def __init__(self, settings: Settings, instance: dg.DagsterInstance) -> None:
+    def __init__(
+        self, settings: Settings, instance: dg.DagsterInstance, server: psutil.Process
+    ) -> None:
         self.settings = settings
         self.instance = instance
+        self.processes = {"process": psutil.Process(), "S3 server": server}
         self.contract: Contract = load_dataset(REPO / "datasets", DATASET)
         # the same contract under another name: a second set of tables, fresh for `growth`
         fresh = self.contract.model_copy(update={"name": FRESH})
@@ -82,6 +91,10 @@ class Bench:
             PlatformSettings.from_settings(settings), contracts=[self.contract, fresh]
         )
         self.store = ObjectStore.from_settings(settings)
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds (user + system) used so far by this process and by the S3 server."""
+        return {name: sum(p.cpu_times()[:2]) for name, p in self.processes.items()}
 
     def put(self, partition: str, data: bytes, dataset: str = DATASET) -> None:
         self.store.put_bytes(f"{self.settings.landing_prefix}{dataset}/{partition}", data)
@@ -136,7 +149,37 @@ def read_typed(data: bytes, contract: Contract) -> pl.DataFrame:
     )
 
 
-def end_to_end(bench: Bench, rows: int, repeats: int) -> list[bool]:
+class Side:
+    """One side of `end-to-end`: its wall times and CPU seconds, run by run."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.seconds: list[float] = []
+        self.cpu: dict[str, list[float]] = {}
+
+    def timed(self, bench: Bench, run: Callable[..., float], *args: str) -> None:
+        before = bench.cpu()
+        self.seconds.append(run(*args))
+        for name, spent in bench.cpu().items():
+            self.cpu.setdefault(name, []).append(spent - before[name])
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    def cpu_median(self) -> float:
+        return statistics.median(map(sum, zip(*self.cpu.values(), strict=True)))
+
+    def line(self) -> str:
+        runs = " ".join(f"{t:.2f}" for t in self.seconds)
+        return f"  {self.name:<14} {runs}  median {self.median:.2f} s"
+
+    def cpu_line(self) -> str:
+        parts = ", ".join(f"{n} {statistics.median(v):.2f}" for n, v in self.cpu.items())
+        return f"{self.name} {self.cpu_median():.2f} CPU-s ({parts})"
+
+
+def end_to_end(bench: Bench, rows: int, repeats: int, layer_costs: bool) -> list[bool]:
     data = encode(generate_reviews(rows, seed=0), "x.csv")
     print(f"upload: {rows:,} rows, {len(data) / 1e6:.0f} MB CSV")
     key = "bench/source.csv"  # the bare pipeline's input: not an upload, not in landing
@@ -144,25 +187,58 @@ def end_to_end(bench: Bench, rows: int, repeats: int) -> list[bool]:
     bench.bare(key, "bench/warm.parquet")
     bench.put("e2e/warm.csv", data)
     bench.ingest("e2e/warm.csv")
-    bare, platform, rerun = [], [], []
+    bare, platform, rerun = Side("bare"), Side("platform"), Side("re-run")
+    without = {
+        layer: Side(f"no {layer}") for layer in (("raw", "transformed") if layer_costs else ())
+    }
     lake = open_lakehouse(bench.settings)
     for i in range(repeats):
-        bare.append(bench.bare(key, f"bench/bare-{i}.parquet"))
+        bare.timed(bench, bench.bare, key, f"bench/bare-{i}.parquet")
         partition = f"e2e/run-{i}.csv"
         bench.put(partition, data)
-        platform.append(bench.ingest(partition))
+        platform.timed(bench, bench.ingest, partition)
         before = lake.count(bench.contract.table("staged"))
-        rerun.append(bench.ingest(partition))  # unchanged: read back from the archive
+        rerun.timed(bench, bench.ingest, partition)  # unchanged: from the archive
         if lake.count(bench.contract.table("staged")) != before:
             raise RuntimeError("a re-run changed the row count")
-    b, p, r = (statistics.median(x) for x in (bare, platform, rerun))
-    print(f"  bare  {' '.join(f'{t:.2f}' for t in bare)}  median {b:.2f} s")
-    print(f"  platform {' '.join(f'{t:.2f}' for t in platform)}  median {p:.2f} s")
-    print(f"  re-run {' '.join(f'{t:.2f}' for t in rerun)}  median {r:.2f} s")
+        for layer, side in without.items():
+            partition = f"e2e/no-{layer}-{i}.csv"
+            bench.put(partition, data)
+            with data_file_not_written(bench.contract.table(layer)):
+                side.timed(bench, bench.ingest, partition)
+    for side in (bare, platform, rerun, *without.values()):
+        print(side.line())
+    b, p, r = bare.median, platform.median, rerun.median
+    print(
+        f"  cpu: {platform.cpu_line()} vs {bare.cpu_line()}: "
+        f"{platform.cpu_median() / bare.cpu_median():.2f}x (not a target)"
+    )
+    for layer, side in without.items():
+        print(
+            f"  the {layer} table's write adds {p - side.median:.2f} s and "
+            f"{platform.cpu_median() - side.cpu_median():.2f} CPU-s to the platform's run"
+        )
     return [
         verdict("end-to-end", p / b, 2.0, f"platform {p:.2f} s vs bare {b:.2f} s, {rows:,} rows"),
         verdict("re-run", r / p, 1.1, f"{r:.2f} s vs first run {p:.2f} s, rows unchanged"),
     ]
+
+
+@contextlib.contextmanager
+def data_file_not_written(table: str) -> Iterator[None]:
+    """Runs in which `table`'s partition gets no data file (a measurement only: the layer's
+    encode and upload are skipped, its commit then has nothing to add)."""
+    add = PartitionWriter.add
+
+    def skip(writer: PartitionWriter, data: pl.DataFrame) -> None:
+        if writer.table != table:
+            add(writer, data)
+
+    PartitionWriter.add = skip  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        PartitionWriter.add = add  # type: ignore[method-assign]
 
 
 def peak_rss_of_ingest(settings: Settings, partition: str) -> int:
@@ -320,6 +396,11 @@ def main() -> None:
     parser.add_argument(
         "--memory-gb", default="0.5,1.0", help="CSV sizes for the memory target ('' skips)"
     )
+    parser.add_argument(
+        "--layer-costs",
+        action="store_true",
+        help="also time runs without the raw, then the transformed data file: each layer's cost",
+    )
     parser.add_argument("--uploads", type=int, default=500, help="uploads for growth (0 skips)")
     parser.add_argument(
         "--sensor-objects", type=int, default=100_000, help="archived uploads (0 skips)"
@@ -334,9 +415,13 @@ def main() -> None:
             temporary_lake(Path(tmp), datasets_dir=REPO / "datasets") as settings,
             dg.instance_for_test() as instance,
         ):
-            bench = Bench(settings, instance)
+            server = psutil.Process(int((Path(tmp) / "stack" / "weed.pid").read_text()))
+            bench = Bench(settings, instance, server)
             steps: list[tuple[str, Callable[[], list[bool]]]] = [
-                ("end-to-end", lambda: end_to_end(bench, args.rows, args.repeats))
+                (
+                    "end-to-end",
+                    lambda: end_to_end(bench, args.rows, args.repeats, args.layer_costs),
+                )
             ]
             if args.memory_gb:
                 sizes = [float(s) for s in args.memory_gb.split(",")]

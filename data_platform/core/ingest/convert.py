@@ -239,8 +239,8 @@ def _datetime(text: pl.Series, column: Column) -> pl.Series:
     formats = [(f, z) for f, z in DATETIME_FORMATS if column.timezone is not None or not z]
     sample = stripped.drop_nulls().head(1)
     # stable sort: the first format that fits the first value leads, the rest keep order
-    ordered = sorted(formats, key=lambda f: _parse(sample, *f, column).null_count() > 0)
-    parsed = _parse(stripped, *ordered[0], column)
+    ordered = sorted(formats, key=lambda f: _parse(sample, f[0], f[1], column).null_count() > 0)
+    parsed = _parse(stripped, ordered[0][0], ordered[0][1], column)
     for fmt, zoned in ordered[1:]:
         missing = parsed.is_null() & stripped.is_not_null()
         if not missing.any():
