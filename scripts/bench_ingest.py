@@ -88,9 +88,9 @@ class Bench:
         self.instance = instance
         self.processes = {"process": psutil.Process(), "S3 server": server}
         self.contract: Contract = load_dataset(REPO / "datasets", DATASET)
-        # `growth` has tables of its own: the end-to-end and memory uploads (1M rows and
-        # more, many files each) in `reviews` make every later upload into it dearer
-        # (about 0.25 s on 2026-12-03), which is not growth with the number of uploads
+        # `growth` has tables of its own: after the end-to-end and memory steps (1M rows and
+        # more per upload, many files) every upload into `reviews` cost about 0.25 s more
+        # on 2026-12-03, which is not growth with the number of uploads
         others = [self.contract.model_copy(update={"name": n}) for n in (GROWN, FRESH)]
         self.defs = build_definitions(
             PlatformSettings.from_settings(settings), contracts=[self.contract, *others]
