@@ -57,6 +57,7 @@ from data_platform.resources import PlatformSettings
 from data_platform.runner import QUIET
 from data_platform.schemas import staged_schema
 from data_platform.settings import Settings
+from data_platform.stack.seaweed import EmbeddedS3
 from data_platform.stack.temporary import temporary_lake
 from data_platform.storage import ObjectStore
 
@@ -419,7 +420,8 @@ def main() -> None:
             temporary_lake(Path(tmp), datasets_dir=REPO / "datasets") as settings,
             dg.instance_for_test() as instance,
         ):
-            server = psutil.Process(int((Path(tmp) / "stack" / "weed.pid").read_text()))
+            stack = EmbeddedS3(Path(tmp) / "stack")  # where `temporary_lake` runs it
+            server = psutil.Process(int(stack.pid_file.read_text()))
             bench = Bench(settings, instance, server)
             steps: list[tuple[str, Callable[[], list[bool]]]] = [
                 (

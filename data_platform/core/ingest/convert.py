@@ -239,17 +239,17 @@ def _datetime(text: pl.Series, column: Column) -> pl.Series:
     formats = [(f, z) for f, z in DATETIME_FORMATS if column.timezone is not None or not z]
     sample = stripped.drop_nulls().head(1)
     # stable sort: the first format that fits the first value leads, the rest keep order
-    ordered = sorted(formats, key=lambda f: _parse(sample, f[0], f[1], column).null_count() > 0)
-    parsed = _parse(stripped, ordered[0][0], ordered[0][1], column)
-    for fmt, zoned in ordered[1:]:
+    ordered = sorted(formats, key=lambda f: _parse(column, sample, *f).null_count() > 0)
+    parsed = _parse(column, stripped, *ordered[0])
+    for spelling in ordered[1:]:
         missing = parsed.is_null() & stripped.is_not_null()
         if not missing.any():
             break
-        parsed = parsed.zip_with(~missing, _parse(stripped, fmt, zoned, column))
+        parsed = parsed.zip_with(~missing, _parse(column, stripped, *spelling))
     return parsed.alias(text.name)
 
 
-def _parse(text: pl.Series, fmt: str, zoned: bool, column: Column) -> pl.Series:
+def _parse(column: Column, text: pl.Series, fmt: str, zoned: bool) -> pl.Series:
     """`text` parsed with `fmt`, in slices parsed in parallel (polars parses one series on
     one core; a lazy concat of slices runs them on all of them)."""
     # no cache: timestamps are mostly distinct, and the cache makes the parse 30% slower
