@@ -9,6 +9,7 @@ history bounded (`commit.py`); a partition is written in batches by `PartitionWr
 
 from __future__ import annotations
 
+import base64
 import io
 import uuid
 import warnings
@@ -382,8 +383,7 @@ class PartitionWriter:
                 f"overwrite of partition {self.column}={self.value!r} got rows for {values}"
             )
         conformed = frame.select(
-            pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
-            for name, dtype in self.schema.items()
+            _conformed(frame.schema.get(name), name, dtype) for name, dtype in self.schema.items()
         )
         self._collect(keep=self.IN_FLIGHT - 1)
         self._pending.append(self._pool.submit(write_data_file, self.target, conformed))
@@ -492,10 +492,14 @@ def write_data_file(table: Table, frame: pl.DataFrame) -> DataFile:
     file's statistics come from its own footer, as pyiceberg's `add_files` takes them.
     """
     metadata = table.metadata
+    schema = schema_to_pyarrow(metadata.schema())
     buffer = io.BytesIO()
     frame.write_parquet(
         buffer,
-        arrow_schema=schema_to_pyarrow(metadata.schema()),
+        arrow_schema=_with_dictionaries(schema, frame),
+        # the Arrow schema readers see is the table's, strings as strings, whatever the
+        # frame held (Parquet has no dictionary type: a dictionary is only an encoding)
+        metadata={"ARROW:schema": base64.b64encode(schema.serialize().to_pybytes()).decode()},
         **parquet_options(metadata.properties),
     )
     body = buffer.getvalue()
@@ -520,6 +524,31 @@ def write_data_file(table: Table, frame: pl.DataFrame) -> DataFile:
         key_metadata=None,
         **statistics.to_serialized_dict(),
     )
+
+
+def _conformed(source: pl.DataType | None, name: str, dtype: pl.DataType) -> pl.Expr:
+    """Column `name` as the table's `dtype`; an Enum stays one for a string column (it is
+    written as a dictionary of the same strings: `_with_dictionaries`)."""
+    if source is None:
+        return pl.lit(None, dtype).alias(name)
+    if isinstance(source, pl.Enum) and dtype == pl.String:
+        return pl.col(name)
+    return pl.col(name).cast(dtype)
+
+
+def _with_dictionaries(schema: pa.Schema, frame: pl.DataFrame) -> pa.Schema:
+    """The table's Arrow schema (field ids included), with a dictionary for each Enum column
+    of `frame`: the encoder writes its codes and values as they are, where for a string it
+    would hash every value to find whether a dictionary pays. The Parquet column is the
+    same string column either way."""
+    enums = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Enum)]
+    if not enums:
+        return schema
+    types = frame.select(enums).head(0).to_arrow().schema
+    for name in enums:
+        index = schema.get_field_index(name)
+        schema = schema.set(index, schema.field(index).with_type(types.field(name).type))
+    return schema
 
 
 def _conform(data: pa.Table, target: Table) -> pa.Table:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
+import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
+from data_platform.core.ingest.pipeline import constant
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.lakehouse.schema_policy import SchemaPolicyError
 from data_platform.storage import ObjectStore
@@ -157,3 +161,38 @@ def test_former_platform_column_names_are_renamed_in_a_derived_table(lakehouse: 
         STAGED_SNAPSHOT_ID: [7],
     }
     assert lakehouse.rename_former_columns("labeled.t") == {}  # nothing left to rename
+
+
+def test_a_constant_column_held_as_an_enum_is_stored_and_read_as_plain_strings(
+    lakehouse: Lakehouse,
+):
+    """Ingestion holds the upload's key and ETag as one-value Enums (`constant`); the data
+    file stores them as the table's string columns, dictionary-encoded, and every reader
+    gets strings back, as from a file written from strings."""
+    frame = pl.DataFrame({"v": [1, 2, 3]}).with_columns(
+        constant("up/1.csv").alias("part"), constant('"e1"').alias("etag")
+    )
+    schema = pa.schema(
+        [("v", pa.int64()), ("part", pa.large_string()), ("etag", pa.large_string())]
+    )
+    writer = lakehouse.partition_writer("raw.enum", schema, column="part", value="up/1.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pyiceberg warns on a dictionary type in a file
+        writer.add(frame)
+        writer.commit()
+        read = lakehouse.read("raw.enum").data
+    assert read.schema.field("part").type == pa.large_string()
+    assert read.schema.field("etag").type == pa.large_string()
+    assert read.sort_by("v").to_pydict() == {
+        "v": [1, 2, 3],
+        "part": ["up/1.csv"] * 3,
+        "etag": ['"e1"'] * 3,
+    }
+    table = lakehouse.catalog.load_table("raw.enum")
+    (task,) = table.scan().plan_files()
+    with table.io.new_input(task.file.file_path).open() as handle:
+        body = handle.read()
+    file = pq.ParquetFile(pa.BufferReader(body))
+    assert file.schema_arrow.field("part").type == pa.large_string()  # no dictionary type
+    assert "RLE_DICTIONARY" in file.metadata.row_group(0).column(1).encodings
+    assert task.file.lower_bounds[2] == task.file.upper_bounds[2] == b"up/1.csv"

@@ -157,8 +157,8 @@ class Ingestion:
         self.verdict.add(converted.problems)
         self.verdict.problem_count += converted.failed_values - len(converted.problems)
         raw = converted.frame.with_columns(
-            pl.lit(self.upload.partition).alias(SOURCE_KEY),
-            pl.lit(self.upload.etag).alias(SOURCE_ETAG),
+            constant(self.upload.partition).alias(SOURCE_KEY),
+            constant(self.upload.etag).alias(SOURCE_ETAG),
             pl.lit(self.ingested_at).cast(pl.Datetime("us", "UTC")).alias(INGESTED_AT),
         )
         yield LayerRows("raw", raw)
@@ -176,10 +176,20 @@ class Ingestion:
         if not self.verdict.ok:
             return
         staged = with_record_id(staged, self.contract, self.upload.partition).with_columns(
-            pl.lit(self.upload.partition).alias(SOURCE_KEY)
+            constant(self.upload.partition).alias(SOURCE_KEY)
         )
         yield LayerRows("staged", staged)
         yield LayerRows("transformed", build_features(staged, self.contract))
+
+
+def constant(value: str) -> pl.Expr:
+    """`value` on every row of a batch (the upload's key, its ETag), as a one-value Enum.
+
+    A byte a row in memory instead of a string, and the tables' writer stores it as the
+    dictionary it is: hashing a million equal strings only to find that out cost more than
+    encoding the rest of the row's constants (`lakehouse.tables.write_data_file`).
+    """
+    return pl.lit(value, pl.Enum([value]))
 
 
 def with_record_id(frame: pl.DataFrame, contract: Contract, partition: str) -> pl.DataFrame:
