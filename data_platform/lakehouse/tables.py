@@ -496,9 +496,9 @@ def write_data_file(table: Table, frame: pl.DataFrame) -> DataFile:
     buffer = io.BytesIO()
     frame.write_parquet(
         buffer,
-        arrow_schema=_with_dictionaries(schema, frame),
-        # the Arrow schema readers see is the table's, strings as strings, whatever the
-        # frame held (Parquet has no dictionary type: a dictionary is only an encoding)
+        arrow_schema=_encoder_schema(schema, frame),
+        # the Arrow schema readers see is the table's (large strings, no dictionaries:
+        # in Parquet, views and dictionaries are only encodings of the same column)
         metadata={"ARROW:schema": base64.b64encode(schema.serialize().to_pybytes()).decode()},
         **parquet_options(metadata.properties),
     )
@@ -528,7 +528,7 @@ def write_data_file(table: Table, frame: pl.DataFrame) -> DataFile:
 
 def _conformed(source: pl.DataType | None, name: str, dtype: pl.DataType) -> pl.Expr:
     """Column `name` as the table's `dtype`; an Enum stays one for a string column (it is
-    written as a dictionary of the same strings: `_with_dictionaries`)."""
+    written as a dictionary of the same strings: `_encoder_schema`)."""
     if source is None:
         return pl.lit(None, dtype).alias(name)
     if isinstance(source, pl.Enum) and dtype == pl.String:
@@ -536,18 +536,19 @@ def _conformed(source: pl.DataType | None, name: str, dtype: pl.DataType) -> pl.
     return pl.col(name).cast(dtype)
 
 
-def _with_dictionaries(schema: pa.Schema, frame: pl.DataFrame) -> pa.Schema:
-    """The table's Arrow schema (field ids included), with a dictionary for each Enum column
-    of `frame`: the encoder writes its codes and values as they are, where for a string it
-    would hash every value to find whether a dictionary pays. The Parquet column is the
-    same string column either way."""
+def _encoder_schema(schema: pa.Schema, frame: pl.DataFrame) -> pa.Schema:
+    """The table's Arrow schema (field ids included) in the types `frame` holds, so the
+    encoder takes its columns as they are: strings as views (polars' own; large strings
+    would be a copy of every string first) and each Enum as a dictionary (its codes and
+    values, where for a string it would hash every value to find whether a dictionary
+    pays). The Parquet columns are the table's string columns either way."""
     enums = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Enum)]
-    if not enums:
-        return schema
     types = frame.select(enums).head(0).to_arrow().schema
-    for name in enums:
-        index = schema.get_field_index(name)
-        schema = schema.set(index, schema.field(index).with_type(types.field(name).type))
+    for index, column in enumerate(schema):
+        if column.name in enums:
+            schema = schema.set(index, column.with_type(types.field(column.name).type))
+        elif pa.types.is_large_string(column.type):
+            schema = schema.set(index, column.with_type(pa.string_view()))
     return schema
 
 
