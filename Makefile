@@ -74,7 +74,7 @@ format: install ## ruff format and autofix
 	$(VENV)/bin/ruff format data_platform data_platform_tests scripts
 
 bench-ingest: install ## Ingestion targets side by side: end-to-end, re-run, memory, growth, sensor
-	$(PY) scripts/bench_ingest.py --layer-costs
+	$(PY) scripts/bench_ingest.py --repeats 7 --layer-costs
 
 bench-smoke: install ## Every benchmark script at a small size: PASS/FAIL lines; fails only on a crash
 	$(PY) scripts/bench_ingest.py --rows 20000 --repeats 1 --memory-gb 0.01,0.02 --uploads 12 --sensor-objects 300

@@ -397,7 +397,7 @@ def sensor(bench: Bench, objects: int) -> list[bool]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the upload")
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats (median)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats (median)")
     parser.add_argument(
         "--memory-gb", default="0.5,1.0", help="CSV sizes for the memory target ('' skips)"
     )
