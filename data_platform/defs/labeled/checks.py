@@ -1,6 +1,13 @@
-"""Label quality checks of `labeled/<dataset>`, computed from the rows just synced."""
+"""Label quality checks of `labeled/<dataset>`, computed from the rows just synced.
+
+A check that cannot measure its property yet (no record labeled twice, too few labels)
+does not pass: it fails at WARN severity with a `skipped_reason` (see `not_measured`), so
+the UI never shows a green check for something nothing looked at.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -56,6 +63,20 @@ def labeled_check_results(
     return [check_result(name, outcome, key) for name, outcome in outcomes.items()]
 
 
+def not_measured(reason: str, metadata: dict[str, Any] | None = None) -> CheckOutcome:
+    """The outcome of a check that could not measure its property, and why.
+
+    Dagster has no "skipped" state for an evaluated check, and a pass reads as "measured
+    and fine": a failure at WARN severity reads as "look here" without blocking anything.
+    """
+    return CheckOutcome(
+        False,
+        f"not measured: {reason}",
+        {"skipped_reason": reason, **(metadata or {})},
+        severity="warn",
+    )
+
+
 def labels_in_classes(frame: pl.DataFrame, spec: Contract) -> CheckOutcome:
     outside = labels_outside(frame["label"].to_list(), spec.classes)
     bad = frame.filter(~pl.col("label").is_in(list(spec.classes)) | pl.col("label").is_null())
@@ -83,15 +104,22 @@ def balance(frame: pl.DataFrame, spec: Contract) -> CheckOutcome:
     table = ["| class | labels | share |", "|---|---|---|"] + [
         f"| {c} | {n} | {n / total:.1%} {'█' * round(20 * n / total)} |" for c, n in counts.items()
     ]
+    metadata = {
+        "counts": counts,
+        "imbalance_ratio": float(ratio if ratio != float("inf") else -1.0),
+        "balance": Markdown("\n".join(table)),
+    }
+    if not judged:
+        return not_measured(
+            f"{frame.height} labels; balance is judged from {MIN_LABELS_FOR_BALANCE} per "
+            f"declared class ({MIN_LABELS_FOR_BALANCE * len(spec.classes)} labels)",
+            metadata,
+        )
     return CheckOutcome(
-        not judged or ratio <= MAX_IMBALANCE,
-        f"largest/smallest class = {ratio:.1f} over {frame.height} labels"
-        + ("" if judged else " (too few labels to judge)"),
-        {
-            "counts": counts,
-            "imbalance_ratio": float(ratio if ratio != float("inf") else -1.0),
-            "balance": Markdown("\n".join(table)),
-        },
+        ratio <= MAX_IMBALANCE,
+        f"largest/smallest class = {ratio:.1f} over {frame.height} labels; "
+        f"warns above {MAX_IMBALANCE:g}",
+        metadata,
         severity="warn",
     )
 
@@ -99,12 +127,7 @@ def balance(frame: pl.DataFrame, spec: Contract) -> CheckOutcome:
 def agreement(frame: pl.DataFrame) -> CheckOutcome:
     pairs = frame.filter(pl.col("second_label").is_not_null())
     if pairs.is_empty():
-        return CheckOutcome(
-            True,
-            "no record has two annotators yet: agreement not measured",
-            {"double_annotated": 0},
-            severity="warn",
-        )
+        return not_measured("no record has two annotators yet", {"double_annotated": 0})
     # order each pair by annotator name, so one rater's labels stay on one side
     rows = pairs.select("label", "second_label", "annotator", "second_annotator").iter_rows()
     ordered = [(la, lb) if ra <= rb else (lb, la) for la, lb, ra, rb in rows]
@@ -131,11 +154,9 @@ def label_errors(frame: pl.DataFrame, spec: Contract) -> CheckOutcome:
         valid[spec.id_column].to_list(), valid["text"].to_list(), valid["label"].to_list()
     )
     if report.skipped:
-        description = f"not searched: {report.skipped}"
-    else:
-        description = (
-            f"{len(report.issues)} likely label errors among {report.rows_checked} labels "
-            f"(a cross-validated model disagrees): review them in the labeling tool"
+        return not_measured(
+            f"likely label errors not searched: {report.skipped}",
+            {"rows_checked": report.rows_checked},
         )
     lines = ["| record | label | model suggests | p(label) |", "|---|---|---|---|"] + [
         f"| {i.record_id} | {i.given_label} | {i.suggested_label} | {i.given_label_probability} |"
@@ -143,11 +164,12 @@ def label_errors(frame: pl.DataFrame, spec: Contract) -> CheckOutcome:
     ]
     return CheckOutcome(
         not report.issues,
-        description,
+        f"{len(report.issues)} likely label errors among {report.rows_checked} labels "
+        f"(a cross-validated model disagrees): review them in the labeling tool",
         {
             "issue_count": len(report.issues),
             "rows_checked": report.rows_checked,
-            "method": report.method or "none",
+            "method": report.method,
             "issues": Markdown("\n".join(lines)),
             "records": [i.record_id for i in report.issues],
         },
