@@ -13,6 +13,7 @@ import pytest
 
 pytest_plugins = [
     "data_platform_tests.fixtures.s3",
+    "data_platform_tests.fixtures.postgres",
     "data_platform_tests.fixtures.lakehouse",
     "data_platform_tests.fixtures.dagster",
     "data_platform_tests.fixtures.dagster_dev",

@@ -93,6 +93,7 @@ def test_two_datasets_ingest_side_by_side(defs, instance, settings, store):
     assert "reply_minutes" in lake.read("transformed.tickets").data.column_names
 
 
+@pytest.mark.postgres
 def test_ingest_with_catalog_on_postgresql(pg_settings, instance, store):
     from data_platform.definitions import build_definitions
     from data_platform.resources import PlatformSettings

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-import psycopg2
 import pytest
 
 from data_platform.definitions import build_definitions
@@ -48,15 +47,17 @@ def test_s3_server_restart_between_materialisations(tmp_path, instance):
 
 
 @pytest.mark.postgres
-def test_dagster_instance_on_postgresql(tmp_path, monkeypatch, postgres_database, defs):
+def test_dagster_instance_on_postgresql(
+    tmp_path, monkeypatch, postgres_server, postgres_database, defs
+):
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "infra/local/dagster.postgres.yaml", home / "dagster.yaml")
     for key, value in {
-        "DAGSTER_PG_HOST": "127.0.0.1",
-        "DAGSTER_PG_PORT": "5432",
-        "DAGSTER_PG_USER": "postgres",
-        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_HOST": postgres_server.host,
+        "DAGSTER_PG_PORT": str(postgres_server.port),
+        "DAGSTER_PG_USER": postgres_server.user,
+        "DAGSTER_PG_PASSWORD": postgres_server.password,
         "DAGSTER_PG_DB": postgres_database,
     }.items():
         monkeypatch.setenv(key, value)
@@ -66,7 +67,7 @@ def test_dagster_instance_on_postgresql(tmp_path, monkeypatch, postgres_database
             partition_key="none.csv", instance=instance, raise_on_error=False
         )
         assert not result.success  # no such upload: the run fails, and is recorded
-    conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=postgres_database)
+    conn = postgres_server.connect(postgres_database)
     with conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM runs WHERE run_id = %s", (result.run_id,))
         assert cur.fetchone()[0] == 1

@@ -69,6 +69,7 @@ def test_new_columns_are_added_and_narrowing_is_refused(lakehouse: Lakehouse):
     assert lakehouse.read("raw.s").data.num_rows == 2  # still readable, nothing written
 
 
+@pytest.mark.postgres
 def test_catalog_on_postgresql(pg_settings, store: ObjectStore):
     lake = Lakehouse(open_catalog(pg_settings))
     write = lake.overwrite_partition("raw.pg", _rows("a", [1, 2]), column="part", value="a")
