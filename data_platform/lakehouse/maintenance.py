@@ -5,6 +5,13 @@ the files it replaces become unreferenced once their snapshots expire; orphan re
 last, so it deletes what expiry unreferenced). Snapshots that a tag or branch names are
 never expired. Each step reports what it removed and the bytes saved; a dry run reports
 what it would do and changes nothing.
+
+What the steps must not change is measured by reading, not by the manifests (whose record
+counts stay the same when a data file is gone): each table's current rows and each tag's
+rows are read before and after (a count and a digest, `Lakehouse.digest`), and after the
+pass every file the metadata reaches must still be in the store. That costs a full read of
+the current and tagged rows twice per pass; it is what shows orphan removal deleting a live
+file. A table that cannot be read before is left alone, and the report says why.
 """
 
 from __future__ import annotations
@@ -21,7 +28,13 @@ from data_platform.lakehouse.compaction import (
     compaction_candidates,
     planned,
 )
-from data_platform.lakehouse.orphans import DEFAULT_MIN_AGE, OrphanReport, remove_orphan_files
+from data_platform.lakehouse.orphans import (
+    DEFAULT_MIN_AGE,
+    OrphanReport,
+    live_files,
+    remove_orphan_files,
+    split_uri,
+)
 from data_platform.lakehouse.tables import Lakehouse
 from data_platform.storage import ObjectStore
 
@@ -51,20 +64,57 @@ class ExpireReport:
     refs: dict[str, int]
 
 
+@dataclass(frozen=True)
+class RowsRead:
+    """The rows of a table or snapshot as read from its data files, or why they could not be."""
+
+    rows: int | None = None
+    digest: str | None = None
+    error: str | None = None
+
+    def same_as(self, other: RowsRead | None) -> bool:
+        """Both read, and the same rows (count and digest)."""
+        return (
+            other is not None
+            and self.error is None
+            and other.error is None
+            and (self.rows, self.digest) == (other.rows, other.digest)
+        )
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
 @dataclass
 class TableReport:
-    """Everything maintenance did to one table, with the facts its checks compare."""
+    """Everything maintenance did to one table, with the facts its checks compare.
+
+    `skipped` says why a table was left alone (its rows could not be read before the pass:
+    nothing to compare with); then `after` and the `*_after` facts stay empty.
+    """
 
     table: str
-    rows_before: int
-    rows_after: int = 0
+    before: RowsRead
+    after: RowsRead | None = None
     tags_before: dict[str, int] = field(default_factory=dict)
     tags_after: dict[str, int] = field(default_factory=dict)
-    tag_rows_before: dict[str, int] = field(default_factory=dict)
-    tag_rows_after: dict[str, int] = field(default_factory=dict)
+    tag_rows_before: dict[str, RowsRead] = field(default_factory=dict)
+    tag_rows_after: dict[str, RowsRead] = field(default_factory=dict)
+    missing_files: tuple[str, ...] = ()
+    skipped: str | None = None
     compacted: list[CompactedPartition] = field(default_factory=list)
     expired: ExpireReport | None = None
     orphans: OrphanReport | None = None
+
+    @property
+    def rows_before(self) -> int:
+        """Rows read before the pass; -1 when they could not be read."""
+        return -1 if self.before.rows is None else self.before.rows
+
+    @property
+    def rows_after(self) -> int:
+        """Rows read after the pass; -1 when they could not be read (or the table was skipped)."""
+        return -1 if self.after is None or self.after.rows is None else self.after.rows
 
     @property
     def bytes_saved(self) -> int:
@@ -154,8 +204,17 @@ def maintain(
         table = lake.load(name)
         if table is None:
             raise LookupError(f"table {name} does not exist")
-        entry = TableReport(table=name, rows_before=_rows(table))
-        entry.tags_before, entry.tag_rows_before = _tags(table)
+        entry = TableReport(table=name, before=read_rows(lake, name))
+        entry.tags_before, entry.tag_rows_before = _tags(lake, name, table)
+        unreadable = [
+            f"{label}: {read.error}"
+            for label, read in [("current", entry.before), *entry.tag_rows_before.items()]
+            if read.error is not None
+        ]
+        if unreadable:
+            entry.skipped = "unreadable before maintenance, left alone: " + "; ".join(unreadable)
+            report.tables.append(entry)
+            continue
         candidates = compaction_candidates(
             table, min_files=policy.compact_min_files, max_avg_bytes=policy.compact_max_avg_bytes
         )
@@ -173,23 +232,50 @@ def maintain(
             now=now,
         )
         table.refresh()
-        entry.rows_after = _rows(table)
-        entry.tags_after, entry.tag_rows_after = _tags(table)
+        entry.after = read_rows(lake, name)
+        entry.tags_after, entry.tag_rows_after = _tags(lake, name, table)
+        entry.missing_files = missing_live_files(table, store)
         report.tables.append(entry)
     return report
 
 
-def _rows(table: Table, snapshot_id: int | None = None) -> int:
-    if snapshot_id is None and table.current_snapshot() is None:
-        return 0
-    return table.scan(snapshot_id=snapshot_id).count()
+def read_rows(lake: Lakehouse, table: str, snapshot_id: int | None = None) -> RowsRead:
+    """Read every row of `table` (at `snapshot_id`): its count and digest, or the error."""
+    try:
+        rows, digest = lake.digest(table, snapshot_id=snapshot_id)
+    except Exception as exc:  # noqa: BLE001 - failing to read, in any way, is the finding
+        return RowsRead(error=f"{type(exc).__name__}: {exc}")
+    return RowsRead(rows, digest)
 
 
-def _tags(table: Table) -> tuple[dict[str, int], dict[str, int]]:
-    """{tag: snapshot id} and {tag: rows at it}; a tag whose snapshot is gone counts -1."""
+def missing_live_files(table: Table, store: ObjectStore) -> tuple[str, ...]:
+    """Files under the table's location that its metadata reaches but the store lacks.
+
+    Covers the retained snapshots that no tag names (their rows are not read): a file that
+    orphan removal deleted by mistake shows here. Files outside the location (added from
+    elsewhere) are not orphan removal's to delete, and are not listed.
+    """
+    bucket, prefix = split_uri(table.location().rstrip("/") + "/")
+    client = store.for_bucket(bucket) if bucket != store.bucket else store
+    present = {info.key for info in client.list(prefix, recursive=True)}
+    wanted = (split_uri(uri) for uri in live_files(table))
+    return tuple(
+        sorted(
+            f"s3://{b}/{key}"
+            for b, key in wanted
+            if b == bucket and key.startswith(prefix) and key not in present
+        )
+    )
+
+
+def _tags(lake: Lakehouse, name: str, table: Table) -> tuple[dict[str, int], dict[str, RowsRead]]:
+    """{tag: snapshot id} and {tag: its rows as read}; a tag whose snapshot is gone reads
+    as an error."""
     tags = {n: r.snapshot_id for n, r in table.metadata.refs.items() if n != "main"}
     rows = {
-        name: _rows(table, sid) if table.snapshot_by_id(sid) is not None else -1
-        for name, sid in tags.items()
+        tag: read_rows(lake, name, sid)
+        if table.snapshot_by_id(sid) is not None
+        else RowsRead(error=f"snapshot {sid} is gone from the metadata")
+        for tag, sid in tags.items()
     }
     return tags, rows

@@ -1,7 +1,8 @@
 """`maintenance/lake_health`: one maintenance pass over every table, with its report.
 
 The asset's materialisation is the report (what was compacted, expired and removed, and
-the bytes saved); its checks say that no tagged snapshot was lost and no row count moved.
+the bytes saved); its checks say that no tagged snapshot was lost, no table reads other
+rows than before (both read from the data files), and no file a snapshot needs is gone.
 """
 
 from collections.abc import Iterator
@@ -12,12 +13,21 @@ from pydantic import Field
 
 from data_platform.defs.checks import check_result, metadata_value
 from data_platform.defs.constants import OWNERS
-from data_platform.defs.maintenance.checks import row_counts_unchanged, tagged_snapshots_kept
+from data_platform.defs.maintenance.checks import (
+    live_files_present,
+    row_counts_unchanged,
+    tagged_snapshots_kept,
+)
 from data_platform.lakehouse.maintenance import MaintenancePolicy, MaintenanceReport, maintain
 from data_platform.resources import LakehouseResource, PlatformSettings
 from data_platform.storage import ObjectStore
 
 LAKE_HEALTH = dg.AssetKey(["maintenance", "lake_health"])
+CHECKS = {
+    "tagged_snapshots_kept": tagged_snapshots_kept,
+    "row_counts_unchanged": row_counts_unchanged,
+    "live_files_present": live_files_present,
+}
 
 
 class MaintenanceConfig(dg.Config):
@@ -49,10 +59,7 @@ class MaintenanceConfig(dg.Config):
     kinds={"iceberg", "s3"},
     owners=OWNERS,
     description="Compacts small files, expires old snapshots (tags kept), removes orphans.",
-    check_specs=[
-        dg.AssetCheckSpec("tagged_snapshots_kept", asset=LAKE_HEALTH),
-        dg.AssetCheckSpec("row_counts_unchanged", asset=LAKE_HEALTH),
-    ],
+    check_specs=[dg.AssetCheckSpec(name, asset=LAKE_HEALTH) for name in CHECKS],
 )
 def lake_health(
     context: dg.AssetExecutionContext,
@@ -70,10 +77,7 @@ def lake_health(
     )
     context.log.info(f"maintenance: {report.summary()}")
     yield dg.MaterializeResult(metadata=report_metadata(report))
-    for name, check in (
-        ("tagged_snapshots_kept", tagged_snapshots_kept),
-        ("row_counts_unchanged", row_counts_unchanged),
-    ):
+    for name, check in CHECKS.items():
         yield check_result(name, check(report))
 
 
@@ -83,7 +87,7 @@ def report_metadata(report: MaintenanceReport) -> dict[str, dg.MetadataValue]:
     lines = ["| table | rows | compacted | expired | orphans | bytes saved |", "|---" * 6 + "|"]
     for entry in report.tables:
         lines.append(
-            f"| {entry.table} | {entry.rows_after} | "
+            f"| {entry.table} | {entry.skipped or entry.rows_after} | "
             f"{', '.join(c.partition for c in entry.compacted) or '-'} | "
             f"{len(entry.expired.expired) if entry.expired else 0} | "
             f"{len(entry.orphans.removed) if entry.orphans else 0} | {entry.bytes_saved} |"
