@@ -4,10 +4,14 @@ SeaweedFS listens on more ports than S3's: the filer, master and volume HTTP por
 gRPC on each + 10000. With the platform's security.toml (JWT keys only the servers hold,
 mutual TLS for gRPC and the master's HTTP port), `-disableHttp` and the unused components
 off, none of them answers, serves or accepts anything without credentials.
+
+The ports probed are the exact set the server is expected to open (named in `DOORS`), so
+the test cannot pass by finding nothing to probe.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import urllib.error
 import urllib.request
@@ -15,11 +19,20 @@ import urllib.request
 import psutil
 import pytest
 
-from data_platform.stack.seaweed import EmbeddedS3, StackState
+from data_platform.stack.process import wait_until
+from data_platform.stack.seaweed import GRPC_OFFSET, EmbeddedS3, StackState
 from data_platform.storage import ObjectStore
 
 pytestmark = pytest.mark.integration
 SECRET = b"account,balance\nalice,1000000\n"
+# the HTTP ports `weed mini` opens, by offset from the port base (see EmbeddedS3._command);
+# Iceberg REST (+4), WebDAV (+5) and Lance (+7) are turned off. Each also listens for gRPC.
+DOORS = {"s3": 0, "master": 1, "volume": 2, "filer": 3, "admin": 6}
+
+
+def _expected_ports(base: int) -> dict[int, str]:
+    http = {base + offset: name for name, offset in DOORS.items()}
+    return {**http, **{port + GRPC_OFFSET: f"{name} gRPC" for port, name in http.items()}}
 
 
 def _try(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
@@ -53,13 +66,18 @@ def test_only_the_s3_port_serves_objects(s3_stack: EmbeddedS3, s3_server: StackS
     key = "private/accounts.csv"
     store.put_bytes(key, SECRET)
     bucket = store.bucket
-    ports = _listening(s3_server)
     base = s3_server.port_base
-    unused = {base + 4, base + 5, base + 7}  # Iceberg REST, WebDAV, Lance: not started
-    assert not unused & set(ports)
-    for port in ports:
-        if port == base:
-            continue  # S3 itself: anonymous requests are refused by the identities
+    expected = _expected_ports(base)
+    # every component is up once S3 reads back, but give a late listener a moment
+    with contextlib.suppress(TimeoutError):  # the assert below names what is missing
+        wait_until(lambda: set(expected) <= set(_listening(s3_server)), timeout=15)
+    ports = _listening(s3_server)
+    missing = [expected[port] for port in sorted(set(expected) - set(ports))]
+    unexpected = sorted(set(ports) - set(expected))
+    assert ports == sorted(expected), f"not listening: {missing}; unexpected: {unexpected}"
+    side_doors = [port for port in ports if port != base]  # S3 itself: identities refuse
+    assert len(side_doors) == 2 * len(DOORS) - 1
+    for port in side_doors:
         paths = (f"/buckets/{bucket}/{key}", f"/{bucket}/{key}", "/dir/status", "/dir/assign", "/")
         for path in paths:
             status, body = _try(port, "GET", path)
