@@ -155,7 +155,15 @@ class Settings(BaseSettings):
     # -- where things live -------------------------------------------------------------
     @property
     def home_dir(self) -> Path:
-        return self.home.expanduser().resolve()
+        """$DP_HOME, created readable by its owner only (0700): it holds the store's data,
+        its keys and the catalog. An existing folder keeps the mode it has."""
+        home = self.home.expanduser().resolve()
+        if not home.is_dir():
+            try:
+                home.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError:
+                pass  # a read-only place: whoever writes there says so
+        return home
 
     @property
     def spool_dir(self) -> Path:

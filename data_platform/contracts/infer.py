@@ -17,7 +17,13 @@ from typing import Any, cast
 import polars as pl
 from polars.datatypes import DataTypeClass
 
-from data_platform.contracts.model import DATETIME_FORMATS, NAME, Column, Contract
+from data_platform.contracts.model import (
+    DATETIME_FORMATS,
+    NAME,
+    Column,
+    Contract,
+    date_from_text,
+)
 
 TRUE = {"true", "false", "t", "f", "yes", "no", "y", "n"}
 ID_NAME = re.compile(r"(^|_)(id|key|uuid|code)$", re.IGNORECASE)
@@ -135,8 +141,8 @@ def _type_of(values: pl.Series, present: pl.Series) -> tuple[str, dict[str, Any]
         return "integer", {}, "all whole numbers"
     if present.cast(pl.Float64, strict=False).null_count() == 0:
         return "float", {}, "all numbers"
-    if present.str.to_date("%Y-%m-%d", strict=False).null_count() == 0:
-        return "date", {}, "all dates (YYYY-MM-DD)"
+    if present.to_frame("v").select(date_from_text(pl.col("v"))).to_series().null_count() == 0:
+        return "date", {}, "all dates (YYYY-MM-DD, or ISO datetimes at midnight)"
     for fmt, zoned in DATETIME_FORMATS:
         if present.str.to_datetime(fmt, strict=False).null_count() == 0:
             if zoned:

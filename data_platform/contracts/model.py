@@ -37,6 +37,17 @@ DATETIME_FORMATS = (
     ("%Y-%m-%d %H:%M", False),
     ("%Y-%m-%d", False),
 )
+# The date spellings: the day, alone or at midnight with no offset or with `Z`, which is
+# how pandas (`date_format="iso"`), JavaScript and many exports write a date. Ingestion
+# parses by these; contract inference proposes a date by them.
+DATE_FORMAT = "%Y-%m-%d"
+MIDNIGHT = r"[T ]00:00(?::00(?:\.0+)?)?Z?$"  # what may follow the day
+
+
+def date_from_text(text: pl.Expr) -> pl.Expr:
+    """`text` as a date by the spellings above; anything else (a time of day) is null."""
+    return text.str.replace(MIDNIGHT, "").str.to_date(DATE_FORMAT, strict=False)
+
 
 ItemType = Literal["integer", "float", "boolean", "string"]
 SCALARS: dict[str, pl.DataType] = {

@@ -85,6 +85,21 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def private_dir(path: Path) -> Path:
+    """`path` as a folder only its owner can enter (0700), created if missing."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable by its owner only (0600) from its first byte."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
 def start_process(
     args: Sequence[str],
     *,
@@ -92,10 +107,17 @@ def start_process(
     pid_file: Path,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    umask: int = -1,
 ) -> int:
-    """Start `args` in its own session (so signals reach it, not us) and record its PID."""
+    """Start `args` in its own session (so signals reach it, not us) and record its PID.
+
+    The log and PID files are the owner's only (0600). `umask` (e.g. 0o077) is the
+    process's own, for what it writes; -1 keeps ours.
+    """
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_file, "ab") as log:
+    descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "ab") as log:
         proc = subprocess.Popen(
             list(args),
             stdout=log,
@@ -105,9 +127,10 @@ def start_process(
             cwd=cwd,
             start_new_session=True,
             restore_signals=True,
+            umask=umask,
         )
     pid_file.parent.mkdir(parents=True, exist_ok=True)
-    pid_file.write_text(str(proc.pid))
+    write_private(pid_file, str(proc.pid))
     return proc.pid
 
 

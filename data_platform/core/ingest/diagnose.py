@@ -53,7 +53,7 @@ def _row_and_field(data: bytes, offset: int, fmt: UploadFormat) -> tuple[int, st
     line_number = data.count(b"\n", 0, offset)  # 0-based: the header is line 0
     if fmt.format == "jsonl":
         return line_number + 1, None
-    delimiter = "\t" if fmt.format == "tsv" else ","
+    delimiter = fmt.separator or ","
     header_line = data[: data.find(b"\n")] if b"\n" in data else data
     prefix = data[line_start:offset].decode("latin-1")
     try:
@@ -75,7 +75,9 @@ def _not_utf8(data: bytes, fmt: UploadFormat) -> Problem | None:
             offset = start + exc.start
             row, column = _row_and_field(data, offset, fmt)
             bad = data[offset : offset + 1].hex()
-            return Problem(f"not UTF-8: byte 0x{bad} at offset {offset}", row=row, column=column)
+            where = " in the header" if row == 0 else ""  # rows are data rows, from 1
+            reason = f"not UTF-8: byte 0x{bad} at offset {offset}{where}"
+            return Problem(reason, row=row or None, column=column)
     return None
 
 
@@ -98,7 +100,7 @@ def _bad_line(data: bytes, fmt: UploadFormat) -> Problem | None:
             if not isinstance(value, dict):
                 return Problem("a JSON Lines row must be an object {...}", row=number)
         return None
-    delimiter = "\t" if fmt.format == "tsv" else ","
+    delimiter = fmt.separator or ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)

@@ -59,6 +59,11 @@ class UploadFormat:
     def is_text(self) -> bool:
         return self.format in ("csv", "tsv", "jsonl")
 
+    @property
+    def separator(self) -> str | None:
+        """The field separator of a delimited text format (None for others)."""
+        return {"csv": ",", "tsv": "\t"}.get(self.format)
+
     def uncompressed(self) -> UploadFormat:
         return UploadFormat(self.format)
 

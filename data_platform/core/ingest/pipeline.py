@@ -29,12 +29,7 @@ from data_platform.contracts.columns import (
     SOURCE_ROW,
 )
 from data_platform.core.features import build_features
-from data_platform.core.ingest.convert import (
-    Converted,
-    column_problems,
-    convert,
-    rescued_problems,
-)
+from data_platform.core.ingest.convert import Converted, column_problems, convert, from_raw
 from data_platform.core.ingest.formats import UploadFormat
 from data_platform.core.ingest.read import Source, decompressed, read_batches
 from data_platform.core.ingest.validate import UniqueTracker, clean, validate
@@ -118,7 +113,11 @@ class Ingestion:
                 ):
                     if number == 0:
                         self.verdict.columns = [c for c in frame.columns if c != SOURCE_ROW]
-                        self.verdict.add(column_problems(self.verdict.columns, self.contract))
+                        self.verdict.add(
+                            column_problems(
+                                self.verdict.columns, self.contract, self.upload.format.separator
+                            )
+                        )
                     yield from self._batch(frame)
             except UploadError as exc:
                 self.verdict.add([exc.problem])
@@ -139,9 +138,7 @@ class Ingestion:
         Returns the staged and transformed rows when the verdict is to publish.
         """
         self.verdict.columns = list(self.contract.columns)
-        problems = rescued_problems(raw, self.contract)
-        converted = Converted(raw.select(*self.contract.columns, SOURCE_ROW, RESCUED), problems)
-        converted.failed_values = len(problems)
+        converted = from_raw(raw, self.contract)
         layers = {r.layer: r.frame for r in self._build(converted, raw.height) if r.layer != "raw"}
         if self.verdict.rows == 0 and self.verdict.ok:
             self.verdict.add([Problem("the raw partition has no rows")])
@@ -150,9 +147,12 @@ class Ingestion:
         return layers if self.verdict.ok else {}
 
     def _batch(self, frame: pl.DataFrame) -> Iterator[LayerRows]:
-        return self._build(convert(frame, self.contract), frame.height)
+        return self._build(convert(frame, self.contract), frame.height, frame)
 
-    def _build(self, converted: Converted, height: int) -> Iterator[LayerRows]:
+    def _build(
+        self, converted: Converted, height: int, texts: pl.DataFrame | None = None
+    ) -> Iterator[LayerRows]:
+        """`texts`: the batch as read, so a problem can quote a value as the file wrote it."""
         self.verdict.rows += height
         self.verdict.add(converted.problems)
         self.verdict.problem_count += converted.failed_values - len(converted.problems)
@@ -164,13 +164,8 @@ class Ingestion:
         yield LayerRows("raw", raw)
         # validated even after a problem: a person fixing the file wants every problem at once
         staged = clean(converted.frame.drop(RESCUED), self.contract)
-        failed = {(p.row, p.column) for p in converted.problems}
         self.verdict.add(
-            [
-                p
-                for p in validate(staged, self.schema, self._present())
-                if (p.row, p.column) not in failed
-            ]
+            validate(staged, self.schema, self._present(), failed=converted.failed, texts=texts)
         )
         self.unique.add(staged)
         if not self.verdict.ok:

@@ -105,7 +105,7 @@ def _scan(source: Source, fmt: UploadFormat) -> pl.LazyFrame:
     if fmt.format in ("csv", "tsv"):
         return pl.scan_csv(
             source,
-            separator="\t" if fmt.format == "tsv" else ",",
+            separator=fmt.separator or ",",
             infer_schema=False,
             raise_if_empty=True,
         )
@@ -118,7 +118,7 @@ def _check_header(head: bytes, fmt: UploadFormat, key: str) -> None:
     """Blank or repeated column names are a file-level problem, named as such."""
     first = head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
     try:
-        names = next(csv.reader([first], delimiter="\t" if fmt.format == "tsv" else ","), [])
+        names = next(csv.reader([first], delimiter=fmt.separator or ","), [])
     except csv.Error:
         return  # not even a header line: the reader says what is wrong
     blank = [i + 1 for i, n in enumerate(names) if not n.strip()]

@@ -9,7 +9,7 @@ not grow with the file).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -69,13 +69,20 @@ def _has_whitespace_runs(frame: pl.DataFrame, name: str) -> bool:
 
 
 def validate(
-    frame: pl.DataFrame, schema: pa.DataFrameSchema, columns: Sequence[str]
+    frame: pl.DataFrame,
+    schema: pa.DataFrameSchema,
+    columns: Sequence[str],
+    *,
+    failed: Mapping[str, pl.Series] | None = None,
+    texts: pl.DataFrame | None = None,
 ) -> list[Problem]:
     """Pandera's rule violations in `frame`'s `columns`, each on its `_source_row`.
 
     Columns outside `columns` (missing from the upload: already a problem) are not checked,
     so a missing column is reported once, not once per row. One problem per cell: the
-    first rule it breaks.
+    first rule it breaks. A cell `failed` marks (its value did not parse: already a
+    problem) is not reported again as a missing value. Where `texts` (the batch as read,
+    row for row) has a column as text, a problem quotes the value as the file wrote it.
     """
     missing = [c for c in schema.columns if c not in columns]
     if missing:
@@ -83,11 +90,28 @@ def validate(
     try:
         schema.validate(frame.select(list(schema.columns)), lazy=True)
     except SchemaErrors as exc:
-        return _failure_problems(exc.failure_cases, frame.get_column(SOURCE_ROW))
+        cases = _not_failed(exc.failure_cases, failed or {})
+        return _failure_problems(cases, frame.get_column(SOURCE_ROW), texts)
     return []
 
 
-def _failure_problems(cases: pl.DataFrame, rows: pl.Series) -> list[Problem]:
+def _not_failed(cases: pl.DataFrame, failed: Mapping[str, pl.Series]) -> pl.DataFrame:
+    """`cases` less those on cells whose value did not parse."""
+    if not failed or "index" not in cases.columns:
+        return cases
+    cells = pl.concat(
+        pl.DataFrame({"column": name, "index": mask.arg_true().cast(pl.Int64)})
+        for name, mask in failed.items()
+    )
+    keyed = cases.with_columns(pl.col("index").cast(pl.Int64).alias("_cell"))
+    return keyed.join(cells.rename({"index": "_cell"}), on=["column", "_cell"], how="anti").drop(
+        "_cell"
+    )
+
+
+def _failure_problems(
+    cases: pl.DataFrame, rows: pl.Series, texts: pl.DataFrame | None = None
+) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[object, object]] = set()
     for case in cases.iter_rows(named=True):
@@ -99,11 +123,19 @@ def _failure_problems(cases: pl.DataFrame, rows: pl.Series) -> list[Problem]:
             continue
         seen.add(cell)
         value = case.get("failure_case")
+        column = case.get("column")
+        if (
+            texts is not None
+            and index is not None
+            and column in texts.columns
+            and texts.schema[column] == pl.String
+        ):
+            value = texts.get_column(column)[int(index)]  # as written, e.g. `Infinity`
         problems.append(
             Problem(
                 f"fails check {case.get('check')}",
                 row=int(rows[int(index)]) if index is not None else None,
-                column=case.get("column"),
+                column=column,
                 value=None if value is None else str(value),
             )
         )
@@ -137,6 +169,11 @@ class UniqueTracker:
         for columns in self.constraints:
             hashed = frame.select(pl.struct(columns).hash(seed=7)).to_series().to_numpy()
             pairs = np.column_stack([hashed.view(np.int64), rows])
+            if any(frame.get_column(c).null_count() for c in columns):
+                # a missing value (empty, unparsed, or a missing column) is no value, so it
+                # repeats none (SQL's UNIQUE): it is reported once, where it is missing
+                present = frame.select(pl.all_horizontal(pl.col(columns).is_not_null()))
+                pairs = pairs[present.to_series().to_numpy()]
             if self._files is None:
                 self._memory[columns].append(pairs)
             else:
