@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from data_platform.core.ray_driver import ray_driver
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.runner import ingest_landing
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
@@ -56,7 +57,18 @@ def test_assets_on_the_cluster_give_the_single_process_results(
 
     _run(defs, instance, INFERENCE, {"executor": "single"})
     expected = predictions()
-    _run(defs, instance, INFERENCE, {**on_cluster, "workers": 3, "chunk_size": 20})
+    event = _run(defs, instance, INFERENCE, {**on_cluster, "workers": 3, "chunk_size": 20})
     got = predictions()
     assert got["predicted_label"].equals(expected["predicted_label"])
     assert np.allclose(got["confidence"].to_numpy(), expected["confidence"].to_numpy())
+    # the nodes that computed batches, as Ray names them: more than one of the cluster's
+    ran = event.metadata["ray_nodes"].value
+    assert len(set(ran)) >= 2, f"predictions ran on {ran} only"
+    assert set(ran) <= _node_ids(ray_cluster), ran
+    assert event.metadata["executor"].value.startswith(f"ray: 3 actors on {len(ran)} node(s)")
+
+
+def _node_ids(cluster) -> set[str]:
+    """The ids of the cluster's live nodes, asked of Ray itself."""
+    with ray_driver(cluster.address, cluster.token_file) as ray:
+        return {node["NodeID"] for node in ray.nodes() if node["Alive"]}

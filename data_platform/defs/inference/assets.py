@@ -73,11 +73,16 @@ def build_inference_asset(contract: Contract) -> dg.AssetsDefinition:
         started = time.perf_counter()
         method = "predict_proba" if classify else "predict"
         address, token = ray_target(platform.get_settings(), config.ray_address)
+        ran_on = f"{config.executor} x{config.workers} (chunks of {config.chunk_size})"
+        where: dict[str, dg.MetadataValue] = {}
         if config.executor == "ray" and address:  # Ray Data actors on the cluster
             with ray_driver(address, token):
-                output, _ = predict_on_ray(
+                output, nodes = predict_on_ray(
                     model, frame, method=method, actors=config.workers, batch_size=config.chunk_size
                 )
+            ran_on = f"ray: {config.workers} actors on {len(nodes)} node(s) of {address}"
+            # the Ray node ids that computed batches: where the work ran, not what was asked
+            where = {"ray_nodes": dg.MetadataValue.json(sorted(nodes))}
         else:
             output = run_inference(
                 model,
@@ -110,7 +115,8 @@ def build_inference_asset(contract: Contract) -> dg.AssetsDefinition:
             metadata={
                 **write_metadata(write, [read], predictions),
                 **_quality(predictions.filter(pl.col("is_holdout")), spec),
-                "executor": f"{config.executor} x{config.workers} (chunks of {config.chunk_size})",
+                "executor": ran_on,
+                **where,
                 "predict_seconds": dg.MetadataValue.float(round(seconds, 3)),
                 "rows_per_second": dg.MetadataValue.float(
                     round(frame.height / max(seconds, 1e-9), 1)
