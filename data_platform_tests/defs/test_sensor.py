@@ -14,7 +14,7 @@ import pytest
 
 from data_platform.definitions import build_definitions
 from data_platform.resources import PlatformSettings
-from data_platform.storage import ObjectStore
+from data_platform.storage import ObjectStore, StorageError
 from data_platform_tests.defs.helpers import put_bytes
 
 pytestmark = pytest.mark.integration
@@ -90,12 +90,34 @@ def test_the_cursor_holds_only_uploads_still_in_landing(defs, instance, settings
     assert sorted(json.loads(found.cursor)) == ["p/4.csv", "p/new.csv"]
 
 
-def test_sensor_skips_with_a_reason_when_the_store_is_unreachable(instance, settings):
+def test_a_listing_that_fails_fails_the_tick_and_keeps_the_cursor(instance, own_stack):
+    """A dead store is an error, never an empty landing: the tick raises (Dagster shows it
+    failed), the cursor stays where it was, and the next tick finds what was waiting."""
+    stack, settings = own_stack
+    store = ObjectStore.from_settings(settings)
+    defs = build_definitions(PlatformSettings.from_settings(settings))
+    put_bytes(store, settings, "reviews", "first.csv", b"review_id\n1\n")
+    first = _tick(defs, instance, None)
+    put_bytes(store, settings, "reviews", "waiting.csv", b"review_id\n2\n")
+    stack.down()  # the store dies (stopped by its PID) with an upload waiting
+    sensor = defs.resolve_sensor_def("reviews_landing_sensor")
+    with dg.build_sensor_context(
+        instance=instance, cursor=first.cursor, resources={"store": defs.resources["store"]}
+    ) as context:
+        with pytest.raises(StorageError, match="landing/reviews/") as raised:
+            sensor(context)
+        assert context.cursor == first.cursor  # not advanced: the next tick lists again
+    assert "list failed" in str(raised.value)
+    stack.up()  # back on its ports
+    retried = _tick(defs, instance, first.cursor)
+    assert [r.partition_key for r in retried.run_requests] == ["waiting.csv"]
+
+
+def test_a_missing_bucket_fails_the_tick(instance, settings):
     unreachable = settings.model_copy(update={"bucket": "no-such-bucket-here"})
     defs = build_definitions(PlatformSettings.from_settings(unreachable))
-    result = _tick(defs, instance, None)
-    assert isinstance(result, dg.SkipReason)
-    assert "no-such-bucket-here" in result.skip_message
+    with pytest.raises(StorageError, match="no-such-bucket-here"):
+        _tick(defs, instance, "{}")
 
 
 def test_the_sensor_interval_is_a_setting(settings, monkeypatch):

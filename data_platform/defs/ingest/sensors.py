@@ -2,7 +2,8 @@
 
 Landing holds only uploads not yet ingested (ingestion moves them to the archive or to
 quarantine), so a tick lists what is pending, not every upload ever made, and the cursor
-holds only the pending versions already asked for (`landing.watch`).
+holds only the pending versions already asked for (`landing.watch`). A store that cannot
+be listed fails the tick (`StorageError`), never passes for an empty landing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from data_platform.contracts import Contract
 from data_platform.defs.ingest.partitions import uploads_partitions
 from data_platform.landing import changes_since, pending_uploads
 from data_platform.resources import ObjectStoreResource
-from data_platform.storage import StorageError
 
 
 def build_landing_sensor(
@@ -38,10 +38,10 @@ def build_landing_sensor(
     ) -> dg.SensorResult | dg.SkipReason:
         settings = store.platform.get_settings()
         prefix = contract.landing_prefix(settings.landing_prefix)
-        try:
-            pending = pending_uploads(store.get_client(), prefix)
-        except StorageError as exc:
-            return dg.SkipReason(f"cannot list the landing prefix: {exc}")
+        # a listing that fails raises: the tick fails (Dagster shows it, with the store's
+        # message) and the cursor stays, so the next tick lists again; a skip here would
+        # read as "nothing new" while uploads wait
+        pending = pending_uploads(store.get_client(), prefix)
         changed, cursor = changes_since(pending, context.cursor)
         if not changed:
             context.update_cursor(cursor)
