@@ -20,8 +20,9 @@ import dagster as dg
 from data_platform.contracts import Contract
 from data_platform.settings import Settings
 
-# the run's events still go to the instance (and the UI); the terminal shows a summary
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# the run's events still go to the instance (and the UI); the terminal shows a summary,
+# not Dagster's log lines (a refused upload's ERROR line carries a stack trace)
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass
@@ -34,6 +35,7 @@ class RunOutcome:
     checks: dict[str, list[int]] = field(default_factory=dict)  # asset -> [passed, failed]
     error: str | None = None
     seconds: float = 0.0  # wall time of the run, in this process
+    quarantined_to: str | None = None  # the refused upload's quarantine key
 
     @property
     def checks_passed(self) -> int:
@@ -140,8 +142,12 @@ def _outcome(
     for evaluation in result.get_asset_check_evaluations():
         counts = checks.setdefault(evaluation.asset_key.to_user_string(), [0, 0])
         counts[0 if evaluation.passed else 1] += 1
-    failure = None
+    failure = quarantined = None
     if not result.success:
-        failures = [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
-        failure = failures[0].message if failures and failures[0] else "run failed"
-    return RunOutcome(name, partition, result.success, checks, failure, seconds)
+        failures = [e.step_failure_data for e in result.all_events if e.is_step_failure]
+        first = failures[0] if failures else None
+        failure = first.error.message if first and first.error else "run failed"
+        metadata = first.user_failure_data.metadata if first and first.user_failure_data else {}
+        moved = metadata.get("quarantined_to")
+        quarantined = str(moved.value) if moved is not None and moved.value != "-" else None
+    return RunOutcome(name, partition, result.success, checks, failure, seconds, quarantined)

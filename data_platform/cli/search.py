@@ -10,16 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from data_platform.settings import Settings, StackNotRunningError
-from data_platform.vectors import (
-    SCORE_COLUMN,
-    DatasetNotFoundError,
-    InvalidFilterError,
-    VectorStore,
-)
-
 EXCERPT_CHARS = 80
-console = Console()
 errors = Console(stderr=True)
 
 
@@ -43,11 +34,42 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _searchable(datasets_dir: Path) -> list[str]:
+    """The declared datasets with text columns: the ones that have vectors to search."""
+    from data_platform.contracts import load_contracts
+
+    return [c.name for c in load_contracts(datasets_dir) if c.has_text]
+
+
+def _choose(dataset: str | None, datasets_dir: Path) -> str:
+    """The dataset asked for; else the only one with text columns; else an error."""
+    from data_platform.contracts import ContractError
+
+    if dataset is not None:
+        return dataset
+    try:
+        searchable = _searchable(datasets_dir)
+    except ContractError as exc:
+        raise _fail(str(exc)) from None
+    if len(searchable) == 1:
+        return searchable[0]
+    if not searchable:
+        raise _fail(f"no dataset in {datasets_dir} declares text columns: nothing to search")
+    raise _fail(
+        f"several datasets have text to search: {', '.join(searchable)}; choose one with --dataset"
+    )
+
+
 def search(
     query: Annotated[str, typer.Argument(help="What to look for, in plain words.")],
     dataset: Annotated[
-        str, typer.Option("--dataset", "-d", help="Dataset whose vectors to search.")
-    ] = "reviews",
+        str | None,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Dataset whose vectors to search (needed when several declare text).",
+        ),
+    ] = None,
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="Rows to show.")] = 10,
     where: Annotated[
         str | None,
@@ -64,8 +86,19 @@ def search(
     ] = None,
 ) -> None:
     """Rank a dataset's rows by meaning: score, id, text excerpt and the filter columns."""
+    from data_platform.settings import Settings, StackNotRunningError
+    from data_platform.vectors import (
+        SCORE_COLUMN,
+        DatasetNotFoundError,
+        InvalidFilterError,
+        VectorStore,
+    )
+
+    console = Console()
     try:
-        store = VectorStore.from_settings(Settings(), local_path=local_path)
+        settings = Settings()
+        dataset = _choose(dataset, settings.datasets_dir)
+        store = VectorStore.from_settings(settings, local_path=local_path)
         # Count first: a missing table, an empty one or a bad filter is reported before
         # the embedding model is loaded (several seconds).
         if store.count(dataset) == 0:

@@ -9,11 +9,13 @@ Bytes are never lost: a rename is atomic, and a copy exists before the original 
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from data_platform.core.problems import Problem
 from data_platform.settings import Settings
 from data_platform.storage import Conflict, NotFound, ObjectStore
 
@@ -39,6 +41,35 @@ class QuarantineEntry:
     quarantined_at: str
     error: str
     size: int
+    # the whole `.error.json`: every recorded problem
+    report: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def id(self) -> str:
+        """A short handle for the key (`quarantine show|retry` take either)."""
+        return short_id(self.key)
+
+    @property
+    def problem_count(self) -> int:
+        """How many problems the upload had (more than are recorded, for a long list)."""
+        count = self.report.get("problem_count")
+        return count if isinstance(count, int) else len(self.problems())
+
+    def problems(self) -> list[str]:
+        """Each recorded problem in words (row, column, reason, value); the summary if the
+        report lists none."""
+        known = {f.name for f in fields(Problem)}
+        described = [
+            Problem(**{k: v for k, v in p.items() if k in known}).describe()
+            for p in self.report.get("problems") or []
+            if isinstance(p, dict) and "reason" in p
+        ]
+        return described or ([self.error] if self.error else [])
+
+
+def short_id(key: str) -> str:
+    """Eight hex digits naming a quarantine key, as a short commit id names a commit."""
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
 class Custody:
@@ -130,24 +161,48 @@ class Custody:
         for info in self.store.list(prefix, recursive=True):
             if not info.key.endswith(ERROR_SUFFIX):
                 continue
-            key = info.key.removesuffix(ERROR_SUFFIX)
-            try:
-                report = json.loads(self.store.get_bytes(info.key))
-                size = self.store.stat(key).size
-            except (NotFound, ValueError):
-                continue  # retried (the upload went back to landing) or unreadable
-            entries.append(
-                QuarantineEntry(
-                    key=key,
-                    dataset=report.get("dataset", ""),
-                    partition=report.get("partition", ""),
-                    etag=report.get("etag", ""),
-                    quarantined_at=report.get("quarantined_at", ""),
-                    error=report.get("error", ""),
-                    size=size,
-                )
-            )
+            entry = self._entry(info.key.removesuffix(ERROR_SUFFIX))
+            if entry is not None:
+                entries.append(entry)
         return sorted(entries, key=lambda e: e.quarantined_at)
+
+    def find(self, ref: str) -> QuarantineEntry:
+        """The quarantined upload named by its key, or by its short id (a prefix of it).
+
+        Raises:
+            NotFound: No quarantined upload has that key or id, or the id is ambiguous.
+        """
+        if ref.startswith(self.quarantine_root):
+            entry = self._entry(ref)
+            matches = [entry] if entry is not None else []
+        else:
+            matches = [e for e in self.quarantined() if len(ref) >= 4 and e.id.startswith(ref)]
+        if len(matches) != 1:
+            why = "names several: give more of the id" if matches else "names none"
+            raise NotFound(
+                f"no quarantined upload {ref!r}: it {why} (a key, or an id of 4 to 8 "
+                "characters, from `data-platform quarantine list`)"
+            )
+        return matches[0]
+
+    def _entry(self, key: str) -> QuarantineEntry | None:
+        try:
+            report = json.loads(self.store.get_bytes(key + ERROR_SUFFIX))
+            size = self.store.stat(key).size
+        except (NotFound, ValueError):
+            return None  # retried (the upload went back to landing) or unreadable
+        if not isinstance(report, dict):
+            return None
+        return QuarantineEntry(
+            key=key,
+            dataset=report.get("dataset", ""),
+            partition=report.get("partition", ""),
+            etag=report.get("etag", ""),
+            quarantined_at=report.get("quarantined_at", ""),
+            error=report.get("error", ""),
+            size=size,
+            report=report,
+        )
 
     def retry(self, entry: QuarantineEntry) -> str:
         """Put a quarantined upload back into landing (the bytes unchanged); its key there.
