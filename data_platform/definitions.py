@@ -3,6 +3,10 @@
 Each `datasets/<name>.yaml` contract gives its dataset the layers it calls for: ingestion
 (raw, staged, transformed) always; `embedded` with text columns; the labeling queue and
 `labeled` with a label; `inference` with a target. Adding a dataset is adding a YAML file.
+
+`defs` is built when Dagster loads the code location, not when this module is imported
+(the CLI and the tests import `build_definitions` with contracts of their own). A broken
+contract fails the load with one error per problem, `<file>:<line>: <field>: <what>`.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from data_platform.contracts import Contract, load_contracts
+from data_platform.contracts import Contract, ContractError, load_contracts
 from data_platform.defs.benchmarks.formats import format_case, formats_summary
 from data_platform.defs.benchmarks.inference import inference_case, inference_summary
 from data_platform.defs.embedded.assets import build_embedded_asset
@@ -70,4 +74,13 @@ def build_definitions(
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location: every contract in the datasets folder, the environment's settings."""
+    platform = PlatformSettings.from_environment()
+    try:
+        contracts = load_contracts(platform.get_settings().datasets_dir)
+    except ContractError as exc:
+        # the file, line and field, without the loader's frames (the message says it all)
+        raise ContractError(str(exc)) from None
+    return build_definitions(platform, contracts=contracts)

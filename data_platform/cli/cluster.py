@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from data_platform.settings import Settings
-from data_platform.stack.process import pid_alive
-from data_platform.stack.ray_cluster import ClusterState, local_cluster
+if TYPE_CHECKING:
+    from data_platform.stack.ray_cluster import ClusterState
 
 cluster_app = typer.Typer(
     help="A local Ray cluster (a head and worker nodes) for `executor: ray`.",
@@ -35,6 +34,9 @@ def up(
     object_store_mb: Annotated[int, typer.Option(min=80, help="object store per node")] = 200,
 ) -> None:
     """Start a head and WORKERS worker nodes, each its own `ray start` process."""
+    from data_platform.settings import Settings
+    from data_platform.stack.ray_cluster import local_cluster
+
     cluster = local_cluster(Settings(), workers=workers, cpus=cpus, object_store_mb=object_store_mb)
     state = cluster.up()
     console.print(f"Ray cluster up: {', '.join(f'{n} (pid {p})' for n, p in state.nodes.items())}")
@@ -44,6 +46,9 @@ def up(
 @cluster_app.command()
 def down() -> None:
     """Stop every node of the local cluster by its PID."""
+    from data_platform.settings import Settings
+    from data_platform.stack.ray_cluster import local_cluster
+
     stopped = local_cluster(Settings()).down()
     console.print("stopped" if stopped else "not running")
 
@@ -51,6 +56,10 @@ def down() -> None:
 @cluster_app.command()
 def status() -> None:
     """Show the local cluster's nodes and PIDs, and the address the assets use."""
+    from data_platform.settings import Settings
+    from data_platform.stack.process import pid_alive
+    from data_platform.stack.ray_cluster import local_cluster
+
     settings = Settings()
     state = local_cluster(settings).state()
     if settings.ray_address:

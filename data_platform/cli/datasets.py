@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from data_platform.contracts import ContractError, load_contracts, load_dataset, parse_contract
-from data_platform.contracts.infer import infer_contract, render_yaml, snake
-from data_platform.core.ingest import SOURCE_ROW, upload_format
-from data_platform.core.ingest.read import decompressed, read_batches
-from data_platform.core.problems import Problem, UploadError
-from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.settings import Settings, StackNotRunningError
-from data_platform.storage import ObjectStore, StorageError
+if TYPE_CHECKING:
+    import polars as pl
+
+    from data_platform.contracts import Contract
+    from data_platform.lakehouse import Lakehouse
+    from data_platform.settings import Settings
 
 console = Console()
+errors = Console(stderr=True)
 datasets_app = typer.Typer(
     help="Datasets are YAML contracts in the datasets folder ($DP_DATASETS_DIR, default "
     "./datasets): `init` proposes one from a sample, `list` and `show` describe them.",
@@ -31,6 +29,11 @@ SAMPLE_ROWS = 200_000
 
 def read_sample(source: str, settings: Settings, rows: int = SAMPLE_ROWS) -> pl.DataFrame:
     """Up to `rows` rows of a local file, an `s3://bucket/key` or a key in the lake's bucket."""
+    from data_platform.core.ingest import SOURCE_ROW, upload_format
+    from data_platform.core.ingest.read import decompressed, read_batches
+    from data_platform.core.problems import Problem, UploadError
+    from data_platform.storage import ObjectStore
+
     fmt = upload_format(source)
     with tempfile.TemporaryDirectory(prefix="dp-sample-") as tmp:
         local = Path(source).expanduser()
@@ -69,6 +72,12 @@ def init(
     or none), text columns to embed, a label and its classes, a target, rules. Edit the
     YAML, then upload files to landing/<name>/: no code to write.
     """
+    from data_platform.contracts import parse_contract
+    from data_platform.contracts.infer import infer_contract, render_yaml, snake
+    from data_platform.core.problems import UploadError
+    from data_platform.settings import Settings
+    from data_platform.storage import StorageError
+
     settings = Settings()
     if snake(name) != name:
         raise typer.BadParameter(f"use a snake_case name, e.g. {snake(name)!r}", param_hint="NAME")
@@ -107,10 +116,18 @@ def init(
 
 @datasets_app.command("list")
 def list_datasets() -> None:
-    """Every declared dataset: version, key, layers, and rows per layer (when reachable)."""
+    """Every declared dataset: version, key, layers, and rows per layer (when reachable).
+
+    A broken contract file is named on stderr (file, line, field) and the others are
+    listed; the exit code is then 1.
+    """
+    from data_platform.contracts import scan_contracts
+    from data_platform.settings import Settings
+
     settings = Settings()
-    contracts = _contracts(settings)
-    lake = _lake(settings)
+    scan = scan_contracts(settings.datasets_dir)
+    contracts = scan.contracts
+    lake = _lake(settings) if contracts else None
     table = Table(title=f"datasets in {settings.datasets_dir}")
     for column in ("dataset", "version", "key", "layers", "rows (raw/staged/transformed)"):
         table.add_column(column)
@@ -126,16 +143,23 @@ def list_datasets() -> None:
             counts,
         )
     console.print(table)
+    if scan.errors:
+        for error in scan.errors:
+            _error(str(error))
+        raise typer.Exit(1)
 
 
 @datasets_app.command("show")
 def show(name: Annotated[str, typer.Argument(help="The dataset to describe.")]) -> None:
     """One dataset: its contract, its layers with row counts and latest snapshots."""
+    from data_platform.contracts import ContractError, load_dataset
+    from data_platform.settings import Settings
+
     settings = Settings()
     try:
         contract = load_dataset(settings.datasets_dir, name)
     except (KeyError, ContractError) as exc:
-        console.print(f"[red]{exc}[/]")
+        _error(exc.args[0])
         raise typer.Exit(1) from None
     console.print(f"[bold]{contract.name}[/] v{contract.version}: {contract.description}")
     console.print(f"contract   {settings.datasets_dir / (name + '.yaml')}")
@@ -165,7 +189,12 @@ def show(name: Annotated[str, typer.Argument(help="The dataset to describe.")]) 
     console.print(layers)
 
 
-def _layers(contract) -> list[str]:
+def _error(message: str) -> None:
+    """`message` as it is: file:line: field: problem, one line each, never re-wrapped."""
+    errors.print(f"error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
+
+
+def _layers(contract: Contract) -> list[str]:
     layers = ["raw", "staged", "transformed"]
     if contract.has_text:
         layers.append("embedded")
@@ -176,15 +205,10 @@ def _layers(contract) -> list[str]:
     return layers
 
 
-def _contracts(settings: Settings):
-    try:
-        return load_contracts(settings.datasets_dir)
-    except ContractError as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(1) from None
-
-
 def _lake(settings: Settings) -> Lakehouse | None:
+    from data_platform.lakehouse import Lakehouse, open_catalog
+    from data_platform.settings import StackNotRunningError
+
     try:
         return Lakehouse(open_catalog(settings))
     except StackNotRunningError:  # no store yet: the contracts alone are shown
@@ -192,6 +216,8 @@ def _lake(settings: Settings) -> Lakehouse | None:
 
 
 def _count(lake: Lakehouse | None, table: str) -> str:
+    from data_platform.storage import StorageError
+
     if lake is None:
         return "-"
     try:

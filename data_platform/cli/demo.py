@@ -5,32 +5,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-import dagster as dg
 import typer
 from rich.console import Console
 
-from data_platform.cli.stack import ensure_stack
-from data_platform.contracts import Contract, load_contracts
-from data_platform.definitions import build_definitions
-from data_platform.demo.labeling import (
-    annotate_datasets,
-    queue_datasets,
-    start_label_studio,
-    sync_datasets,
-)
-from data_platform.demo.samples import SAMPLES, upload_samples
-from data_platform.demo.summary import render, summarise_assets
-from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.runner import (
-    DemoReport,
-    RunOutcome,
-    ingest_landing,
-    materialize,
-    prepare_dagster_home,
-)
-from data_platform.settings import Settings
-from data_platform.storage import ObjectStore
+if TYPE_CHECKING:
+    from data_platform.contracts import Contract
+    from data_platform.runner import RunOutcome
 
 console = Console(width=160)
 
@@ -78,9 +60,38 @@ def demo(
     per dataset and every run it requests is executed in this process. Runs are recorded
     in the project's Dagster home, so `make dev` shows them afterwards.
     """
+    import dagster as dg
+
+    from data_platform.cli.stack import ensure_stack
+    from data_platform.contracts import ContractError, load_contracts
+    from data_platform.definitions import build_definitions
+    from data_platform.demo.labeling import (
+        annotate_datasets,
+        queue_datasets,
+        start_label_studio,
+        sync_datasets,
+    )
+    from data_platform.demo.samples import SAMPLES, upload_samples
+    from data_platform.demo.summary import render, summarise_assets
+    from data_platform.lakehouse import Lakehouse, open_catalog
+    from data_platform.runner import (
+        DemoReport,
+        ingest_landing,
+        materialize,
+        prepare_dagster_home,
+    )
+    from data_platform.settings import Settings
+    from data_platform.storage import ObjectStore
+
     started = time.monotonic()
     phases = Phases()
     settings = Settings()
+    try:  # before anything starts: the demo runs every dataset's layers
+        contracts = load_contracts(settings.datasets_dir)
+    except ContractError as exc:
+        errors = Console(stderr=True)
+        errors.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     console.print(f"[bold]store[/]   {ensure_stack(settings)}")
     store = ObjectStore.from_settings(settings)
     store.ensure_bucket()
@@ -100,7 +111,6 @@ def demo(
     label_studio = labeling.submit(start_label_studio, settings) if labels else None
     home = prepare_dagster_home(settings)
     instance = dg.DagsterInstance.from_config(str(home))
-    contracts = load_contracts(settings.datasets_dir)
     defs = build_definitions(contracts=contracts)
     report = DemoReport()
 

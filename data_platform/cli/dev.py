@@ -8,11 +8,6 @@ import sys
 import typer
 from rich.console import Console
 
-from data_platform.cli.stack import ensure_stack
-from data_platform.runner import prepare_dagster_home
-from data_platform.settings import Settings, child_env
-from data_platform.stack.dagster_dev import dagster_dev_args
-
 console = Console()
 
 
@@ -23,8 +18,24 @@ def dev(
 
     The embedded S3 store is started first unless DP_S3_ENDPOINT points elsewhere.
     Runs are kept in .data_platform/dagster_home (or $DAGSTER_HOME if set).
+    A broken dataset contract is named (file, line, field) and nothing is started.
     """
+    from data_platform.cli.stack import ensure_stack
+    from data_platform.contracts import scan_contracts
+    from data_platform.runner import prepare_dagster_home
+    from data_platform.settings import Settings, child_env
+    from data_platform.stack.dagster_dev import dagster_dev_args
+
     settings = Settings()
+    broken = scan_contracts(settings.datasets_dir).errors
+    if broken:  # the code location would not load: say why here, in a line per problem
+        errors = Console(stderr=True)
+        for error in broken:
+            errors.print(
+                f"error: {error}", style="red", markup=False, highlight=False, soft_wrap=True
+            )
+        errors.print("fix the contract, then start `data-platform dev` again", markup=False)
+        raise typer.Exit(1)
     console.print(f"[bold]store[/]   {ensure_stack(settings)}")
     home = str(settings.dagster_home or prepare_dagster_home(settings))
     console.print(f"[bold]dagster[/] http://127.0.0.1:{port}  (DAGSTER_HOME={home})")

@@ -6,11 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-
-from data_platform.settings import Settings, StackNotRunningError
-from data_platform.versioning import DVC_PREFIX, DvcError, export_dataset
 
 console = Console(width=160)  # tables of ids and URIs: wider than a default 80-column pipe
 
@@ -32,6 +28,12 @@ def export(
     The `.dvc` file records the Iceberg snapshot ids the files came from: commit it with
     git. DVC's remote is the lake's bucket (keys only in .dvc/config.local).
     """
+    from pydantic import ValidationError
+
+    from data_platform.contracts import ContractError
+    from data_platform.settings import Settings, StackNotRunningError
+    from data_platform.versioning import DVC_PREFIX, DvcError, export_dataset
+
     try:
         settings = Settings()
         target = out or Path("exports") / dataset
@@ -39,7 +41,7 @@ def export(
     except (ValidationError, StackNotRunningError) as exc:
         typer.secho(f"error: no usable store configuration: {exc}", err=True, fg="red")
         raise typer.Exit(2) from None
-    except (KeyError, LookupError, DvcError) as exc:
+    except (KeyError, LookupError, DvcError, ContractError) as exc:
         typer.secho(f"error: {exc.args[0] if exc.args else exc}", err=True, fg="red")
         raise typer.Exit(1) from None
     console.print(

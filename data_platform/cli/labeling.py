@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 
-from data_platform.contracts import load_dataset
-from data_platform.labeling.export import export_training_file
-from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.settings import Settings
-from data_platform.stack.label_studio import LabelStudioInstall, LocalLabelStudio
+if TYPE_CHECKING:
+    from data_platform.settings import Settings
+    from data_platform.stack.label_studio import LocalLabelStudio
 
 labeling_app = typer.Typer(
     help="The labeling server (a local Label Studio, or DP_LABELING_URL) and label export.",
@@ -19,12 +19,16 @@ console = Console()
 
 
 def local_server(settings: Settings) -> LocalLabelStudio:
+    from data_platform.stack.label_studio import LocalLabelStudio
+
     return LocalLabelStudio(settings.label_studio_dir)
 
 
 @labeling_app.command()
 def install() -> None:
     """Create Label Studio's own venv and database template (once; a few minutes)."""
+    from data_platform.stack.label_studio import LabelStudioInstall
+
     venv = LabelStudioInstall().ensure()
     console.print(f"Label Studio venv ready at {venv}")
 
@@ -32,6 +36,9 @@ def install() -> None:
 @labeling_app.command()
 def up() -> None:
     """Start Label Studio on 127.0.0.1 with a generated admin and API token."""
+    from data_platform.settings import Settings
+    from data_platform.stack.label_studio import LabelStudioInstall
+
     settings = Settings()
     labeling = settings.labeling
     if labeling.url:
@@ -50,6 +57,8 @@ def up() -> None:
 @labeling_app.command()
 def down() -> None:
     """Stop the local Label Studio by its PID (projects and labels are kept)."""
+    from data_platform.settings import Settings
+
     stopped = local_server(Settings()).down()
     console.print("stopped" if stopped else "not running")
 
@@ -57,6 +66,8 @@ def down() -> None:
 @labeling_app.command()
 def status() -> None:
     """Which labeling server is used, and whether the local one is up."""
+    from data_platform.settings import Settings
+
     settings = Settings()
     labeling = settings.labeling
     if labeling.url:
@@ -82,8 +93,17 @@ def export(
     validation_fraction: float = typer.Option(0.2, help="Share of records in validation."),
 ) -> None:
     """Write labeled/<dataset> to a Parquet training file with a stable train/validation split."""
+    from data_platform.contracts import ContractError, load_dataset
+    from data_platform.labeling.export import export_training_file
+    from data_platform.lakehouse import Lakehouse, open_catalog
+    from data_platform.settings import Settings
+
     settings = Settings()
-    spec = load_dataset(settings.datasets_dir, dataset)
+    try:
+        spec = load_dataset(settings.datasets_dir, dataset)
+    except (KeyError, ContractError) as exc:
+        console.print(exc.args[0], style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     target = out or str(settings.home_dir / "exports" / f"{spec.name}_labeled.parquet")
     lake = Lakehouse(open_catalog(settings))
     try:

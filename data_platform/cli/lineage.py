@@ -7,23 +7,28 @@ Reads the Dagster event log of the project's instance ($DAGSTER_HOME, else
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import dagster as dg
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from data_platform.lineage import LineageNode, parse_asset_key, sources, trace
-from data_platform.runner import prepare_dagster_home
-from data_platform.settings import Settings
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from data_platform.lineage import LineageNode
 
 console = Console(width=160)  # tables of ids and URIs: wider than a default 80-column pipe
 
 
 def open_instance() -> dg.DagsterInstance:
     """The instance the CLI records runs in: $DAGSTER_HOME wins, else the project's home."""
+    import dagster as dg
+
+    from data_platform.runner import prepare_dagster_home
+    from data_platform.settings import Settings
+
     settings = Settings()
     if settings.dagster_home:
         return dg.DagsterInstance.get()
@@ -48,6 +53,8 @@ def lineage(
     Every materialisation records the Iceberg snapshot it wrote and the snapshot of each
     input it read; this follows them down to the uploaded objects (key and ETag).
     """
+    from data_platform.lineage import parse_asset_key, sources, trace
+
     try:
         key = parse_asset_key(asset)
     except ValueError as exc:

@@ -1,46 +1,80 @@
-"""`data-platform`: run the lakehouse from a terminal. Try `data-platform --help`."""
+"""`data-platform`: run the lakehouse from a terminal. Try `data-platform --help`.
+
+Each command's module is imported when that command runs (or `--help` lists it), and
+imports what the command needs inside the command: `data-platform objects ls` pays for
+the S3 client, not for Dagster, polars, pyiceberg or the demo (guarded by
+data_platform_tests/cli/test_import_cost.py).
+"""
 
 from __future__ import annotations
 
-import typer
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-from data_platform.cli.cluster import cluster_app
-from data_platform.cli.datasets import datasets_app
-from data_platform.cli.demo import demo
-from data_platform.cli.dev import dev
-from data_platform.cli.export import export
-from data_platform.cli.ingest import ingest
-from data_platform.cli.labeling import labeling_app
-from data_platform.cli.lineage import lineage
-from data_platform.cli.maintain import maintain
-from data_platform.cli.objects import objects_app
-from data_platform.cli.quarantine import quarantine_app
-from data_platform.cli.search import search
-from data_platform.cli.snapshot import snapshot_app
-from data_platform.cli.sql import sql_command
-from data_platform.cli.stack import stack_app
+import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:  # Typer carries its own copy of click: these are its types
+    from typer._click import Command, Context
+
+# name -> "module:attribute": a Typer app (a group of commands) or a command function,
+# in the order `--help` lists them
+COMMANDS = {
+    "demo": "data_platform.cli.demo:demo",
+    "ingest": "data_platform.cli.ingest:ingest",
+    "dev": "data_platform.cli.dev:dev",
+    "lineage": "data_platform.cli.lineage:lineage",
+    "search": "data_platform.cli.search:search",
+    "sql": "data_platform.cli.sql:sql_command",
+    "export": "data_platform.cli.export:export",
+    "maintain": "data_platform.cli.maintain:maintain",
+    "stack": "data_platform.cli.stack:stack_app",
+    "cluster": "data_platform.cli.cluster:cluster_app",
+    "datasets": "data_platform.cli.datasets:datasets_app",
+    "objects": "data_platform.cli.objects:objects_app",
+    "quarantine": "data_platform.cli.quarantine:quarantine_app",
+    "snapshot": "data_platform.cli.snapshot:snapshot_app",
+    "labeling": "data_platform.cli.labeling:labeling_app",
+}
+
+
+class LazyCommands(TyperGroup):
+    """The top-level group: a command's module is imported only when the command is."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands.get(cmd_name)
+
+
+def load_command(name: str) -> Command:
+    """The click command `name`, built by Typer exactly as `add_typer`/`command` would."""
+    module, _, attribute = COMMANDS[name].partition(":")
+    target = getattr(import_module(module), attribute)
+    holder = typer.Typer()
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name)(target)
+    return typer.main.get_group(holder).commands[name]
+
 
 app = typer.Typer(
     name="data-platform",
+    cls=LazyCommands,
     help="An ML data lakehouse on Dagster: Iceberg layers on S3, checks, embeddings, labels.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(stack_app, name="stack")
-app.add_typer(cluster_app, name="cluster")
-app.add_typer(datasets_app, name="datasets")
-app.add_typer(objects_app, name="objects")
-app.command("demo")(demo)
-app.command("ingest")(ingest)
-app.add_typer(quarantine_app, name="quarantine")
-app.command("dev")(dev)
-app.command("lineage")(lineage)
-app.command("search")(search)
-app.command("sql")(sql_command)
-app.add_typer(snapshot_app, name="snapshot")
-app.add_typer(labeling_app, name="labeling")
-app.command("export")(export)
-app.command("maintain")(maintain)
+
+
+@app.callback()
+def main() -> None:
+    """The commands are registered lazily (`COMMANDS`); this callback makes `app` a group."""
+
 
 if __name__ == "__main__":
     app()

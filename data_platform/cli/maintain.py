@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.lakehouse.maintenance import MaintenancePolicy, MaintenanceReport
-from data_platform.lakehouse.maintenance import maintain as maintain_lake
-from data_platform.settings import Settings, StackNotRunningError
-from data_platform.storage import ObjectStore, StorageError
+if TYPE_CHECKING:
+    from data_platform.lakehouse.maintenance import MaintenanceReport
 
 console = Console(width=160)  # tables of ids and URIs: wider than a default 80-column pipe
 
@@ -42,6 +38,14 @@ def maintain(
     Snapshots named by a tag or branch are always kept. The scheduled `maintenance` job
     (stopped by default) does the same with checks on tags and row counts.
     """
+    from pydantic import ValidationError
+
+    from data_platform.lakehouse import Lakehouse, open_catalog
+    from data_platform.lakehouse.maintenance import MaintenancePolicy
+    from data_platform.lakehouse.maintenance import maintain as maintain_lake
+    from data_platform.settings import Settings, StackNotRunningError
+    from data_platform.storage import ObjectStore, StorageError
+
     policy = MaintenancePolicy(
         retain_last=retain_last,
         max_snapshot_age=timedelta(days=max_age_days),

@@ -12,22 +12,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
-from data_platform.settings import Settings, StackNotRunningError
-from data_platform.storage import ObjectStore, StorageError
+if TYPE_CHECKING:
+    from data_platform.storage import ObjectStore
 
 objects_app = typer.Typer(
     help="List, upload, download, delete and presign objects in the lake's bucket.\n\n"
@@ -53,6 +43,11 @@ ProgressOpt = Annotated[
 @contextmanager
 def _store(bucket: str | None) -> Iterator[ObjectStore]:
     """The configured store; errors become a one-line message and an exit code."""
+    from pydantic import ValidationError
+
+    from data_platform.settings import Settings, StackNotRunningError
+    from data_platform.storage import ObjectStore, StorageError
+
     try:
         store = ObjectStore.from_settings(Settings(), bucket=bucket)
     except (ValidationError, StackNotRunningError, ValueError) as exc:
@@ -73,6 +68,16 @@ def _progress(
     if not show:
         yield None
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),

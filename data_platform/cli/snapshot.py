@@ -7,15 +7,14 @@ layer assets, `data-platform export`) then reads exactly that state, whatever ca
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.settings import Settings, StackNotRunningError
+if TYPE_CHECKING:
+    from data_platform.lakehouse import Lakehouse
 
 snapshot_app = typer.Typer(
     help="Tag the current snapshot of every table, and list the tags.", no_args_is_help=True
@@ -30,6 +29,11 @@ TablesOpt = Annotated[
 
 def open_lake() -> Lakehouse:
     """The configured lakehouse; a missing store is a one-line error and exit code 2."""
+    from pydantic import ValidationError
+
+    from data_platform.lakehouse import Lakehouse, open_catalog
+    from data_platform.settings import Settings, StackNotRunningError
+
     try:
         return Lakehouse(open_catalog(Settings()))
     except (ValidationError, StackNotRunningError, ValueError) as exc:

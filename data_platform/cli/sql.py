@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
-
-from data_platform.lakehouse import open_lakehouse, sql
-from data_platform.settings import Settings
 
 console = Console()
 
@@ -28,6 +24,11 @@ def sql_command(
 
     data-platform sql "select category, count(*) from staged.reviews group by 1"
     """
+    import duckdb
+
+    from data_platform.lakehouse import open_lakehouse, sql
+    from data_platform.settings import Settings
+
     lake = open_lakehouse(Settings())
     try:
         frame = sql.query(duckdb.connect(), lake, statement, as_of)

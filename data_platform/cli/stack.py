@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 
-from data_platform.settings import Settings
-from data_platform.stack.seaweed import EmbeddedS3
+if TYPE_CHECKING:
+    from data_platform.settings import Settings
+    from data_platform.stack.seaweed import EmbeddedS3
 
 stack_app = typer.Typer(help="Start, stop and inspect the embedded S3 store (SeaweedFS).")
 console = Console()
 
 
 def embedded_stack(settings: Settings) -> EmbeddedS3:
+    from data_platform.stack.seaweed import EmbeddedS3
+
     return EmbeddedS3(settings.stack_dir, buckets=(settings.bucket,))
 
 
@@ -27,20 +32,25 @@ def ensure_stack(settings: Settings) -> str:
 @stack_app.command()
 def up() -> None:
     """Start SeaweedFS on 127.0.0.1 with generated keys, and create the bucket."""
+    from data_platform.settings import Settings
+
     console.print(ensure_stack(Settings()))
 
 
 @stack_app.command()
 def down() -> None:
     """Stop the embedded S3 server by its PID (data is kept)."""
-    settings = Settings()
-    stopped = embedded_stack(settings).down()
+    from data_platform.settings import Settings
+
+    stopped = embedded_stack(Settings()).down()
     console.print("stopped" if stopped else "not running")
 
 
 @stack_app.command()
 def status() -> None:
     """Show the store in use: endpoint, bucket, catalog, and whether it is up."""
+    from data_platform.settings import Settings
+
     settings = Settings()
     if settings.uses_embedded_stack:
         state = embedded_stack(settings).state()

@@ -3,11 +3,13 @@
 from data_platform.contracts.columns import RECORD_ID, TEXT
 from data_platform.contracts.loader import (
     ContractError,
+    ContractScan,
     find,
     load_contract,
     load_contracts,
     load_dataset,
     parse_contract,
+    scan_contracts,
 )
 from data_platform.contracts.model import (
     Column,
@@ -23,6 +25,7 @@ __all__ = [
     "Column",
     "Contract",
     "ContractError",
+    "ContractScan",
     "Label",
     "SavedSearch",
     "Target",
@@ -31,4 +34,5 @@ __all__ = [
     "load_contracts",
     "load_dataset",
     "parse_contract",
+    "scan_contracts",
 ]

@@ -1,13 +1,16 @@
 """Reading contracts from YAML, with errors that name the file, the line and the field.
 
 Contracts live one per file in the datasets folder (`datasets/<name>.yaml` by default,
-`DP_DATASETS_DIR` elsewhere). A broken file fails loudly, e.g.
+`DP_DATASETS_DIR` elsewhere). A broken file fails loudly, one line per problem, e.g.
 ``datasets/flights.yaml:14: columns.dep_delay.type: Input should be 'integer', ...``.
+A broken file is that dataset's problem: `scan_contracts` returns the others beside it,
+and `load_dataset` reads only the file of the dataset asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,25 @@ SUFFIXES = (".yaml", ".yml")
 
 
 class ContractError(ValueError):
-    """A contract file that cannot be read or does not describe a valid dataset."""
+    """A contract file that cannot be read or does not describe a valid dataset.
+
+    Its message is one line per problem, each `<file>:<line>: <field>: <what is wrong>`.
+    """
+
+
+@dataclass(frozen=True)
+class ContractScan:
+    """The datasets folder read file by file: the valid contracts, and each broken file's
+    error (a broken file takes only its own dataset out)."""
+
+    contracts: tuple[Contract, ...]
+    errors: tuple[ContractError, ...]
+
+    def check(self) -> tuple[Contract, ...]:
+        """The contracts, or one ContractError naming every broken file."""
+        if self.errors:
+            raise ContractError("\n".join(str(error) for error in self.errors))
+        return self.contracts
 
 
 def load_contract(path: Path) -> Contract:
@@ -59,16 +80,45 @@ def parse_contract(text: str, source: str, expected_name: str | None = None) -> 
 
 
 def load_contracts(folder: Path) -> tuple[Contract, ...]:
-    """Every contract in `folder`, sorted by name (an absent folder has none)."""
+    """Every contract in `folder`, sorted by name (an absent folder has none); one
+    ContractError naming every broken file if any is."""
+    return scan_contracts(folder).check()
+
+
+def scan_contracts(folder: Path) -> ContractScan:
+    """Every file in `folder` read on its own: the valid contracts sorted by name, and the
+    error of each file that is not one (an absent folder has neither)."""
     if not folder.is_dir():
-        return ()
-    contracts = [load_contract(path) for path in contract_files(folder)]
-    return tuple(sorted(contracts, key=lambda c: c.name))
+        return ContractScan((), ())
+    contracts: dict[str, Contract] = {}
+    errors: list[ContractError] = []
+    seen: dict[str, Path] = {}
+    for path in contract_files(folder):
+        try:
+            contract = load_contract(path)
+        except ContractError as exc:
+            errors.append(exc)
+            continue
+        if contract.name in contracts:  # reviews.yaml and reviews.yml
+            errors.append(ContractError(_twice(path, contract.name, seen[contract.name])))
+            continue
+        contracts[contract.name] = contract
+        seen[contract.name] = path
+    return ContractScan(tuple(contracts[name] for name in sorted(contracts)), tuple(errors))
 
 
 def load_dataset(folder: Path, name: str) -> Contract:
-    """The contract of dataset `name` in `folder`; KeyError listing the known ones."""
-    return find(load_contracts(folder), name)
+    """The contract of dataset `name`, read from its own file only (another broken file
+    does not matter); ContractError if it is broken, KeyError listing the known ones if
+    there is none."""
+    files = contract_files(folder) if folder.is_dir() else []
+    own = [path for path in files if path.stem == name]
+    if not own:
+        listed = ", ".join(sorted({path.stem for path in files})) or "none"
+        raise KeyError(f"unknown dataset {name!r}; declared datasets: {listed}")
+    if len(own) > 1:
+        raise ContractError(_twice(own[1], name, own[0]))
+    return load_contract(own[0])
 
 
 def contract_files(folder: Path) -> list[Path]:
@@ -82,6 +132,10 @@ def find(contracts: Iterable[Contract], name: str) -> Contract:
         listed = ", ".join(sorted(known)) or "none"
         raise KeyError(f"unknown dataset {name!r}; declared datasets: {listed}")
     return known[name]
+
+
+def _twice(path: Path, name: str, first: Path) -> str:
+    return f"{path}:1: name: dataset {name!r} is declared twice (also in {first.name})"
 
 
 SECTIONS = {"key column": "key", "text column": "text", "label": "label", "target": "target"}

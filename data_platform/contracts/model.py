@@ -12,12 +12,14 @@ import hashlib
 import json
 import re
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from data_platform.contracts.columns import RECORD_ID, TEXT
+
+if TYPE_CHECKING:
+    import polars as pl
 
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
 ColumnType = Literal["integer", "float", "boolean", "string", "date", "datetime", "list"]
@@ -50,13 +52,21 @@ def date_from_text(text: pl.Expr) -> pl.Expr:
 
 
 ItemType = Literal["integer", "float", "boolean", "string"]
-SCALARS: dict[str, pl.DataType] = {
-    "integer": pl.Int64(),
-    "float": pl.Float64(),
-    "boolean": pl.Boolean(),
-    "string": pl.String(),
-    "date": pl.Date(),
-}
+
+
+def _scalar(name: str) -> pl.DataType:
+    # polars is imported where a dtype or an expression is asked for, not to read a
+    # contract: listing or checking contracts (the CLI) needs no dataframe library
+    import polars as pl
+
+    scalars: dict[str, pl.DataType] = {
+        "integer": pl.Int64(),
+        "float": pl.Float64(),
+        "boolean": pl.Boolean(),
+        "string": pl.String(),
+        "date": pl.Date(),
+    }
+    return scalars[name]
 
 
 class _Strict(BaseModel):
@@ -117,11 +127,13 @@ class Column(_Strict):
     @property
     def dtype(self) -> pl.DataType:
         """The polars type of the column in every layer's table."""
+        import polars as pl
+
         if self.type == "datetime":
             return pl.Datetime("us", self.timezone)
         if self.type == "list":
-            return pl.List(SCALARS[self.items or "string"])
-        return SCALARS[self.type]
+            return pl.List(_scalar(self.items or "string"))
+        return _scalar(self.type)
 
 
 class Label(_Strict):
@@ -225,6 +237,8 @@ class Contract(_Strict):
 
     def text_expr(self) -> pl.Expr:
         """A record's text (embedded, searched): its text columns, joined by newlines."""
+        import polars as pl
+
         if not self.text:
             raise ValueError(f"dataset {self.name} declares no text columns")
         if len(self.text) == 1:
@@ -234,6 +248,8 @@ class Contract(_Strict):
 
     def display_expr(self) -> pl.Expr:
         """What a person reads to label a record: its text, or `column: value` lines."""
+        import polars as pl
+
         if self.text:
             return self.text_expr().alias("text")
         label = self.label_column

@@ -6,7 +6,7 @@ one place that decides: a transient error (connection refused or reset, timeout,
 anything else (NotFound, AccessDenied...) fails at once.
 
 Arrow's S3 filesystems (the Iceberg tables' FileIO, the benchmarks, exports) retry in the
-AWS SDK under them; ``ArrowRetryStrategy`` gives them the same patience.
+AWS SDK under them; ``arrow_retry.ArrowRetryStrategy`` gives them the same patience.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import TypeVar
 import certifi
 import urllib3
 from minio.error import InvalidResponseError, S3Error, ServerError
-from pyarrow.fs import AwsDefaultS3RetryStrategy
 
 from data_platform.settings import ca_certs_file
 from data_platform.storage.errors import Unavailable
@@ -137,19 +136,3 @@ def http_client(policy: RetryPolicy) -> urllib3.PoolManager:
         # The SDK's own default honours SSL_CERT_FILE; keep that for private CAs.
         ca_certs=ca_certs_file() or certifi.where(),
     )
-
-
-# The AWS SDK's default strategy waits 25 ms x 2^n before retry n: nine tries wait about
-# 6.4 s in all, long enough for a store that restarts on a busy machine (Arrow's own
-# default gives up after three tries, about 0.1 s), short enough that a store that is gone
-# fails a run quickly (the ingest step's own retry policy then tries again).
-ARROW_ATTEMPTS = 9
-
-
-class ArrowRetryStrategy(AwsDefaultS3RetryStrategy):  # type: ignore[misc]  # pyarrow is untyped
-    """The AWS SDK's retries of transient errors (5xx, throttling, connection failures)
-    for Arrow's S3 filesystems. It takes no arguments because pyiceberg builds it from its
-    dotted name (the catalog's `s3.retry-strategy-impl` property)."""
-
-    def __init__(self) -> None:
-        super().__init__(max_attempts=ARROW_ATTEMPTS)
