@@ -57,9 +57,7 @@ def new_page(browser: Browser, base_url: str) -> Page:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for every test of a module."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/install_system_deps.sh")
+    """One headless Chromium for every test of a module (`chromium` fails if it is missing)."""
     expect.set_options(timeout=ACTION_TIMEOUT_MS)  # expect's own default is 5 s
     with chromium() as launched:
         yield launched

@@ -29,6 +29,7 @@ RUN_TIMEOUT_S = 300.0  # a run is a few subprocesses that import the platform: s
 SENSOR_SLACK_S = 2 * SENSOR_INTERVAL_S + 25  # first tick after start-up, tick duration, load
 RAW_REVIEWS, STAGED_REVIEWS = ("raw", "reviews"), ("staged", "reviews")
 TRANSFORMED_REVIEWS, RAW_TICKETS = ("transformed", "reviews"), ("raw", "tickets")
+INFERENCE_REVIEWS = ("inference", "reviews")  # the unpartitioned asset a user materialises
 
 
 @dataclass(frozen=True)
@@ -157,14 +158,11 @@ def test_bad_upload_fails_its_check_and_blocks_downstream(page: Page, dagster_de
 
 
 def test_materialize_an_unpartitioned_asset(page: Page, dagster_dev, ingested):
-    nodes = state.asset_nodes(dagster_dev)
-    unpartitioned = sorted(
-        (n for n in nodes if n.materializable and not n.partitioned), key=lambda n: n.path
-    )
-    if not unpartitioned:
-        pytest.skip("no unpartitioned asset is defined yet (inference/reviews will be one)")
-    preferred = [n for n in unpartitioned if n.path == ("inference", "reviews")]
-    asset = (preferred or unpartitioned)[0]
+    nodes = {n.path: n for n in state.asset_nodes(dagster_dev)}
+    asset = nodes.get(INFERENCE_REVIEWS)
+    assert asset is not None, f"{'/'.join(INFERENCE_REVIEWS)} is not defined: nothing to launch"
+    assert asset.materializable, asset
+    assert not asset.partitioned, asset
 
     pages.click_materialize(page, asset.url)
     run_id = pages.launched_run_id(page)
@@ -225,10 +223,10 @@ def test_backfill_every_missing_partition(page: Page, dagster_dev, uploads):
 def test_benchmark_pages_show_their_plots(page: Page, dagster_dev, ingested):
     """One case of each benchmark, then the summaries: plots and charts on their pages."""
     benchmarks = [n for n in state.asset_nodes(dagster_dev) if n.path[0] == "benchmarks"]
-    if not benchmarks:
-        pytest.skip("no asset key starts with 'benchmarks' yet")
     cases = [n for n in benchmarks if n.partitioned]
     summaries = [n for n in benchmarks if not n.partitioned]
+    assert cases, f"no partitioned benchmarks/<case> asset is defined: {benchmarks}"
+    assert summaries, f"no benchmarks/<summary> asset is defined: {benchmarks}"
     runs = []
     for asset in cases:  # launched together: the daemon runs two at a time
         first = state.partition_keys(dagster_dev, asset.path)[0]
