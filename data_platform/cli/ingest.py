@@ -61,7 +61,7 @@ def ingest(
     import dagster as dg
 
     from data_platform.cli.stack import ensure_stack
-    from data_platform.contracts import ContractError, load_contracts
+    from data_platform.contracts import scan_contracts
     from data_platform.definitions import build_definitions
     from data_platform.landing import Custody
     from data_platform.runner import ingest_landing, prepare_dagster_home
@@ -77,13 +77,13 @@ def ingest(
 
     settings = Settings()
     ensure_stack(settings)
-    try:
-        contracts = load_contracts(settings.datasets_dir)
-    except ContractError as exc:
-        raise fail(str(exc)) from None
+    scan = scan_contracts(settings.datasets_dir)
+    for broken in scan.errors:  # one line each; the other datasets are still ingested
+        errors.print(f"error: {broken}", markup=False, highlight=False, soft_wrap=True)
+    contracts = scan.contracts
     unknown = set(datasets or ()) - {c.name for c in contracts}
     if unknown:
-        raise fail(f"unknown dataset(s): {', '.join(sorted(unknown))}")
+        raise fail(f"unknown or broken dataset(s): {', '.join(sorted(unknown))}")
     chosen = [c for c in contracts if not datasets or c.name in datasets]
     instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(settings)))
     defs = build_definitions(contracts=contracts)
@@ -101,5 +101,5 @@ def ingest(
         raise fail(f"cannot list the uploads waiting in landing: {exc}") from None
     if not outcomes:
         console.print("nothing waiting in landing")
-    if any(not o.success for o in outcomes):
+    if scan.errors or any(not o.success for o in outcomes):
         raise typer.Exit(1)

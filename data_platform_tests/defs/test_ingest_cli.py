@@ -105,6 +105,24 @@ def test_a_refused_upload_is_one_line(cli, settings, store):
         assert "'cheap'" in events[0].dagster_event.step_failure_data.error.message
 
 
+def test_a_broken_sibling_contract_does_not_stop_ingest(cli, settings, store, tmp_path):
+    """Issue #33: a broken contract takes out its own dataset only. `ingest` names the
+    file in one line and still ingests the others (exit 1: something needs fixing)."""
+    (tmp_path / "datasets" / "tickets.yaml").write_text(
+        "name: tickets\ncolumns:\n  ticket_id: {type: floaty}\n"
+    )
+    put_upload(store, settings, "reviews", "good.csv", sample_rows("reviews", 10))
+    result = cli(settings, "ingest")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    [broken] = [line for line in result.output.splitlines() if "tickets.yaml" in line]
+    assert broken.startswith("error: ") and "tickets.yaml:3: columns.ticket_id.type" in broken
+    assert "reviews good.csv ok" in result.output
+    named = cli(settings, "ingest", "tickets")
+    assert named.exit_code == 1
+    assert "unknown or broken dataset(s): tickets" in named.output
+
+
 def test_quarantine_show_prints_every_problem(cli, settings, store):
     many = b"review_id,rating\n" + b"".join(b"r%d,x%d\n" % (i, i) for i in range(30))
     put_bytes(store, settings, "reviews", "many.csv", many)
