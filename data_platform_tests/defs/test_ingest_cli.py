@@ -116,7 +116,8 @@ def test_a_broken_sibling_contract_does_not_stop_ingest(cli, settings, store, tm
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     [broken] = [line for line in result.output.splitlines() if "tickets.yaml" in line]
-    assert broken.startswith("error: ") and "tickets.yaml:3: columns.ticket_id.type" in broken
+    assert broken.startswith("error: ")
+    assert "tickets.yaml:3: columns.ticket_id.type" in broken
     assert "reviews good.csv ok" in result.output
     named = cli(settings, "ingest", "tickets")
     assert named.exit_code == 1
