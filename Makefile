@@ -52,7 +52,7 @@ demo: install ## Main job: stack up, sample data uploaded, every asset materiali
 dev: install ## Dagster UI + daemon on the same stack, at http://127.0.0.1:3000
 	$(VENV)/bin/data-platform dev
 
-system-deps: ## Chromium for the UI tests (apt-get, only when missing)
+system-deps: ## Chromium (UI tests) and PostgreSQL's server programs (the tests start their own), apt-get only when missing
 	bash scripts/install_system_deps.sh
 
 test: install system-deps lint ## Lint, then every test but the Ray cluster ones (real S3, PostgreSQL, Label Studio, Chromium)
