@@ -55,12 +55,12 @@ from data_platform.contracts import Contract, load_dataset
 from data_platform.core.generate import generate_reviews
 from data_platform.definitions import build_definitions
 from data_platform.demo.samples import encode
+from data_platform.ingest.landing import pending_uploads
+from data_platform.ingest.staged_schema import staged_schema
 from data_platform.lakehouse import PartitionWriter, open_lakehouse
 from data_platform.lakehouse.tables import TABLE_PROPERTIES, parquet_options
-from data_platform.landing import pending_uploads
 from data_platform.resources import PlatformSettings
 from data_platform.runner import QUIET
-from data_platform.schemas import staged_schema
 from data_platform.settings import Settings
 from data_platform.stack.seaweed import EmbeddedS3
 from data_platform.stack.temporary import temporary_lake

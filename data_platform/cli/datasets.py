@@ -29,9 +29,9 @@ SAMPLE_ROWS = 200_000
 
 def read_sample(source: str, settings: Settings, rows: int = SAMPLE_ROWS) -> pl.DataFrame:
     """Up to `rows` rows of a local file, an `s3://bucket/key` or a key in the lake's bucket."""
-    from data_platform.core.ingest import SOURCE_ROW, upload_format
-    from data_platform.core.ingest.read import decompressed, read_batches
-    from data_platform.core.problems import Problem, UploadError
+    from data_platform.ingest import SOURCE_ROW, upload_format
+    from data_platform.ingest.problems import Problem, UploadError
+    from data_platform.ingest.read import decompressed, read_batches
     from data_platform.storage import ObjectStore
 
     fmt = upload_format(source)
@@ -74,7 +74,7 @@ def init(
     """
     from data_platform.contracts import parse_contract
     from data_platform.contracts.infer import infer_contract, render_yaml, snake
-    from data_platform.core.problems import UploadError
+    from data_platform.ingest.problems import UploadError
     from data_platform.settings import Settings
     from data_platform.storage import StorageError
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from data_platform.landing import Custody, QuarantineEntry
+    from data_platform.ingest.landing import Custody, QuarantineEntry
 
 quarantine_app = typer.Typer(
     help="Refused uploads, every version kept with the reason (quarantine/<dataset>/...).",
@@ -26,7 +26,7 @@ REF_HELP = "A quarantined upload's key, or its id (from `quarantine list`)."
 
 
 def _custody() -> Custody:
-    from data_platform.landing import Custody
+    from data_platform.ingest.landing import Custody
     from data_platform.settings import Settings
     from data_platform.storage import ObjectStore
 

@@ -19,7 +19,7 @@ import polars as pl
 from scipy import sparse
 
 from data_platform.contracts import Contract
-from data_platform.core.features import feature_columns, kept_columns
+from data_platform.ingest.features import feature_columns, kept_columns
 
 if TYPE_CHECKING:  # scikit-learn takes about a second to import: only where a model trains
     from sklearn.feature_extraction.text import HashingVectorizer

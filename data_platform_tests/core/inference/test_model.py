@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 
 from data_platform.contracts import parse_contract
-from data_platform.core.features import build_features
 from data_platform.core.generate import REVIEW_CLASSES, review_model_spec
 from data_platform.core.inference import ModelSpec, TabularModel, train_model
+from data_platform.ingest.features import build_features
 from data_platform_tests.defs.helpers import sample_contract
 
 

@@ -26,9 +26,9 @@ import polars as pl
 import zstandard
 
 from data_platform.contracts.columns import SOURCE_ROW
-from data_platform.core.ingest.diagnose import diagnose
-from data_platform.core.ingest.formats import UploadFormat, check_content
-from data_platform.core.problems import Problem, UploadError
+from data_platform.ingest.diagnose import diagnose
+from data_platform.ingest.formats import UploadFormat, check_content
+from data_platform.ingest.problems import Problem, UploadError
 
 Source = bytes | Path
 HEAD_BYTES = 64 * 1024

@@ -7,8 +7,8 @@ from data_platform.contracts.columns import (
     SOURCE_KEY,
     SOURCE_ROW,
 )
-from data_platform.core.ingest.formats import UploadFormat, upload_format, what_it_looks_like
-from data_platform.core.ingest.pipeline import (
+from data_platform.ingest.formats import UploadFormat, upload_format, what_it_looks_like
+from data_platform.ingest.pipeline import (
     Ingestion,
     LayerRows,
     Upload,

@@ -28,13 +28,13 @@ from data_platform.contracts.columns import (
     SOURCE_KEY,
     SOURCE_ROW,
 )
-from data_platform.core.features import build_features
-from data_platform.core.ingest.convert import Converted, column_problems, convert, from_raw
-from data_platform.core.ingest.formats import UploadFormat
-from data_platform.core.ingest.read import Source, decompressed, read_batches
-from data_platform.core.ingest.validate import UniqueTracker, clean, validate
-from data_platform.core.problems import Problem, UploadError
-from data_platform.schemas import staged_schema
+from data_platform.ingest.convert import Converted, column_problems, convert, from_raw
+from data_platform.ingest.features import build_features
+from data_platform.ingest.formats import UploadFormat
+from data_platform.ingest.problems import Problem, UploadError
+from data_platform.ingest.read import Source, decompressed, read_batches
+from data_platform.ingest.staged_schema import staged_schema
+from data_platform.ingest.validate import UniqueTracker, clean, validate
 
 MAX_PROBLEMS = 1000
 DEFAULT_BATCH_ROWS = 250_000

@@ -7,12 +7,12 @@ So the landing prefix only ever holds uploads not yet ingested, and the sensor's
 follows new uploads, not every upload ever made.
 """
 
-from data_platform.landing.custody import (
+from data_platform.ingest.landing.custody import (
     Custody,
     Quarantined,
     QuarantineEntry,
 )
-from data_platform.landing.watch import LandingChange, changes_since, pending_uploads
+from data_platform.ingest.landing.watch import LandingChange, changes_since, pending_uploads
 
 __all__ = [
     "Custody",

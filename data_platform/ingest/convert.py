@@ -27,7 +27,7 @@ from data_platform.contracts.model import (
     MIDNIGHT,
     date_from_text,
 )
-from data_platform.core.problems import Problem
+from data_platform.ingest.problems import Problem
 
 MAX_PROBLEMS = 1000
 PARSE_SLICE_ROWS = 100_000  # below this, one slice: splitting costs more than it saves

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from data_platform.core.problems import Problem, UploadError
+from data_platform.ingest.problems import Problem, UploadError
 
 FORMATS = {
     ".csv": "csv",

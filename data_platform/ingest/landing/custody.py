@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from data_platform.core.problems import Problem
+from data_platform.ingest.problems import Problem
 from data_platform.settings import Settings
 from data_platform.storage import Conflict, NotFound, ObjectStore
 

@@ -11,8 +11,8 @@ import pytest
 import zstandard
 
 from data_platform.core.generate import generate_reviews, generate_tickets
-from data_platform.core.problems import summarise
 from data_platform.demo.samples import encode
+from data_platform.ingest.problems import summarise
 
 PLATFORM = ["_source_key", "_source_row"]
 
@@ -82,8 +82,8 @@ def test_nul_bytes_never_crash(ingest):
 
 
 def test_unknown_file_type_is_refused(ingest):
-    from data_platform.core.ingest import upload_format
-    from data_platform.core.problems import UploadError
+    from data_platform.ingest import upload_format
+    from data_platform.ingest.problems import UploadError
 
     with pytest.raises(UploadError, match="unsupported file type '.xlsx'"):
         upload_format("x.xlsx")

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from data_platform.contracts import Contract
-from data_platform.core.ingest import Ingestion, Upload, Verdict, upload_format
+from data_platform.ingest import Ingestion, Upload, Verdict, upload_format
 from data_platform_tests.defs.helpers import sample_contract
 
 Ingest = Callable[..., tuple[Verdict, dict[str, pl.DataFrame]]]

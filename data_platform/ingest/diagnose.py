@@ -12,8 +12,8 @@ import io
 import json
 from pathlib import Path
 
-from data_platform.core.ingest.formats import UploadFormat
-from data_platform.core.problems import Problem
+from data_platform.ingest.formats import UploadFormat
+from data_platform.ingest.problems import Problem
 
 LIMIT = 256 * 1024 * 1024
 

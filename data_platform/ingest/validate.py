@@ -19,7 +19,7 @@ from pandera.errors import SchemaErrors
 
 from data_platform.contracts import Contract
 from data_platform.contracts.columns import SOURCE_ROW
-from data_platform.core.problems import Problem
+from data_platform.ingest.problems import Problem
 
 MAX_PROBLEMS = 1000
 BUCKETS = 64

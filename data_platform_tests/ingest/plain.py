@@ -1,6 +1,6 @@
 """A second opinion on an upload's rows: Python's own `csv` and `json`, no polars.
 
-It shares no code with `data_platform.core.ingest`, so a row the pipeline loses, invents
+It shares no code with `data_platform.ingest`, so a row the pipeline loses, invents
 or misplaces shows up as a difference between the two readings. The rules are RFC 4180's
 as the pipeline documents them: a record ends at LF or CRLF (a lone CR is data), a quoted
 field may span lines, a blank CSV line is a record with no values, and a blank JSON Lines

@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from data_platform.core.features import build_features, feature_columns
+from data_platform.ingest.features import build_features, feature_columns
 from data_platform_tests.defs.helpers import sample_contract, sample_rows
 
 
