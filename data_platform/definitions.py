@@ -18,8 +18,8 @@ import dagster as dg
 from data_platform.contracts import Contract, ContractError, load_contracts
 from data_platform.defs.benchmarks.formats import format_case, formats_summary
 from data_platform.defs.benchmarks.inference import inference_case, inference_summary
-from data_platform.defs.embedded.assets import build_embedded_asset
-from data_platform.defs.embedded.searches import build_saved_searches
+from data_platform.defs.embedding.assets import build_embedded_asset
+from data_platform.defs.embedding.searches import build_saved_searches
 from data_platform.defs.executor import build_executor
 from data_platform.defs.inference.assets import build_inference_asset
 from data_platform.defs.ingest.assets import build_ingest_assets

@@ -86,13 +86,13 @@ def search(
     ] = None,
 ) -> None:
     """Rank a dataset's rows by meaning: score, id, text excerpt and the filter columns."""
-    from data_platform.settings import Settings, StackNotRunningError
-    from data_platform.vectors import (
+    from data_platform.embedding import (
         SCORE_COLUMN,
         DatasetNotFoundError,
         InvalidFilterError,
         VectorStore,
     )
+    from data_platform.settings import Settings, StackNotRunningError
 
     console = Console()
     try:

@@ -41,7 +41,7 @@ class EmbedBatch(BatchModel):
     """all-MiniLM-L6-v2 vectors of one text column (the same `Embedder` as one process)."""
 
     def __init__(self, text_column: str, threads: int = 1) -> None:
-        from data_platform.core.embedding import get_embedder
+        from data_platform.embedding.model import get_embedder
 
         self.text_column = text_column
         self.embedder = get_embedder(threads=threads)
@@ -121,7 +121,7 @@ def embed_on_ray(
     frame: pl.DataFrame, text_column: str, *, actors: int, vector_column: str = "vector"
 ) -> tuple[pl.DataFrame, frozenset[str]]:
     """`embed_frame` on the connected cluster: `frame` with its vector column, and the nodes."""
-    from data_platform.core.embedding import EMBEDDING_DIM
+    from data_platform.embedding.model import EMBEDDING_DIM
 
     outcome = map_on_ray(
         frame.select(text_column).to_arrow(),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from data_platform.resources import LakehouseResource, ObjectStoreResource, PlatformSettings
+from data_platform.resources.embedding import VectorStoreResource
 from data_platform.resources.sql import LakeSQLResource
-from data_platform.resources.vectors import VectorStoreResource
 from data_platform.settings import Settings
 
 

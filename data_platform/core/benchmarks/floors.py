@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from data_platform.vectors.exact import exact_search_numpy
+from data_platform.embedding.exact import exact_search_numpy
 
 
 def blas_info() -> list[dict[str, Any]]:

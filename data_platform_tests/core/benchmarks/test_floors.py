@@ -13,7 +13,7 @@ from data_platform.core.benchmarks.floors import (
 )
 from data_platform.core.benchmarks.queries import held_out_texts
 from data_platform.core.generate import generate_reviews
-from data_platform.vectors.exact import recall_from_scores, recall_of_ids
+from data_platform.embedding.exact import recall_from_scores, recall_of_ids
 
 
 def test_search_floor_times_every_query_on_a_contiguous_copy() -> None:

@@ -21,12 +21,12 @@ import numpy as np
 import polars as pl
 
 from data_platform.contracts.columns import SOURCE_KEY, former_renames
-from data_platform.core.embedding import EMBEDDING_DIM, VECTOR_COLUMN, Embedder
-from data_platform.vectors.errors import DatasetNotFoundError, guard_filter
-from data_platform.vectors.index import INDEX_NAME
-from data_platform.vectors.query import SCORE_COLUMN, search_table
-from data_platform.vectors.rowcache import RowCache, load_row_cache
-from data_platform.vectors.rows import (
+from data_platform.embedding.errors import DatasetNotFoundError, guard_filter
+from data_platform.embedding.index import INDEX_NAME
+from data_platform.embedding.model import EMBEDDING_DIM, VECTOR_COLUMN, Embedder
+from data_platform.embedding.query import SCORE_COLUMN, search_table
+from data_platform.embedding.rowcache import RowCache, load_row_cache
+from data_platform.embedding.rows import (
     META_ID,
     META_TEXT,
     changed_condition,
@@ -34,11 +34,11 @@ from data_platform.vectors.rows import (
     quote,
     to_table_rows,
 )
-from data_platform.vectors.tuning import RecallReport, ensure_index, recall_at_k
+from data_platform.embedding.tuning import RecallReport, ensure_index, recall_at_k
 
 if TYPE_CHECKING:
+    from data_platform.embedding.index import IndexReport
     from data_platform.settings import Settings
-    from data_platform.vectors.index import IndexReport
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -57,7 +57,7 @@ class VectorStore:
         exact_rows: Also keep the vectors in memory for tables up to this many rows (1.5 kB
             a row at 384-d) and answer unfiltered searches by an exact scan there; 0 disables.
         embedding_backend: Which runtime embeds text queries when no embedder is given
-            (`data_platform.core.embedding_backends`); the one the rows were embedded with.
+            (`data_platform.embedding.backends`); the one the rows were embedded with.
         embedding_cache_dir: Where that backend's exports are kept (`from_settings`: under
             the platform's home).
     """
@@ -93,7 +93,7 @@ class VectorStore:
         cls, settings: Settings, local_path: str | Path | None = None, **kwargs: Any
     ) -> VectorStore:
         """The store at ``s3://<bucket>/vectors``, or in ``local_path`` when given."""
-        from data_platform.core.embedding_backends import cache_dir_under
+        from data_platform.embedding.backends import cache_dir_under
 
         kwargs.setdefault("embedding_cache_dir", cache_dir_under(settings.home))
         if local_path is not None:
@@ -295,7 +295,7 @@ class VectorStore:
         """A query as a float32 vector: text is embedded, vectors are checked."""
         if isinstance(query, str):
             if self._embedder is None:
-                from data_platform.core.embedding_backends import get_backend_embedder
+                from data_platform.embedding.backends import get_backend_embedder
 
                 self._embedder = get_backend_embedder(
                     self.embedding_backend, cache_dir=self.embedding_cache_dir
@@ -311,7 +311,7 @@ class VectorStore:
     def ensure_index(self, dataset: str, **kwargs: Any) -> IndexReport:
         """Build, extend or keep the ANN index, and tune its search effort for recall.
 
-        See `data_platform.vectors.tuning.ensure_index` for the arguments.
+        See `data_platform.embedding.tuning.ensure_index` for the arguments.
         """
         return ensure_index(self, dataset, **kwargs)
 
@@ -324,7 +324,7 @@ class VectorStore:
     ) -> RecallReport:
         """Recall@k of the indexed search against an exact scan (tie-aware).
 
-        See `data_platform.vectors.tuning.recall_at_k` for the arguments.
+        See `data_platform.embedding.tuning.recall_at_k` for the arguments.
         """
         return recall_at_k(self, dataset, queries, k, **kwargs)
 

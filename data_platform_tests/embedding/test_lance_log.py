@@ -14,7 +14,7 @@ BUILD_INDEX = """
 import tempfile
 import numpy as np
 import pyarrow as pa
-import data_platform.vectors  # sets the platform's default before lancedb loads
+import data_platform.embedding  # sets the platform's default before lancedb loads
 import lancedb
 
 vectors = np.random.default_rng(0).random((300, 8), dtype=np.float32)

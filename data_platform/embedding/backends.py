@@ -11,7 +11,7 @@ Backends (config value ``embedding_backend``). Measured on 400 generated reviews
 tokens each), batch 32, one thread, against torch fp32 on the same length-sorted batches,
 median of 5 interleaved runs, three runs on a heavily shared 2-core Zen 3 (AVX2, no VNNI):
 
-- ``torch``: sentence-transformers, the reference (`data_platform.core.embedding`).
+- ``torch``: sentence-transformers, the reference (`data_platform.embedding.model`).
 - ``onnx``: the plain export in ONNX Runtime, fp32: the same vectors (cosine 1.000),
   1.2-1.5x torch; the fastest backend within the fidelity floor, still short of 1.5x.
 - ``openvino``: the same export compiled by OpenVINO's CPU plugin, fp32 (no fp16 or bf16
@@ -56,7 +56,7 @@ from typing import Any
 
 import numpy as np
 
-from data_platform.core.embedding import (
+from data_platform.embedding.model import (
     DEFAULT_BATCH_SIZE,
     EMBEDDING_DIM,
     Embedder,
@@ -462,7 +462,7 @@ def fidelity(
     against the exact top-k over ``reference`` with the reference query; tie-aware on the
     reference's scores (documents with repeated texts have identical vectors).
     """
-    from data_platform.vectors.exact import recall_from_scores, top_k
+    from data_platform.embedding.exact import recall_from_scores, top_k
 
     cosines = np.sum(reference * vectors, axis=1) / (
         np.linalg.norm(reference, axis=1) * np.linalg.norm(vectors, axis=1)

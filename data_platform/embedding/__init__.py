@@ -14,16 +14,16 @@ import os
 # LANCEDB_LOG=warn (or info, debug) shows them again.
 os.environ.setdefault("LANCEDB_LOG", "error")
 
-from data_platform.vectors.errors import (
+from data_platform.embedding.errors import (
     DatasetNotFoundError,
     InvalidFilterError,
     SchemaMismatchError,
     VectorStoreError,
 )
-from data_platform.vectors.index import MIN_INDEX_ROWS, IndexReport
-from data_platform.vectors.query import SCORE_COLUMN
-from data_platform.vectors.store import VectorStore
-from data_platform.vectors.tuning import RecallReport
+from data_platform.embedding.index import MIN_INDEX_ROWS, IndexReport
+from data_platform.embedding.query import SCORE_COLUMN
+from data_platform.embedding.store import VectorStore
+from data_platform.embedding.tuning import RecallReport
 
 __all__ = [
     "MIN_INDEX_ROWS",

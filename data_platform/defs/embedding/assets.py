@@ -17,7 +17,6 @@ from pydantic import Field
 
 from data_platform.contracts import Contract
 from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
-from data_platform.core.embedding import embed_frame
 from data_platform.core.ray_batches import embed_on_ray
 from data_platform.core.ray_driver import ray_driver
 from data_platform.defs.checks import check_result
@@ -25,14 +24,15 @@ from data_platform.defs.config import LayerConfig
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.ingest.partitions import uploads_partitions
 from data_platform.defs.metadata import write_metadata
-from data_platform.resources import LakehouseResource, PlatformSettings
-from data_platform.resources.vectors import VectorStoreResource
-from data_platform.stack.ray_cluster import ray_target
-from data_platform.vectors.checks import (
+from data_platform.embedding.checks import (
     partition_vector_count,
     recall_meets_target,
     vectors_finite_and_normalised,
 )
+from data_platform.embedding.model import embed_frame
+from data_platform.resources import LakehouseResource, PlatformSettings
+from data_platform.resources.embedding import VectorStoreResource
+from data_platform.stack.ray_cluster import ray_target
 
 CHECKS = ("vector_count_matches_staged", "vectors_finite_and_normalised", "recall_at_10")
 

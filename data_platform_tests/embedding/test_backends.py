@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_platform.core.embedding_backends import (
+from data_platform.core.generate import generate_reviews
+from data_platform.embedding.backends import (
     BACKENDS,
     TRIED,
     cache_dir_under,
@@ -16,7 +17,6 @@ from data_platform.core.embedding_backends import (
     fidelity,
     get_backend_embedder,
 )
-from data_platform.core.generate import generate_reviews
 
 
 def _unit(rows: int, seed: int, dim: int = 32) -> np.ndarray:
@@ -113,7 +113,7 @@ def test_int8_recipes_find_the_ffn_outputs_by_weight_shape(tmp_path) -> None:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from data_platform.core.embedding_backends import _ffn_outputs, _matmuls
+    from data_platform.embedding.backends import _ffn_outputs, _matmuls
 
     weights = {"w_in": (384, 1536), "w_out": (1536, 384)}
     graph = helper.make_graph(

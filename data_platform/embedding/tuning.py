@@ -20,9 +20,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from data_platform.core.embedding import EMBEDDING_DIM, VECTOR_COLUMN
-from data_platform.vectors.exact import exact_top_k, recall_from_scores
-from data_platform.vectors.index import (
+from data_platform.embedding.exact import exact_top_k, recall_from_scores
+from data_platform.embedding.index import (
     INDEX_NAME,
     META_EFFORT,
     META_INDEX_TYPE,
@@ -36,11 +35,12 @@ from data_platform.vectors.index import (
     needs_rebuild,
     num_partitions_for,
 )
-from data_platform.vectors.rows import field_metadata
+from data_platform.embedding.model import EMBEDDING_DIM, VECTOR_COLUMN
+from data_platform.embedding.rows import field_metadata
 
 
 class VectorStore(Protocol):
-    """What tuning needs of `data_platform.vectors.store.VectorStore` (which calls in here)."""
+    """What tuning needs of `data_platform.embedding.store.VectorStore` (which calls in here)."""
 
     def columns(self, dataset: str) -> tuple[str, str]: ...
 

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import polars as pl
 
-from data_platform.core.embedding import (
+from data_platform.embedding.model import (
     EMBEDDING_DIM,
     Embedder,
     default_threads,

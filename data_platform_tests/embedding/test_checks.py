@@ -7,13 +7,13 @@ import polars as pl
 import pytest
 
 from data_platform.contracts.columns import SOURCE_KEY
-from data_platform.settings import Settings
-from data_platform.vectors import VectorStore
-from data_platform.vectors.checks import (
+from data_platform.embedding import VectorStore
+from data_platform.embedding.checks import (
     partition_vector_count,
     recall_meets_target,
     vectors_finite_and_normalised,
 )
+from data_platform.settings import Settings
 
 
 def test_real_embeddings_are_finite_and_normalised(embedded_reviews: pl.DataFrame) -> None:

@@ -10,14 +10,14 @@ import polars as pl
 import pytest
 
 from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
-from data_platform.settings import Settings
-from data_platform.storage import ObjectStore
-from data_platform.vectors import (
+from data_platform.embedding import (
     DatasetNotFoundError,
     InvalidFilterError,
     SchemaMismatchError,
     VectorStore,
 )
+from data_platform.settings import Settings
+from data_platform.storage import ObjectStore
 
 pytestmark = pytest.mark.integration
 

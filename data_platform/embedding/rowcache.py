@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 import pyarrow.compute as pc
 
-from data_platform.vectors.exact import exact_search_scores
+from data_platform.embedding.exact import exact_search_scores
 
 ROW_ID = "_rowid"
 

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from data_platform.core.embedding import VECTOR_COLUMN
-from data_platform.vectors.errors import guard_filter
-from data_platform.vectors.index import META_EFFORT, META_INDEX_TYPE, apply_effort
-from data_platform.vectors.rowcache import ROW_ID, RowCache
-from data_platform.vectors.rows import META_ID, META_TEXT, field_metadata
+from data_platform.embedding.errors import guard_filter
+from data_platform.embedding.index import META_EFFORT, META_INDEX_TYPE, apply_effort
+from data_platform.embedding.model import VECTOR_COLUMN
+from data_platform.embedding.rowcache import ROW_ID, RowCache
+from data_platform.embedding.rows import META_ID, META_TEXT, field_metadata
 
 SCORE_COLUMN = "score"
 DISTANCE = "_distance"

@@ -14,10 +14,10 @@ import polars as pl
 
 from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.core.checks import CheckOutcome
-from data_platform.core.embedding import EMBEDDING_DIM, VECTOR_COLUMN
+from data_platform.embedding.model import EMBEDDING_DIM, VECTOR_COLUMN
 
 if TYPE_CHECKING:
-    from data_platform.vectors.store import VectorStore
+    from data_platform.embedding.store import VectorStore
 
 NORM_TOLERANCE = 1e-3
 RECALL_THRESHOLD = 0.95

@@ -11,8 +11,8 @@ import typer
 from typer.testing import CliRunner
 
 from data_platform.cli.search import search
+from data_platform.embedding import VectorStore
 from data_platform.settings import Settings
-from data_platform.vectors import VectorStore
 
 pytestmark = pytest.mark.integration
 DATASETS_DIR = Path(__file__).resolve().parents[2] / "datasets"  # reviews, tickets: both text

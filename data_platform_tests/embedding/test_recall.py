@@ -15,11 +15,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from data_platform.core.embedding import EMBEDDING_DIM, VECTOR_COLUMN
-from data_platform.vectors import VectorStore
-from data_platform.vectors.checks import RECALL_THRESHOLD, recall_meets_target
-from data_platform.vectors.index import INDEX_NAME, META_EFFORT, META_INDEX_TYPE
-from data_platform.vectors.tuning import HELD_OUT, held_out_rows
+from data_platform.embedding import VectorStore
+from data_platform.embedding.checks import RECALL_THRESHOLD, recall_meets_target
+from data_platform.embedding.index import INDEX_NAME, META_EFFORT, META_INDEX_TYPE
+from data_platform.embedding.model import EMBEDDING_DIM, VECTOR_COLUMN
+from data_platform.embedding.tuning import HELD_OUT, held_out_rows
 
 ROWS, PARTITIONS = 2048, 8  # 256 rows per partition: what Lance's k-means wants to train
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from data_platform.core.embedding import Embedder
-from data_platform.core.embedding_backends import cache_dir_under, get_backend_embedder
+from data_platform.embedding import VectorStore
+from data_platform.embedding.backends import cache_dir_under, get_backend_embedder
+from data_platform.embedding.model import Embedder
 from data_platform.resources.platform import PlatformSettings
-from data_platform.vectors import VectorStore
 
 
 class VectorStoreResource(dg.ConfigurableResource):
@@ -24,7 +24,7 @@ class VectorStoreResource(dg.ConfigurableResource):
         description="Runtime that embeds texts, for rows and queries alike: torch, onnx, "
         "openvino, openvino-bf16 (bf16 matmuls where the CPU has them), onnx-fused or "
         "onnx-int8 (graphs exported locally from the same model and cached under the "
-        "platform's home; see data_platform.core.embedding_backends for speed and fidelity).",
+        "platform's home; see data_platform.embedding.backends for speed and fidelity).",
     )
 
     def get_store(self) -> VectorStore:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from data_platform.vectors.exact import (
+from data_platform.embedding.exact import (
     exact_search_numpy,
     exact_search_scores,
     exact_top_k,

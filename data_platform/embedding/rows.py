@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pyarrow as pa
 
-from data_platform.core.embedding import EMBEDDING_DIM, MODEL_NAME, VECTOR_COLUMN
-from data_platform.vectors.errors import SchemaMismatchError
+from data_platform.embedding.errors import SchemaMismatchError
+from data_platform.embedding.model import EMBEDDING_DIM, MODEL_NAME, VECTOR_COLUMN
 
 META_ID = "dp.id_column"
 META_TEXT = "dp.text_column"
