@@ -37,9 +37,8 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from data_platform.core.benchmarks.floors import blas_summary, search_floor_ms
-from data_platform.core.benchmarks.queries import held_out_texts
-from data_platform.core.generate import generate_reviews
+from data_platform.benchmarks.floors import blas_summary, search_floor_ms
+from data_platform.benchmarks.queries import held_out_texts
 from data_platform.embedding import VectorStore
 from data_platform.embedding.backends import (
     BACKENDS,
@@ -58,6 +57,7 @@ from data_platform.embedding.model import (
 )
 from data_platform.settings import Settings
 from data_platform.stack.seaweed import EmbeddedS3
+from data_platform.synthetic import generate_reviews
 
 console = Console(width=140)
 DATASET = "bench_reviews"

@@ -23,7 +23,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from data_platform.core.benchmarks import (
+from data_platform.benchmarks import (
     SUPPORTED,
     FormatCase,
     FormatResult,
@@ -36,9 +36,9 @@ from data_platform.core.benchmarks import (
     run_format_case,
     size_label,
 )
-from data_platform.core.benchmarks.floors import bandwidth_floor_s, memcpy_gbps
-from data_platform.core.generate import generate_reviews
+from data_platform.benchmarks.floors import bandwidth_floor_s, memcpy_gbps
 from data_platform.stack.temporary import temporary_lake
+from data_platform.synthetic import generate_reviews
 
 console = Console(highlight=False, width=150)
 COLD_LABEL = {"cold": "yes", "warm": "NOT COLD", "remote": "remote (S3)"}

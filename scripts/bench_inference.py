@@ -28,9 +28,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from data_platform.core.benchmarks import parse_size, size_label
-from data_platform.core.generate import generate_reviews, review_model_spec
-from data_platform.core.inference import (
+from data_platform.benchmarks import parse_size, size_label
+from data_platform.inference import (
     EXECUTORS,
     FLOOR,
     FORK,
@@ -46,6 +45,7 @@ from data_platform.core.inference import (
     seed_frame,
     train_model,
 )
+from data_platform.synthetic import generate_reviews, review_model_spec
 
 console = Console(highlight=False, width=150)
 THREADS_TARGET = 0.8  # x workers
@@ -257,7 +257,7 @@ def main() -> None:
             lines += part_lines
     if not results:
         return
-    from data_platform.core.benchmarks.provenance import fingerprint
+    from data_platform.benchmarks.provenance import fingerprint
 
     fp = fingerprint(())
     console.print(f"machine: {fp.get('fp_cpu')}, {fp.get('fp_cores')} cores")

@@ -52,7 +52,6 @@ import polars as pl
 import psutil
 
 from data_platform.contracts import Contract, load_dataset
-from data_platform.core.generate import generate_reviews
 from data_platform.definitions import build_definitions
 from data_platform.demo.samples import encode
 from data_platform.ingest.landing import pending_uploads
@@ -65,6 +64,7 @@ from data_platform.settings import Settings
 from data_platform.stack.seaweed import EmbeddedS3
 from data_platform.stack.temporary import temporary_lake
 from data_platform.storage import ObjectStore
+from data_platform.synthetic import generate_reviews
 
 REPO = Path(__file__).resolve().parents[1]
 # the sample reviews write ISO 8601 with an offset; chrono's `%+` reads that twice as fast as
@@ -268,7 +268,7 @@ def peak_rss_of_ingest(settings: Settings, partition: str) -> int:
 import dagster as dg, sys
 from pathlib import Path
 from data_platform.contracts import load_dataset
-from data_platform.core.benchmarks.memory import PeakRSS
+from data_platform.benchmarks.memory import PeakRSS
 from data_platform.definitions import build_definitions
 from data_platform.resources import PlatformSettings
 from data_platform.runner import QUIET

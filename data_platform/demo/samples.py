@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from data_platform.core.generate import generate_reviews, generate_tickets
 from data_platform.storage import ObjectInfo, ObjectStore
+from data_platform.synthetic import generate_reviews, generate_tickets
 
 GENERATORS: dict[str, Callable[..., pl.DataFrame]] = {
     "reviews": generate_reviews,

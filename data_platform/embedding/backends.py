@@ -219,7 +219,7 @@ def _quantize_static(source: Path, target: Path, model: Any) -> None:
         quantize_static,
     )
 
-    from data_platform.core.generate import generate_reviews
+    from data_platform.synthetic import generate_reviews
 
     texts = list(dict.fromkeys(generate_reviews(40 * CALIBRATION_TEXTS, seed=5)["text"]))
     texts = texts[:CALIBRATION_TEXTS]

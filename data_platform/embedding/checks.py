@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from data_platform.check_outcome import CheckOutcome
 from data_platform.contracts.columns import SOURCE_KEY
-from data_platform.core.checks import CheckOutcome
 from data_platform.embedding.model import EMBEDDING_DIM, VECTOR_COLUMN
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ import polars as pl
 
 from data_platform.contracts import Contract
 from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
-from data_platform.core.splits import split_for
 from data_platform.lakehouse import Lakehouse
 from data_platform.settings import Settings
+from data_platform.splits import split_for
 
 EXPORT_COLUMNS = ("text", "label", "annotator", "labeled_at", SOURCE_KEY, STAGED_SNAPSHOT_ID)
 

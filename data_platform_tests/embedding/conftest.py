@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
-from data_platform.core.generate import generate_reviews
 from data_platform.embedding.model import embed_frame
+from data_platform.synthetic import generate_reviews
 
 ROWS = 600  # above MIN_INDEX_ROWS (256), so an IVF index can be built and measured
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_platform.core.generate import generate_reviews
 from data_platform.embedding.backends import (
     BACKENDS,
     TRIED,
@@ -17,6 +16,7 @@ from data_platform.embedding.backends import (
     fidelity,
     get_backend_embedder,
 )
+from data_platform.synthetic import generate_reviews
 
 
 def _unit(rows: int, seed: int, dim: int = 32) -> np.ndarray:

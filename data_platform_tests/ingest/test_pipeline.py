@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 import zstandard
 
-from data_platform.core.generate import generate_reviews, generate_tickets
 from data_platform.demo.samples import encode
 from data_platform.ingest.problems import summarise
+from data_platform.synthetic import generate_reviews, generate_tickets
 
 PLATFORM = ["_source_key", "_source_row"]
 

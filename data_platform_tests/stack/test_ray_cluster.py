@@ -11,7 +11,7 @@ import time
 import psutil
 import pytest
 
-from data_platform.core.ray_driver import ray_driver
+from data_platform.ray.driver import ray_driver
 from data_platform.stack.ray_cluster import ClusterState, node_resource
 
 pytestmark = [pytest.mark.cluster]

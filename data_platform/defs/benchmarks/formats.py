@@ -9,7 +9,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from data_platform.core.benchmarks import (
+from data_platform.benchmarks import (
     case_ids,
     markdown_table,
     plot_load_vs_size,

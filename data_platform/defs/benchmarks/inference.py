@@ -11,8 +11,9 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from data_platform.core.generate import generate_reviews, review_model_spec
-from data_platform.core.inference import (
+from data_platform.defs.constants import OWNERS
+from data_platform.defs.metadata import image, write_metadata
+from data_platform.inference import (
     explain,
     inference_cases,
     inference_table,
@@ -21,9 +22,8 @@ from data_platform.core.inference import (
     run_inference_case,
     train_model,
 )
-from data_platform.defs.constants import OWNERS
-from data_platform.defs.metadata import image, write_metadata
 from data_platform.resources import LakehouseResource, PlatformSettings
+from data_platform.synthetic import generate_reviews, review_model_spec
 
 TABLE = "benchmarks.inference"
 INFERENCE_CASES = dg.StaticPartitionsDefinition([c.case_id for c in inference_cases()])

@@ -17,8 +17,6 @@ from pydantic import Field
 
 from data_platform.contracts import Contract
 from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
-from data_platform.core.ray_batches import embed_on_ray
-from data_platform.core.ray_driver import ray_driver
 from data_platform.defs.checks import check_result
 from data_platform.defs.config import LayerConfig
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
@@ -30,6 +28,8 @@ from data_platform.embedding.checks import (
     vectors_finite_and_normalised,
 )
 from data_platform.embedding.model import embed_frame
+from data_platform.ray.batches import embed_on_ray
+from data_platform.ray.driver import ray_driver
 from data_platform.resources import LakehouseResource, PlatformSettings
 from data_platform.resources.embedding import VectorStoreResource
 from data_platform.stack.ray_cluster import ray_target

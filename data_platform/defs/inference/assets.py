@@ -15,13 +15,13 @@ import polars as pl
 from pydantic import Field
 
 from data_platform.contracts import Contract
-from data_platform.core.inference import ModelSpec, run_inference, train_model
-from data_platform.core.ray_batches import predict_on_ray
-from data_platform.core.ray_driver import ray_driver
-from data_platform.core.splits import is_holdout
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.metadata import write_metadata
+from data_platform.inference import ModelSpec, run_inference, train_model
+from data_platform.ray.batches import predict_on_ray
+from data_platform.ray.driver import ray_driver
 from data_platform.resources import LakehouseResource, PlatformSettings
+from data_platform.splits import is_holdout
 from data_platform.stack.ray_cluster import ray_target
 
 

@@ -12,16 +12,16 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from data_platform.check_outcome import CheckOutcome, Markdown
 from data_platform.contracts import Contract
-from data_platform.core.checks import CheckOutcome, Markdown
-from data_platform.core.label_quality import (
+from data_platform.defs.checks import check_result
+from data_platform.labeling.quality import (
     class_balance,
     cohen_kappa,
     imbalance_ratio,
     labels_outside,
     likely_label_errors,
 )
-from data_platform.defs.checks import check_result
 
 KAPPA_WARN_BELOW = 0.6  # below "substantial agreement" (Landis & Koch)
 MAX_IMBALANCE = 10.0  # largest class over smallest
