@@ -15,8 +15,8 @@ from pyiceberg.expressions import In
 from data_platform.contracts import Contract
 from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
 from data_platform.defs.constants import OWNERS
-from data_platform.defs.labeled.checks import labeled_check_results, labeled_check_specs
 from data_platform.defs.labeling.assets import labeling_failure, queue_key
+from data_platform.defs.labeling.checks import labeled_check_results, labeled_check_specs
 from data_platform.defs.metadata import preview
 from data_platform.labeling.rows import changes_since, labeled_frame
 from data_platform.lakehouse import Lakehouse
