@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from data_platform.stack.ray_cluster import ClusterState
+    from data_platform.ray.targets import ClusterState
 
 cluster_app = typer.Typer(
     help="A local Ray cluster (a head and worker nodes) for `executor: ray`.",

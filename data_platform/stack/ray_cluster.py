@@ -19,9 +19,10 @@ import secrets
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
+from data_platform.ray.targets import ClusterState, local_cluster_root, read_cluster_state
 from data_platform.settings import Settings, child_env
 from data_platform.stack.process import free_port, pid_alive, start_process, stop_pid
 
@@ -33,25 +34,6 @@ NODE_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
     "RAY_AUTH_MODE": "token",
 }
-
-
-@dataclass(frozen=True)
-class ClusterState:
-    """What `cluster up` writes: where the head is, the token, and every node's PID."""
-
-    address: str
-    root: str
-    token_file: str
-    nodes: dict[str, int] = field(default_factory=dict)  # node name -> PID
-    dashboard: str = ""  # the head's dashboard (Ray's Jobs API), http://127.0.0.1:<port>
-
-    def driver_env(self) -> dict[str, str]:
-        """The variables a driver process needs to connect (`ray.init(address=...)`)."""
-        return {
-            "RAY_AUTH_MODE": "token",
-            "RAY_AUTH_TOKEN_PATH": self.token_file,
-            "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # keeps 127.0.0.1 as given
-        }
 
 
 def node_resource(name: str) -> str:
@@ -79,13 +61,9 @@ class LocalRayCluster:
 
     def state(self) -> ClusterState | None:
         """The running cluster, or None (a cluster whose head is gone is cleaned up)."""
-        try:
-            state = ClusterState(**json.loads(self.state_file.read_text()))
-        except FileNotFoundError:
-            return None
-        if not pid_alive(state.nodes.get("head", -1)):
-            self.down()
-            return None
+        state = read_cluster_state(self.state_file)
+        if state is None and self.state_file.exists():
+            self.down()  # its head is gone: stop what is left, forget it
         return state
 
     def up(self, timeout: float = 120.0) -> ClusterState:
@@ -212,37 +190,4 @@ class LocalRayCluster:
 
 def local_cluster(settings: Settings, **options: int) -> LocalRayCluster:
     """The cluster of `data-platform cluster up`: under `<home>/ray_cluster`."""
-    return LocalRayCluster(settings.home_dir / "ray_cluster", **options)
-
-
-def cluster_token(settings: Settings, address: str) -> str | None:
-    """The token file of the local cluster if it is the one at `address`, else the external
-    cluster's (`Settings.ray_token_file`, Ray's `RAY_AUTH_TOKEN_PATH`), else None."""
-    state = local_cluster(settings).state()
-    if state is not None and state.address == address:
-        return state.token_file
-    return settings.ray_token_file or None
-
-
-def ray_target(settings: Settings, address: str = "") -> tuple[str, str | None]:
-    """The cluster `executor: ray` runs on: `address`, else DP_RAY_ADDRESS ("" for none),
-    and its token file when it is the local cluster."""
-    address = address or settings.ray_address
-    return address, (cluster_token(settings, address) if address else None)
-
-
-def ray_jobs_target(settings: Settings) -> tuple[str, str | None]:
-    """The Ray Jobs API that Dagster steps are submitted to, and the cluster's token file.
-
-    `DP_RAY_JOBS_ADDRESS` (with `DP_RAY_TOKEN_FILE` for its token), else the dashboard of the
-    local cluster when it is the one at `DP_RAY_ADDRESS` (or no address is set).
-    """
-    if settings.ray_jobs_address:
-        return settings.ray_jobs_address, settings.ray_token_file or None
-    state = local_cluster(settings).state()
-    if state is not None and state.dashboard and settings.ray_address in ("", state.address):
-        return state.dashboard, state.token_file
-    raise ValueError(
-        "DP_DAGSTER_EXECUTOR=ray needs a Ray Jobs API: set DP_RAY_JOBS_ADDRESS (the head's "
-        "dashboard, http://host:8265), or start the local cluster (`data-platform cluster up`)"
-    )
+    return LocalRayCluster(local_cluster_root(settings), **options)

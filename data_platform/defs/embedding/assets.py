@@ -30,9 +30,9 @@ from data_platform.embedding.checks import (
 from data_platform.embedding.model import embed_frame
 from data_platform.ray.batches import embed_on_ray
 from data_platform.ray.driver import ray_driver
+from data_platform.ray.targets import ray_target
 from data_platform.resources import LakehouseResource, PlatformSettings
 from data_platform.resources.embedding import VectorStoreResource
-from data_platform.stack.ray_cluster import ray_target
 
 CHECKS = ("vector_count_matches_staged", "vectors_finite_and_normalised", "recall_at_10")
 
