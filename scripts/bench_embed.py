@@ -55,8 +55,8 @@ from data_platform.embedding.model import (
     embed_frame,
     get_embedder,
 )
+from data_platform.ops.stack.seaweed import EmbeddedS3
 from data_platform.settings import Settings
-from data_platform.stack.seaweed import EmbeddedS3
 from data_platform.synthetic import generate_reviews
 
 console = Console(width=140)

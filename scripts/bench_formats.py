@@ -37,7 +37,7 @@ from data_platform.benchmarks import (
     size_label,
 )
 from data_platform.benchmarks.floors import bandwidth_floor_s, memcpy_gbps
-from data_platform.stack.temporary import temporary_lake
+from data_platform.ops.stack.temporary import temporary_lake
 from data_platform.synthetic import generate_reviews
 
 console = Console(highlight=False, width=150)

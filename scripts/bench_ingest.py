@@ -53,16 +53,16 @@ import psutil
 
 from data_platform.contracts import Contract, load_dataset
 from data_platform.definitions import build_definitions
-from data_platform.demo.samples import encode
 from data_platform.ingest.landing import pending_uploads
 from data_platform.ingest.staged_schema import staged_schema
 from data_platform.lakehouse import PartitionWriter, open_lakehouse
 from data_platform.lakehouse.tables import TABLE_PROPERTIES, parquet_options
+from data_platform.ops.demo.samples import encode
+from data_platform.ops.runner import QUIET
+from data_platform.ops.stack.seaweed import EmbeddedS3
+from data_platform.ops.stack.temporary import temporary_lake
 from data_platform.resources import PlatformSettings
-from data_platform.runner import QUIET
 from data_platform.settings import Settings
-from data_platform.stack.seaweed import EmbeddedS3
-from data_platform.stack.temporary import temporary_lake
 from data_platform.storage import ObjectStore
 from data_platform.synthetic import generate_reviews
 
@@ -271,7 +271,7 @@ from data_platform.contracts import load_dataset
 from data_platform.benchmarks.memory import PeakRSS
 from data_platform.definitions import build_definitions
 from data_platform.resources import PlatformSettings
-from data_platform.runner import QUIET
+from data_platform.ops.runner import QUIET
 from data_platform.settings import Settings
 settings = Settings()  # from the DP_* variables the parent passes
 contract = load_dataset(Path({str(REPO / "datasets")!r}), "{DATASET}")

@@ -38,8 +38,8 @@ from torch.utils.data import DataLoader
 
 from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.lakehouse import open_lakehouse
+from data_platform.ops.stack.temporary import temporary_lake
 from data_platform.settings import Settings
-from data_platform.stack.temporary import temporary_lake
 from data_platform.synthetic import generate_reviews
 from data_platform.training import TrainingStream
 from data_platform.training.torch_dataset import LakeIterableDataset, to_torch

@@ -28,10 +28,10 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from data_platform.demo.samples import encode
 from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.ops.demo.samples import encode
+from data_platform.ops.stack.process import pid_alive, wait_until
 from data_platform.settings import Settings
-from data_platform.stack.process import pid_alive, wait_until
 from data_platform.storage import ObjectStore
 from data_platform.synthetic import generate_reviews
 from data_platform_tests.defs.helpers import DATASETS_DIR

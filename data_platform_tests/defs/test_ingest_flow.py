@@ -5,9 +5,9 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from data_platform.demo.samples import encode
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.runner import ingest_landing
+from data_platform.ops.demo.samples import encode
+from data_platform.ops.runner import ingest_landing
 from data_platform_tests.defs.helpers import (
     SAMPLE_DATASETS,
     put_upload,

@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from data_platform.cli.search import search
 from data_platform.embedding import VectorStore
+from data_platform.ops.cli.search import search
 from data_platform.settings import Settings
 
 pytestmark = pytest.mark.integration

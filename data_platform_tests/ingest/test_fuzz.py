@@ -31,8 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data_platform.contracts.columns import SOURCE_ROW
-from data_platform.demo.samples import encode
 from data_platform.ingest.problems import Problem, summarise
+from data_platform.ops.demo.samples import encode
 from data_platform.synthetic import generate_reviews
 from data_platform_tests.defs.helpers import sample_contract
 from data_platform_tests.ingest.conftest import ingest_bytes

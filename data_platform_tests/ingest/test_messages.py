@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 
 from data_platform.contracts import Contract
-from data_platform.demo.samples import encode
 from data_platform.ingest import Ingestion, Upload, upload_format
 from data_platform.ingest.problems import summarise
+from data_platform.ops.demo.samples import encode
 from data_platform.synthetic import generate_reviews
 
 DAYS = Contract.model_validate(

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 import zstandard
 
-from data_platform.demo.samples import encode
 from data_platform.ingest.problems import summarise
+from data_platform.ops.demo.samples import encode
 from data_platform.synthetic import generate_reviews, generate_tickets
 
 PLATFORM = ["_source_key", "_source_row"]

@@ -13,8 +13,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from data_platform.cli.export import export
 from data_platform.lakehouse import Lakehouse
+from data_platform.ops.cli.export import export
 from data_platform.settings import Settings
 from data_platform.storage import ObjectStore
 from data_platform.synthetic import generate_reviews

@@ -14,7 +14,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from data_platform.ingest.landing import Custody
-    from data_platform.runner import RunOutcome
+    from data_platform.ops.runner import RunOutcome
 
 SHOWN_PROBLEMS = 3  # a refusal's line names the first few; `quarantine show` has them all
 PROBLEM_CHARS = 100
@@ -60,11 +60,11 @@ def ingest(
     """
     import dagster as dg
 
-    from data_platform.cli.stack import ensure_stack
     from data_platform.contracts import scan_contracts
     from data_platform.definitions import build_definitions
     from data_platform.ingest.landing import Custody
-    from data_platform.runner import ingest_landing, prepare_dagster_home
+    from data_platform.ops.cli.stack import ensure_stack
+    from data_platform.ops.runner import ingest_landing, prepare_dagster_home
     from data_platform.settings import Settings
     from data_platform.storage import ObjectStore, StorageError
 

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from data_platform.stack.process import (
+from data_platform.ops.stack.process import (
     ManagedServer,
     ProbeFailed,
     free_port_block,
@@ -171,7 +171,7 @@ class EmbeddedS3(ManagedServer):
             return
         keys = {name: secrets.token_hex(32) for name in ("write", "read", "filer", "filer_read")}
         text = (
-            "# written by data_platform.stack.seaweed: JWT keys known only to the servers\n"
+            "# written by data_platform.ops.stack.seaweed: JWT keys known only to the servers\n"
             f'[jwt.signing]\nkey = "{keys["write"]}"\nexpires_after_seconds = 10\n'
             f'[jwt.signing.read]\nkey = "{keys["read"]}"\nexpires_after_seconds = 10\n'
             f'[jwt.filer_signing]\nkey = "{keys["filer"]}"\nexpires_after_seconds = 10\n'

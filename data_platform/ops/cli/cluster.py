@@ -34,8 +34,8 @@ def up(
     object_store_mb: Annotated[int, typer.Option(min=80, help="object store per node")] = 200,
 ) -> None:
     """Start a head and WORKERS worker nodes, each its own `ray start` process."""
+    from data_platform.ops.stack.ray_cluster import local_cluster
     from data_platform.settings import Settings
-    from data_platform.stack.ray_cluster import local_cluster
 
     cluster = local_cluster(Settings(), workers=workers, cpus=cpus, object_store_mb=object_store_mb)
     state = cluster.up()
@@ -46,8 +46,8 @@ def up(
 @cluster_app.command()
 def down() -> None:
     """Stop every node of the local cluster by its PID."""
+    from data_platform.ops.stack.ray_cluster import local_cluster
     from data_platform.settings import Settings
-    from data_platform.stack.ray_cluster import local_cluster
 
     stopped = local_cluster(Settings()).down()
     console.print("stopped" if stopped else "not running")
@@ -56,9 +56,9 @@ def down() -> None:
 @cluster_app.command()
 def status() -> None:
     """Show the local cluster's nodes and PIDs, and the address the assets use."""
+    from data_platform.ops.stack.process import pid_alive
+    from data_platform.ops.stack.ray_cluster import local_cluster
     from data_platform.settings import Settings
-    from data_platform.stack.process import pid_alive
-    from data_platform.stack.ray_cluster import local_cluster
 
     settings = Settings()
     state = local_cluster(settings).state()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data_platform.stack.process import LOWEST_PORT, free_port, free_port_block, port_is_free
-from data_platform.stack.seaweed import GRPC_OFFSET, PORTS_PER_SERVER
+from data_platform.ops.stack.process import LOWEST_PORT, free_port, free_port_block, port_is_free
+from data_platform.ops.stack.seaweed import GRPC_OFFSET, PORTS_PER_SERVER
 
 
 def _ephemeral() -> tuple[int, int]:

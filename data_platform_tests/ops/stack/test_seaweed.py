@@ -11,10 +11,10 @@ import pytest
 from minio import Minio
 from minio.error import S3Error
 
+from data_platform.ops.stack import seaweed
+from data_platform.ops.stack.process import free_port_block, pid_alive
+from data_platform.ops.stack.seaweed import EmbeddedS3
 from data_platform.settings import Settings
-from data_platform.stack import seaweed
-from data_platform.stack.process import free_port_block, pid_alive
-from data_platform.stack.seaweed import EmbeddedS3
 
 pytestmark = pytest.mark.integration
 

@@ -28,7 +28,7 @@ HEAVY = (
     "sklearn",
     "ray",
     "data_platform.definitions",
-    "data_platform.demo",
+    "data_platform.ops.demo",
     "data_platform.lakehouse",
 )
 RSS_LIMIT_MB = 120
@@ -61,7 +61,7 @@ def peak_rss_mb(args: list[str], env: dict[str, str]) -> tuple[float, subprocess
         "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
         "print(json.dumps([peak, done.returncode, done.stdout, done.stderr]))"
     )
-    command = [sys.executable, "-m", "data_platform.cli.main", *args]
+    command = [sys.executable, "-m", "data_platform.ops.cli.main", *args]
     done = subprocess.run(
         [sys.executable, "-c", parent, *command],
         capture_output=True,
@@ -86,11 +86,11 @@ def cli_env(tmp_path, monkeypatch):
 
 
 def test_importing_the_cli_imports_no_command():
-    assert heavy_modules("import data_platform.cli.main") == []
+    assert heavy_modules("import data_platform.ops.cli.main") == []
     modules = heavy_modules(
-        "import sys, data_platform.cli.main\n"
-        "assert not [m for m in sys.modules if m.startswith('data_platform.cli.')"
-        " and m != 'data_platform.cli.main'], 'a command module was imported'"
+        "import sys, data_platform.ops.cli.main\n"
+        "assert not [m for m in sys.modules if m.startswith('data_platform.ops.cli.')"
+        " and m != 'data_platform.ops.cli.main'], 'a command module was imported'"
     )
     assert modules == []
 
@@ -98,7 +98,7 @@ def test_importing_the_cli_imports_no_command():
 def test_every_command_module_is_light_at_import():
     """`--help` imports every command's module: each imports only typer, rich, stdlib."""
     code = (
-        "from data_platform.cli.main import COMMANDS, load_command\n"
+        "from data_platform.ops.cli.main import COMMANDS, load_command\n"
         "for name in COMMANDS: load_command(name)"
     )
     assert heavy_modules(code) == []
@@ -106,13 +106,16 @@ def test_every_command_module_is_light_at_import():
 
 @pytest.mark.parametrize(
     ("args", "client"),
-    [(["objects", "ls"], "data_platform.storage"), (["stack", "status"], "data_platform.stack")],
+    [
+        (["objects", "ls"], "data_platform.storage"),
+        (["stack", "status"], "data_platform.ops.stack"),
+    ],
 )
 def test_objects_and_stack_import_their_client_and_no_more(cli_env, args, client):
     code = (
         "import sys\n"
         "from typer.main import get_command\n"
-        "from data_platform.cli.main import app\n"
+        "from data_platform.ops.cli.main import app\n"
         "try:\n"
         f"    get_command(app).main({args!r}, standalone_mode=False)\n"
         "except BaseException:  # objects ls, no store configured: exit 2\n"

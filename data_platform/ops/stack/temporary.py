@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from data_platform.ops.stack.seaweed import EmbeddedS3
 from data_platform.settings import Settings
-from data_platform.stack.seaweed import EmbeddedS3
 from data_platform.storage import ObjectStore
 
 

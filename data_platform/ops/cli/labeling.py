@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from data_platform.ops.stack.label_studio import LocalLabelStudio
     from data_platform.settings import Settings
-    from data_platform.stack.label_studio import LocalLabelStudio
 
 labeling_app = typer.Typer(
     help="The labeling server (a local Label Studio, or DP_LABELING_URL) and label export.",
@@ -19,7 +19,7 @@ console = Console()
 
 
 def local_server(settings: Settings) -> LocalLabelStudio:
-    from data_platform.stack.label_studio import LocalLabelStudio
+    from data_platform.ops.stack.label_studio import LocalLabelStudio
 
     return LocalLabelStudio(settings.label_studio_dir)
 
@@ -27,7 +27,7 @@ def local_server(settings: Settings) -> LocalLabelStudio:
 @labeling_app.command()
 def install() -> None:
     """Create Label Studio's own venv and database template (once; a few minutes)."""
-    from data_platform.stack.label_studio import LabelStudioInstall
+    from data_platform.ops.stack.label_studio import LabelStudioInstall
 
     venv = LabelStudioInstall().ensure()
     console.print(f"Label Studio venv ready at {venv}")
@@ -36,8 +36,8 @@ def install() -> None:
 @labeling_app.command()
 def up() -> None:
     """Start Label Studio on 127.0.0.1 with a generated admin and API token."""
+    from data_platform.ops.stack.label_studio import LabelStudioInstall
     from data_platform.settings import Settings
-    from data_platform.stack.label_studio import LabelStudioInstall
 
     settings = Settings()
     labeling = settings.labeling

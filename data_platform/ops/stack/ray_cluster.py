@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
+from data_platform.ops.stack.process import free_port, pid_alive, start_process, stop_pid
 from data_platform.ray.targets import ClusterState, local_cluster_root, read_cluster_state
 from data_platform.settings import Settings, child_env
-from data_platform.stack.process import free_port, pid_alive, start_process, stop_pid
 
 NODE_IP = "127.0.0.1"
 MAX_ROOT_CHARS = 60  # Ray's unix sockets live below it; AF_UNIX paths stop at 107 bytes
@@ -122,7 +122,7 @@ class LocalRayCluster:
         args = [
             sys.executable,
             "-m",
-            "data_platform.stack.ray_node",
+            "data_platform.ops.stack.ray_node",
             "start",
             "--block",
             "--node-ip-address",

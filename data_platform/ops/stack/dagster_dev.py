@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from data_platform.settings import Settings, child_env
-from data_platform.stack.process import (
+from data_platform.ops.stack.process import (
     ProbeFailed,
     free_port,
     start_process,
     stop_pid,
     wait_until,
 )
+from data_platform.settings import Settings, child_env
 
 READY_TIMEOUT_S = 180.0
 LOCATIONS = """{ workspaceOrError { ... on Workspace { locationEntries {

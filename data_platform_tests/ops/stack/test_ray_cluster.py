@@ -11,9 +11,9 @@ import time
 import psutil
 import pytest
 
+from data_platform.ops.stack.ray_cluster import node_resource
 from data_platform.ray.driver import ray_driver
 from data_platform.ray.targets import ClusterState
-from data_platform.stack.ray_cluster import node_resource
 
 pytestmark = [pytest.mark.cluster]
 

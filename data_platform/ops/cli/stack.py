@@ -8,15 +8,15 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from data_platform.ops.stack.seaweed import EmbeddedS3
     from data_platform.settings import Settings
-    from data_platform.stack.seaweed import EmbeddedS3
 
 stack_app = typer.Typer(help="Start, stop and inspect the embedded S3 store (SeaweedFS).")
 console = Console()
 
 
 def embedded_stack(settings: Settings) -> EmbeddedS3:
-    from data_platform.stack.seaweed import EmbeddedS3
+    from data_platform.ops.stack.seaweed import EmbeddedS3
 
     return EmbeddedS3(settings.stack_dir, buckets=(settings.bucket,))
 

@@ -3,7 +3,7 @@
 Each command's module is imported when that command runs (or `--help` lists it), and
 imports what the command needs inside the command: `data-platform objects ls` pays for
 the S3 client, not for Dagster, polars, pyiceberg or the demo (guarded by
-data_platform_tests/cli/test_import_cost.py).
+data_platform_tests/ops/cli/test_import_cost.py).
 """
 
 from __future__ import annotations
@@ -20,21 +20,21 @@ if TYPE_CHECKING:  # Typer carries its own copy of click: these are its types
 # name -> "module:attribute": a Typer app (a group of commands) or a command function,
 # in the order `--help` lists them
 COMMANDS = {
-    "demo": "data_platform.cli.demo:demo",
-    "ingest": "data_platform.cli.ingest:ingest",
-    "dev": "data_platform.cli.dev:dev",
-    "lineage": "data_platform.cli.lineage:lineage",
-    "search": "data_platform.cli.search:search",
-    "sql": "data_platform.cli.sql:sql_command",
-    "export": "data_platform.cli.export:export",
-    "maintain": "data_platform.cli.maintain:maintain",
-    "stack": "data_platform.cli.stack:stack_app",
-    "cluster": "data_platform.cli.cluster:cluster_app",
-    "datasets": "data_platform.cli.datasets:datasets_app",
-    "objects": "data_platform.cli.objects:objects_app",
-    "quarantine": "data_platform.cli.quarantine:quarantine_app",
-    "snapshot": "data_platform.cli.snapshot:snapshot_app",
-    "labeling": "data_platform.cli.labeling:labeling_app",
+    "demo": "data_platform.ops.cli.demo:demo",
+    "ingest": "data_platform.ops.cli.ingest:ingest",
+    "dev": "data_platform.ops.cli.dev:dev",
+    "lineage": "data_platform.ops.cli.lineage:lineage",
+    "search": "data_platform.ops.cli.search:search",
+    "sql": "data_platform.ops.cli.sql:sql_command",
+    "export": "data_platform.ops.cli.export:export",
+    "maintain": "data_platform.ops.cli.maintain:maintain",
+    "stack": "data_platform.ops.cli.stack:stack_app",
+    "cluster": "data_platform.ops.cli.cluster:cluster_app",
+    "datasets": "data_platform.ops.cli.datasets:datasets_app",
+    "objects": "data_platform.ops.cli.objects:objects_app",
+    "quarantine": "data_platform.ops.cli.quarantine:quarantine_app",
+    "snapshot": "data_platform.ops.cli.snapshot:snapshot_app",
+    "labeling": "data_platform.ops.cli.labeling:labeling_app",
 }
 
 

@@ -1,4 +1,4 @@
-"""`python -m data_platform.stack.ray_node <ray start args>`: one node of the local cluster.
+"""`python -m data_platform.ops.stack.ray_node <ray start args>`: one node of the local cluster.
 
 Ray's gRPC servers listen on loopback only when the node's IP is exactly 127.0.0.1, and
 on every interface otherwise. But `ray start` replaces a loopback `--node-ip-address` (and

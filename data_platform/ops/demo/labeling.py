@@ -14,10 +14,10 @@ import dagster as dg
 from data_platform.contracts import Contract
 from data_platform.labeling.simulate import simulate_annotations, staged_truth
 from data_platform.lakehouse import Lakehouse
+from data_platform.ops.runner import RunOutcome, materialize
+from data_platform.ops.stack.label_studio import LocalLabelStudio
 from data_platform.resources.labeling import LabelingResource
-from data_platform.runner import RunOutcome, materialize
 from data_platform.settings import Settings
-from data_platform.stack.label_studio import LocalLabelStudio
 
 
 def start_label_studio(settings: Settings) -> str:

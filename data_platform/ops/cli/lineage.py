@@ -26,7 +26,7 @@ def open_instance() -> dg.DagsterInstance:
     """The instance the CLI records runs in: $DAGSTER_HOME wins, else the project's home."""
     import dagster as dg
 
-    from data_platform.runner import prepare_dagster_home
+    from data_platform.ops.runner import prepare_dagster_home
     from data_platform.settings import Settings
 
     settings = Settings()

@@ -20,11 +20,11 @@ def dev(
     Runs are kept in .data_platform/dagster_home (or $DAGSTER_HOME if set).
     A broken dataset contract is named (file, line, field) and nothing is started.
     """
-    from data_platform.cli.stack import ensure_stack
     from data_platform.contracts import scan_contracts
-    from data_platform.runner import prepare_dagster_home
+    from data_platform.ops.cli.stack import ensure_stack
+    from data_platform.ops.runner import prepare_dagster_home
+    from data_platform.ops.stack.dagster_dev import dagster_dev_args
     from data_platform.settings import Settings, child_env
-    from data_platform.stack.dagster_dev import dagster_dev_args
 
     settings = Settings()
     broken = scan_contracts(settings.datasets_dir).errors

@@ -12,7 +12,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from data_platform.contracts import Contract
-    from data_platform.runner import RunOutcome
+    from data_platform.ops.runner import RunOutcome
 
 console = Console(width=160)
 
@@ -62,19 +62,19 @@ def demo(
     """
     import dagster as dg
 
-    from data_platform.cli.stack import ensure_stack
     from data_platform.contracts import ContractError, load_contracts
     from data_platform.definitions import build_definitions
-    from data_platform.demo.labeling import (
+    from data_platform.lakehouse import Lakehouse, open_catalog
+    from data_platform.ops.cli.stack import ensure_stack
+    from data_platform.ops.demo.labeling import (
         annotate_datasets,
         queue_datasets,
         start_label_studio,
         sync_datasets,
     )
-    from data_platform.demo.samples import SAMPLES, upload_samples
-    from data_platform.demo.summary import render, summarise_assets
-    from data_platform.lakehouse import Lakehouse, open_catalog
-    from data_platform.runner import (
+    from data_platform.ops.demo.samples import SAMPLES, upload_samples
+    from data_platform.ops.demo.summary import render, summarise_assets
+    from data_platform.ops.runner import (
         DemoReport,
         ingest_landing,
         materialize,

@@ -23,8 +23,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from data_platform.settings import Settings, child_env, user_cache_dir
-from data_platform.stack.process import (
+from data_platform.ops.stack.process import (
     ManagedServer,
     free_port,
     pid_alive,
@@ -32,6 +31,7 @@ from data_platform.stack.process import (
     start_process,
     stop_pid,
 )
+from data_platform.settings import Settings, child_env, user_cache_dir
 
 LABEL_STUDIO_VERSION = "1.23.2"
 READY_TIMEOUT_S = 240.0  # a first start without the template runs every migration

@@ -19,8 +19,8 @@ import urllib.request
 import psutil
 import pytest
 
-from data_platform.stack.process import wait_until
-from data_platform.stack.seaweed import GRPC_OFFSET, EmbeddedS3, StackState
+from data_platform.ops.stack.process import wait_until
+from data_platform.ops.stack.seaweed import GRPC_OFFSET, EmbeddedS3, StackState
 from data_platform.storage import ObjectStore
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import dagster as dg
 from rich.table import Table
 
 from data_platform.lakehouse import Lakehouse
-from data_platform.runner import DemoReport
+from data_platform.ops.runner import DemoReport
 
 LAYER_ORDER = (
     "raw",
