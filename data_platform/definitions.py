@@ -27,9 +27,9 @@ from data_platform.defs.ingest.jobs import build_ingest_job
 from data_platform.defs.ingest.sensors import build_landing_sensor
 from data_platform.defs.labeling import build_labeling_defs
 from data_platform.defs.maintenance import build_maintenance_defs
-from data_platform.defs.resources import build_resources
-from data_platform.resources import PlatformSettings
-from data_platform.resources.labeling import LabelingResource, default_labeling_resource
+from data_platform.defs.resources import PlatformSettings
+from data_platform.defs.resources.bindings import build_resources
+from data_platform.defs.resources.labeling import LabelingResource, default_labeling_resource
 
 
 def build_definitions(

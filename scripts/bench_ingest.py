@@ -53,6 +53,7 @@ import psutil
 
 from data_platform.contracts import Contract, load_dataset
 from data_platform.definitions import build_definitions
+from data_platform.defs.resources import PlatformSettings
 from data_platform.ingest.landing import pending_uploads
 from data_platform.ingest.staged_schema import staged_schema
 from data_platform.lakehouse import PartitionWriter, open_lakehouse
@@ -61,7 +62,6 @@ from data_platform.ops.demo.samples import encode
 from data_platform.ops.runner import QUIET
 from data_platform.ops.stack.seaweed import EmbeddedS3
 from data_platform.ops.stack.temporary import temporary_lake
-from data_platform.resources import PlatformSettings
 from data_platform.settings import Settings
 from data_platform.storage import ObjectStore
 from data_platform.synthetic import generate_reviews
@@ -270,7 +270,7 @@ from pathlib import Path
 from data_platform.contracts import load_dataset
 from data_platform.benchmarks.memory import PeakRSS
 from data_platform.definitions import build_definitions
-from data_platform.resources import PlatformSettings
+from data_platform.defs.resources import PlatformSettings
 from data_platform.ops.runner import QUIET
 from data_platform.settings import Settings
 settings = Settings()  # from the DP_* variables the parent passes

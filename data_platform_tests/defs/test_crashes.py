@@ -50,7 +50,7 @@ import sys, dagster as dg
 from pathlib import Path
 from data_platform.contracts import load_dataset
 from data_platform.definitions import build_definitions
-from data_platform.resources import PlatformSettings
+from data_platform.defs.resources import PlatformSettings
 from data_platform.settings import Settings
 settings = Settings()
 contract = load_dataset(Path(sys.argv[2]), "reviews")

@@ -96,7 +96,7 @@ def test_two_datasets_ingest_side_by_side(defs, instance, settings, store):
 @pytest.mark.postgres
 def test_ingest_with_catalog_on_postgresql(pg_settings, instance, store):
     from data_platform.definitions import build_definitions
-    from data_platform.resources import PlatformSettings
+    from data_platform.defs.resources import PlatformSettings
 
     defs = build_definitions(PlatformSettings.from_settings(pg_settings))
     put_upload(store, pg_settings, "reviews", "pg.csv", sample_rows("reviews", 80))

@@ -13,10 +13,10 @@ import dagster as dg
 import pytest
 
 from data_platform.definitions import build_definitions
+from data_platform.defs.resources import PlatformSettings
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.ops.runner import ingest_landing
 from data_platform.ops.stack.seaweed import EmbeddedS3
-from data_platform.resources import PlatformSettings
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 from data_platform_tests.fixtures.s3 import make_settings

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from data_platform.definitions import build_definitions
-from data_platform.resources import PlatformSettings
+from data_platform.defs.resources import PlatformSettings
 from data_platform.storage import ObjectStore, StorageError
 from data_platform_tests.defs.helpers import put_bytes
 

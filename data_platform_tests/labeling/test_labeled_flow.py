@@ -13,12 +13,12 @@ import pytest
 
 from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
 from data_platform.definitions import build_definitions
+from data_platform.defs.resources import PlatformSettings
+from data_platform.defs.resources.labeling import LabelingResource
 from data_platform.labeling.backend import TaskRecord
 from data_platform.labeling.simulate import simulate_annotations, staged_truth
 from data_platform.ops.runner import ingest_landing
 from data_platform.ops.stack.process import free_port
-from data_platform.resources import PlatformSettings
-from data_platform.resources.labeling import LabelingResource
 from data_platform_tests.defs.helpers import put_upload, sample_rows
 
 pytestmark = pytest.mark.integration

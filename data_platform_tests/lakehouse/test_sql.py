@@ -7,11 +7,11 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from data_platform.defs.resources import LakehouseResource, PlatformSettings
+from data_platform.defs.resources.sql import LakeSQLResource
 from data_platform.lakehouse import Lakehouse, open_catalog, sql
 from data_platform.ops.cli.main import app
 from data_platform.ops.runner import ingest_landing
-from data_platform.resources import LakehouseResource, PlatformSettings
-from data_platform.resources.sql import LakeSQLResource
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ from data_platform.benchmarks import (
 )
 from data_platform.defs.constants import OWNERS
 from data_platform.defs.metadata import image, write_metadata
-from data_platform.resources import LakehouseResource, ObjectStoreResource, PlatformSettings
+from data_platform.defs.resources import LakehouseResource, ObjectStoreResource, PlatformSettings
 
 TABLE = "benchmarks.formats"
 FORMAT_CASES = dg.StaticPartitionsDefinition(case_ids())

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from data_platform.defs.constants import OWNERS
 from data_platform.defs.metadata import image, write_metadata
+from data_platform.defs.resources import LakehouseResource, PlatformSettings
 from data_platform.inference import (
     explain,
     inference_cases,
@@ -22,7 +23,6 @@ from data_platform.inference import (
     run_inference_case,
     train_model,
 )
-from data_platform.resources import LakehouseResource, PlatformSettings
 from data_platform.synthetic import generate_reviews, review_model_spec
 
 TABLE = "benchmarks.inference"

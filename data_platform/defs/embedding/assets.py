@@ -22,6 +22,8 @@ from data_platform.defs.config import LayerConfig
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.ingest.partitions import uploads_partitions
 from data_platform.defs.metadata import write_metadata
+from data_platform.defs.resources import LakehouseResource, PlatformSettings
+from data_platform.defs.resources.embedding import VectorStoreResource
 from data_platform.embedding.checks import (
     partition_vector_count,
     recall_meets_target,
@@ -31,8 +33,6 @@ from data_platform.embedding.model import embed_frame
 from data_platform.ray.batches import embed_on_ray
 from data_platform.ray.driver import ray_driver
 from data_platform.ray.targets import ray_target
-from data_platform.resources import LakehouseResource, PlatformSettings
-from data_platform.resources.embedding import VectorStoreResource
 
 CHECKS = ("vector_count_matches_staged", "vectors_finite_and_normalised", "recall_at_10")
 

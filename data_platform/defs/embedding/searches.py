@@ -14,8 +14,8 @@ from pydantic import Field
 from data_platform.contracts import Contract
 from data_platform.defs.constants import OWNERS
 from data_platform.defs.metadata import preview, write_metadata
-from data_platform.resources import LakehouseResource
-from data_platform.resources.embedding import VectorStoreResource
+from data_platform.defs.resources import LakehouseResource
+from data_platform.defs.resources.embedding import VectorStoreResource
 
 TABLE = "embedded.saved_searches"
 

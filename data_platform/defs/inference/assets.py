@@ -17,11 +17,11 @@ from pydantic import Field
 from data_platform.contracts import Contract
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.metadata import write_metadata
+from data_platform.defs.resources import LakehouseResource, PlatformSettings
 from data_platform.inference import ModelSpec, run_inference, train_model
 from data_platform.ray.batches import predict_on_ray
 from data_platform.ray.driver import ray_driver
 from data_platform.ray.targets import ray_target
-from data_platform.resources import LakehouseResource, PlatformSettings
 from data_platform.splits import is_holdout
 
 

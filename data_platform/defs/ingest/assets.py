@@ -30,6 +30,7 @@ from data_platform.defs.constants import OWNERS
 from data_platform.defs.ingest.checks import schema_valid_result, schema_valid_spec
 from data_platform.defs.ingest.partitions import uploads_partitions
 from data_platform.defs.metadata import write_metadata
+from data_platform.defs.resources import LakehouseResource, ObjectStoreResource
 from data_platform.ingest import (
     SOURCE_KEY,
     Ingestion,
@@ -41,7 +42,6 @@ from data_platform.ingest.features import build_features
 from data_platform.ingest.landing import Custody
 from data_platform.ingest.problems import Problem, UploadError, summarise
 from data_platform.lakehouse import Lakehouse, PartitionWriter, ReadResult, WriteResult
-from data_platform.resources import LakehouseResource, ObjectStoreResource
 from data_platform.settings import Settings
 from data_platform.storage import NotFound, ObjectStore
 

@@ -10,11 +10,11 @@ from pydantic import Field
 from data_platform.contracts import Contract
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.metadata import preview
+from data_platform.defs.resources import LakehouseResource
+from data_platform.defs.resources.labeling import LabelingResource
 from data_platform.labeling.backend import LabelingError, TaskRecord
 from data_platform.labeling.queue import select_for_labeling
 from data_platform.lakehouse import Lakehouse
-from data_platform.resources import LakehouseResource
-from data_platform.resources.labeling import LabelingResource
 from data_platform.settings import LabelingServerNotRunningError
 
 

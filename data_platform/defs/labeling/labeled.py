@@ -18,10 +18,10 @@ from data_platform.defs.constants import OWNERS
 from data_platform.defs.labeling.assets import labeling_failure, queue_key
 from data_platform.defs.labeling.checks import labeled_check_results, labeled_check_specs
 from data_platform.defs.metadata import preview
+from data_platform.defs.resources import LakehouseResource
+from data_platform.defs.resources.labeling import LabelingResource
 from data_platform.labeling.rows import changes_since, labeled_frame
 from data_platform.lakehouse import Lakehouse
-from data_platform.resources import LakehouseResource
-from data_platform.resources.labeling import LabelingResource
 
 
 def labeled_key(spec: Contract) -> dg.AssetKey:

@@ -15,8 +15,8 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 )
 
 from data_platform.contracts import Contract
+from data_platform.defs.resources.labeling import LabelingResource
 from data_platform.labeling.backend import AnnotationRecord, LabelingError, ProjectNotFoundError
-from data_platform.resources.labeling import LabelingResource
 from data_platform.settings import LabelingServerNotRunningError
 
 SENSOR_INTERVAL_S = 30

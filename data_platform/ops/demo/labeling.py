@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 import dagster as dg
 
 from data_platform.contracts import Contract
+from data_platform.defs.resources.labeling import LabelingResource
 from data_platform.labeling.simulate import simulate_annotations, staged_truth
 from data_platform.lakehouse import Lakehouse
 from data_platform.ops.runner import RunOutcome, materialize
 from data_platform.ops.stack.label_studio import LocalLabelStudio
-from data_platform.resources.labeling import LabelingResource
 from data_platform.settings import Settings
 
 

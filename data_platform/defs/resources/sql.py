@@ -10,8 +10,8 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
+from data_platform.defs.resources.lakehouse import LakehouseResource
 from data_platform.lakehouse import sql
-from data_platform.resources.lakehouse import LakehouseResource
 
 
 class LakeSQLResource(DuckDBResource):

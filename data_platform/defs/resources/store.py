@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from data_platform.resources.platform import PlatformSettings
+from data_platform.defs.resources.platform import PlatformSettings
 from data_platform.storage import ObjectStore
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from data_platform.defs.resources.platform import PlatformSettings
 from data_platform.lakehouse import Lakehouse, open_lakehouse
-from data_platform.resources.platform import PlatformSettings
 
 
 class LakehouseResource(dg.ConfigurableResource):

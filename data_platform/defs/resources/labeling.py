@@ -12,9 +12,9 @@ from functools import cache
 import dagster as dg
 from pydantic import Field
 
+from data_platform.defs.resources.env import env_bound, pinned
 from data_platform.labeling.backend import LabelingBackend
 from data_platform.labeling.connect import open_backend
-from data_platform.resources.env import env_bound, pinned
 from data_platform.settings import LabelingSettings, Settings, load_settings
 
 

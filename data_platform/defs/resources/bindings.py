@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_platform.resources import LakehouseResource, ObjectStoreResource, PlatformSettings
-from data_platform.resources.embedding import VectorStoreResource
-from data_platform.resources.sql import LakeSQLResource
+from data_platform.defs.resources import LakehouseResource, ObjectStoreResource, PlatformSettings
+from data_platform.defs.resources.embedding import VectorStoreResource
+from data_platform.defs.resources.sql import LakeSQLResource
 from data_platform.settings import Settings
 
 

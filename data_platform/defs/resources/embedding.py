@@ -5,10 +5,10 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
+from data_platform.defs.resources.platform import PlatformSettings
 from data_platform.embedding import VectorStore
 from data_platform.embedding.backends import cache_dir_under, get_backend_embedder
 from data_platform.embedding.model import Embedder
-from data_platform.resources.platform import PlatformSettings
 
 
 class VectorStoreResource(dg.ConfigurableResource):

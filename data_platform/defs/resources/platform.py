@@ -13,7 +13,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from data_platform.resources.env import env_bound, pinned
+from data_platform.defs.resources.env import env_bound, pinned
 from data_platform.settings import Settings, load_settings
 
 # bound to dg.EnvVar where their variable is set; a catalog URI may hold a password

@@ -16,8 +16,8 @@ from dagster._core.remote_representation.external_data import (
 )
 
 from data_platform.definitions import build_definitions
-from data_platform.resources import PlatformSettings
-from data_platform.resources.labeling import default_labeling_resource
+from data_platform.defs.resources import PlatformSettings
+from data_platform.defs.resources.labeling import default_labeling_resource
 from data_platform_tests.defs.helpers import sample_contract
 
 SECRETS = {
