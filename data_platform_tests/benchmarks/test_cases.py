@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from data_platform.benchmarks import (
+from data_platform.benchmarks.cases import (
     FORMATS,
     LIBRARIES,
     MISSING_COMBOS,

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from data_platform.benchmarks import SUPPORTED
+from data_platform.benchmarks.cases import SUPPORTED
 from data_platform.benchmarks.codecs import get_codec, to_polars
 from data_platform.synthetic import generate_reviews
 

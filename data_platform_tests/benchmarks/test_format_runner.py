@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from data_platform.benchmarks import FormatCase, fingerprint, run_format_case
+from data_platform.benchmarks.cases import FormatCase
+from data_platform.benchmarks.format_runner import run_format_case
+from data_platform.benchmarks.provenance import fingerprint
 
 FINGERPRINT_KEYS = {"fp_id", "fp_cpu", "fp_cores", "fp_memory_gb", "fp_os", "fp_python"}
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_platform.inference import FLOOR, explain, inference_table
+from data_platform.benchmarks.inference_bench import FLOOR
+from data_platform.benchmarks.inference_report import explain, inference_table
 
 # (executor, seconds, workers, cores busy, start-up seconds) per workload
 PROCESSES_WIN = {

@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 
-from data_platform.inference import FORK, SeedModel, run_inference, seed_frame
+from data_platform.benchmarks.inference_workloads import SeedModel, seed_frame
+from data_platform.inference.executors import FORK, run_inference
 
 
 def test_seed_model_waits_once_per_batch_and_sums_rows() -> None:

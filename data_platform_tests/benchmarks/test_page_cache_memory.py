@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from data_platform.benchmarks import drop_from_cache, resident_fraction
 from data_platform.benchmarks.memory import PeakRSS, run_isolated
+from data_platform.benchmarks.page_cache import drop_from_cache, resident_fraction
 
 
 def test_drop_from_cache_makes_the_file_cold(tmp_path: Path) -> None:

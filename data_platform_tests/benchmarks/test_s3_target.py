@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from data_platform.benchmarks import FormatCase, run_format_case
+from data_platform.benchmarks.cases import FormatCase
+from data_platform.benchmarks.format_runner import run_format_case
 from data_platform.settings import Settings
 from data_platform.storage import ObjectStore
 

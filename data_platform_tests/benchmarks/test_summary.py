@@ -6,12 +6,12 @@ from pathlib import Path
 
 import polars as pl
 
-from data_platform.benchmarks import (
+from data_platform.benchmarks.format_runner import run_format_case
+from data_platform.benchmarks.summary import (
     markdown_table,
     plot_load_vs_size,
     plot_save_load,
     results_table,
-    run_format_case,
 )
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from data_platform.inference import TabularModel, train_model
+from data_platform.inference.model import TabularModel, train_model
 from data_platform.synthetic import generate_reviews, review_model_spec
 
 

@@ -6,18 +6,20 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from data_platform.inference import (
+from data_platform.benchmarks.inference_bench import (
     FLOOR,
     InferenceCase,
-    TabularModel,
-    explain,
     inference_cases,
-    inference_table,
-    measure_costs,
     parse_inference_case_id,
-    plot_inference,
     run_inference_case,
 )
+from data_platform.benchmarks.inference_report import (
+    explain,
+    inference_table,
+    measure_costs,
+    plot_inference,
+)
+from data_platform.inference.model import TabularModel
 
 
 def test_case_ids_are_partition_keys_and_round_trip() -> None:

@@ -7,13 +7,9 @@ import polars as pl
 import psutil
 import pytest
 
-from data_platform.inference import (
-    RemoteModel,
-    TabularModel,
-    open_executor,
-    run_inference,
-    split_chunks,
-)
+from data_platform.benchmarks.inference_workloads import RemoteModel
+from data_platform.inference.executors import open_executor, run_inference, split_chunks
+from data_platform.inference.model import TabularModel
 
 
 def _workers_alive() -> list[psutil.Process]:

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from data_platform.contracts import parse_contract
-from data_platform.inference import ModelSpec, TabularModel, train_model
+from data_platform.inference.model import ModelSpec, TabularModel, train_model
 from data_platform.ingest.features import build_features
 from data_platform.synthetic import REVIEW_CLASSES, review_model_spec
 from data_platform_tests.defs.helpers import sample_contract

@@ -10,7 +10,8 @@ import polars as pl
 import psutil
 import pytest
 
-from data_platform.inference import TabularModel, run_inference
+from data_platform.inference.executors import run_inference
+from data_platform.inference.model import TabularModel
 
 
 @pytest.mark.slow

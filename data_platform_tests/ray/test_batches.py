@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data_platform.inference import train_model
+from data_platform.inference.model import train_model
 from data_platform.ray.batches import PredictBatch, map_on_ray
 from data_platform.ray.driver import ray_driver
 from data_platform.synthetic import generate_reviews, review_model_spec

@@ -9,13 +9,13 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from data_platform.benchmarks import (
-    case_ids,
+from data_platform.benchmarks.cases import case_ids
+from data_platform.benchmarks.format_runner import run_format_case
+from data_platform.benchmarks.summary import (
     markdown_table,
     plot_load_vs_size,
     plot_save_load,
     results_table,
-    run_format_case,
 )
 from data_platform.defs.constants import OWNERS
 from data_platform.defs.metadata import image, write_metadata

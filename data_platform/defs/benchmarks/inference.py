@@ -11,18 +11,17 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from data_platform.defs.constants import OWNERS
-from data_platform.defs.metadata import image, write_metadata
-from data_platform.defs.resources import LakehouseResource, PlatformSettings
-from data_platform.inference import (
+from data_platform.benchmarks.inference_bench import inference_cases, run_inference_case
+from data_platform.benchmarks.inference_report import (
     explain,
-    inference_cases,
     inference_table,
     measure_costs,
     plot_inference,
-    run_inference_case,
-    train_model,
 )
+from data_platform.defs.constants import OWNERS
+from data_platform.defs.metadata import image, write_metadata
+from data_platform.defs.resources import LakehouseResource, PlatformSettings
+from data_platform.inference.model import train_model
 from data_platform.synthetic import generate_reviews, review_model_spec
 
 TABLE = "benchmarks.inference"
