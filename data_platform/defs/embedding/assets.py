@@ -48,7 +48,7 @@ class EmbeddedConfig(LayerConfig):
 
 
 def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
-    key = dg.AssetKey(["embedded", spec.name])
+    key = spec.asset_key("embedded")
     filters = [c for c, t in spec.dtypes.items() if c == spec.label_column or t.is_temporal()]
     text_column = spec.text_column
     assert text_column is not None, "embedded assets are built for datasets with text"
@@ -56,7 +56,7 @@ def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
-        deps=[dg.AssetKey(["staged", spec.name])],
+        deps=[spec.asset_key("staged")],
         partitions_def=partitions,
         check_specs=[dg.AssetCheckSpec(name, asset=key) for name in CHECKS],
         automation_condition=dg.AutomationCondition.eager(),

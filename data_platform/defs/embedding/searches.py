@@ -46,7 +46,7 @@ def build_saved_searches(contracts: Sequence[Contract]) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=["embedded", "saved_searches"],
-        deps=[dg.AssetKey(["embedded", c.name]) for c in contracts],
+        deps=[c.asset_key("embedded") for c in contracts],
         group_name="embedded",
         kinds={"lancedb", "iceberg"},
         owners=OWNERS,

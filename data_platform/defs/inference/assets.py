@@ -48,7 +48,7 @@ def build_inference_asset(contract: Contract) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=["inference", contract.name],
-        deps=[dg.AssetKey(["transformed", contract.name])],
+        deps=[contract.asset_key("transformed")],
         group_name="inference",
         kinds={"iceberg", "scikit-learn"},
         owners=OWNERS,

@@ -63,7 +63,7 @@ KINDS = {
 
 
 def layer_key(layer: str, contract: Contract) -> dg.AssetKey:
-    return dg.AssetKey([layer, contract.name])
+    return contract.asset_key(layer)
 
 
 def contract_properties(contract: Contract) -> dict[str, str]:

@@ -23,7 +23,7 @@ class QueueConfig(dg.Config):
 
 
 def queue_key(spec: Contract) -> dg.AssetKey:
-    return dg.AssetKey(["labeling", "queue", spec.name])
+    return spec.asset_key("labeling", "queue")
 
 
 @contextmanager
@@ -65,8 +65,8 @@ def build_queue_asset(spec: Contract) -> dg.AssetsDefinition:
     @dg.asset(
         key=queue_key(spec),
         # predictions (for uncertainty-first queues) exist for datasets with a model only
-        deps=[dg.AssetKey(["staged", spec.name])]
-        + ([dg.AssetKey(["inference", spec.name])] if predicts_label(spec) else []),
+        deps=[spec.asset_key("staged")]
+        + ([spec.asset_key("inference")] if predicts_label(spec) else []),
         group_name="labeling",
         kinds={"labelstudio", "polars"},
         owners=OWNERS,

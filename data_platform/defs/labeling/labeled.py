@@ -25,7 +25,7 @@ from data_platform.lakehouse import Lakehouse
 
 
 def labeled_key(spec: Contract) -> dg.AssetKey:
-    return dg.AssetKey(["labeled", spec.name])
+    return spec.asset_key("labeled")
 
 
 def _previous(lake: Lakehouse, table: str) -> pl.DataFrame | None:

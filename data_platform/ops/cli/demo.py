@@ -124,9 +124,9 @@ def demo(
     phases.done("definitions")
     report.runs = ingest_landing(defs, instance, contracts, on_run=show)
     phases.done("ingest")
-    with_text = {c.name for c in contracts if c.has_text}
+    with_text = {c.name: c for c in contracts if c.has_text}
     for ingested in [r for r in report.runs if r.success and r.dataset in with_text]:
-        key = dg.AssetKey(["embedded", ingested.dataset])  # embedded follows staged
+        key = with_text[ingested.dataset].asset_key("embedded")  # embedded follows staged
         outcome = materialize(
             defs, instance, [key], label=key.to_user_string(), partition_key=ingested.partition
         )

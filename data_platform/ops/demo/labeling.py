@@ -43,7 +43,7 @@ def queue_datasets(
         outcome = materialize(
             defs,
             instance,
-            [dg.AssetKey(["labeling", "queue", spec.name])],
+            [spec.asset_key("labeling", "queue")],
             label=f"queue {spec.name}",
         )
         on_run(outcome)
@@ -71,7 +71,7 @@ def sync_datasets(
     outcomes = []
     for spec in specs:
         outcome = materialize(
-            defs, instance, [dg.AssetKey(["labeled", spec.name])], label=f"labeled/{spec.name}"
+            defs, instance, [spec.asset_key("labeled")], label=f"labeled/{spec.name}"
         )
         on_run(outcome)
         outcomes.append(outcome)
