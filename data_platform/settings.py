@@ -276,7 +276,7 @@ class Settings(BaseSettings):
     def pyarrow_filesystem(self) -> Any:
         from pyarrow import fs
 
-        from data_platform.storage.arrow_retry import ArrowRetryStrategy
+        from data_platform.storage.arrow import ArrowRetryStrategy
 
         return fs.S3FileSystem(**self.pyarrow_kwargs(), retry_strategy=ArrowRetryStrategy())
 
@@ -288,7 +288,7 @@ class Settings(BaseSettings):
             "s3.access-key-id": self.access_key,
             "s3.secret-access-key": self.secret_key,
             "s3.region": self.s3_region,
-            "s3.retry-strategy-impl": "data_platform.storage.arrow_retry.ArrowRetryStrategy",
+            "s3.retry-strategy-impl": "data_platform.storage.arrow.ArrowRetryStrategy",
         }
 
     def lancedb_storage_options(self) -> dict[str, str]:
