@@ -1,7 +1,7 @@
 """Where a case's file lives, local disk or the S3 store, and how it is saved and loaded there.
 
 Local: the library gets the path and does its own file I/O (memory maps included).
-S3: every library goes through the same transport, `Settings.pyarrow_filesystem()`, so the
+S3: every library goes through the same transport, `storage.arrow.arrow_filesystem`, so the
 formats compare on equal terms. A save streams into an S3 output stream (a multipart
 upload); a load downloads the object in one streaming GET and parses it from memory.
 Libraries that need a real file (PyTables) go through a local temporary file, inside the
@@ -22,6 +22,7 @@ import polars as pl
 
 from data_platform.benchmarks.codecs import Codec
 from data_platform.benchmarks.page_cache import drop_from_cache
+from data_platform.storage.arrow import arrow_filesystem
 
 if TYPE_CHECKING:
     from data_platform.settings import Settings
@@ -49,7 +50,7 @@ class Location:
     def fs(self) -> Any:
         if self._fs is None:
             assert self.settings is not None
-            self._fs = self.settings.pyarrow_filesystem()
+            self._fs = arrow_filesystem(self.settings)
         return self._fs
 
     @property

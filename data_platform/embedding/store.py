@@ -48,7 +48,7 @@ class VectorStore:
 
     Args:
         uri: LanceDB URI: ``s3://bucket/vectors`` or a local folder.
-        storage_options: Object-store options (from `Settings.lancedb_storage_options`).
+        storage_options: Object-store options (from `lance_storage_options`).
         embedder: Embeds text queries; defaults to the process-wide `get_embedder()`.
         read_consistency: How stale a cached table handle may be before it re-checks the
             latest version (writes from other processes show up after this interval).
@@ -99,7 +99,7 @@ class VectorStore:
         if local_path is not None:
             Path(local_path).mkdir(parents=True, exist_ok=True)
             return cls(str(Path(local_path).resolve()), **kwargs)
-        return cls(settings.s3_uri("vectors"), settings.lancedb_storage_options(), **kwargs)
+        return cls(settings.s3_uri("vectors"), lance_storage_options(settings), **kwargs)
 
     # -- tables ------------------------------------------------------------------------
     def datasets(self) -> list[str]:
@@ -331,3 +331,14 @@ class VectorStore:
     def index_stats(self, dataset: str) -> Any:
         """LanceDB's statistics of the vector index, or None without one."""
         return self.table(dataset).index_stats(INDEX_NAME)
+
+
+def lance_storage_options(settings: Settings) -> dict[str, str]:
+    """LanceDB's object-store options for the store."""
+    return {
+        "aws_endpoint": settings.endpoint,
+        "aws_access_key_id": settings.access_key,
+        "aws_secret_access_key": settings.secret_key,
+        "aws_region": settings.s3_region,
+        "allow_http": str(not settings.secure).lower(),
+    }
