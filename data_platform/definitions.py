@@ -19,7 +19,7 @@ import dagster as dg
 from data_platform.components.datasets import PINS, Pins
 from data_platform.contracts import Contract, ContractError
 from data_platform.defs.executor import build_executor
-from data_platform.defs.resources import PlatformSettings
+from data_platform.defs.resources import SettingsResource
 from data_platform.defs.resources.bindings import build_resources
 from data_platform.defs.resources.labeling import LabelingResource
 
@@ -27,7 +27,7 @@ DEFS_FOLDER = Path(__file__).parent / "defs"
 
 
 def build_definitions(
-    platform: PlatformSettings | None = None,
+    platform: SettingsResource | None = None,
     labeling: LabelingResource | None = None,
     contracts: Sequence[Contract] | None = None,
 ) -> dg.Definitions:
@@ -35,7 +35,7 @@ def build_definitions(
 
     Without `contracts`, the contracts in the datasets folder (`DP_DATASETS_DIR`) are read.
     """
-    platform = platform or PlatformSettings.from_environment()
+    platform = platform or SettingsResource.from_environment()
     settings = platform.get_settings()
     token = PINS.set(Pins(contracts=contracts, labeling=labeling, settings=settings))
     try:

@@ -53,7 +53,7 @@ import psutil
 
 from data_platform.contracts import Contract, load_dataset
 from data_platform.definitions import build_definitions
-from data_platform.defs.resources import PlatformSettings
+from data_platform.defs.resources import SettingsResource
 from data_platform.ingest.landing import pending_uploads
 from data_platform.ingest.staged_schema import staged_schema
 from data_platform.lakehouse import PartitionWriter, open_lakehouse
@@ -104,7 +104,7 @@ class Bench:
         # memory steps put their large ones in `reviews`)
         others = [self.contract.model_copy(update={"name": n}) for n in (GROWN, FRESH)]
         self.defs = build_definitions(
-            PlatformSettings.from_settings(settings), contracts=[self.contract, *others]
+            SettingsResource.from_settings(settings), contracts=[self.contract, *others]
         )
         self.store = ObjectStore.from_settings(settings)
 
@@ -270,12 +270,12 @@ from pathlib import Path
 from data_platform.contracts import load_dataset
 from data_platform.benchmarks.memory import PeakRSS
 from data_platform.definitions import build_definitions
-from data_platform.defs.resources import PlatformSettings
+from data_platform.defs.resources import SettingsResource
 from data_platform.ops.runner import QUIET
 from data_platform.settings import Settings
 settings = Settings()  # from the DP_* variables the parent passes
 contract = load_dataset(Path({str(REPO / "datasets")!r}), "{DATASET}")
-defs = build_definitions(PlatformSettings.from_settings(settings), contracts=[contract])
+defs = build_definitions(SettingsResource.from_settings(settings), contracts=[contract])
 with dg.instance_for_test() as instance, PeakRSS() as peak:
     instance.add_dynamic_partitions("{DATASET}_uploads", [{partition!r}])
     job = defs.resolve_job_def("ingest_{DATASET}")

@@ -19,7 +19,7 @@ from data_platform.benchmarks.summary import (
 )
 from data_platform.defs.constants import OWNERS
 from data_platform.defs.metadata import image, write_metadata
-from data_platform.defs.resources import LakehouseResource, ObjectStoreResource, PlatformSettings
+from data_platform.defs.resources import LakehouseResource, ObjectStoreResource, SettingsResource
 
 TABLE = "benchmarks.formats"
 FORMAT_CASES = dg.StaticPartitionsDefinition(case_ids())
@@ -42,7 +42,7 @@ class FormatCaseConfig(dg.Config):
 def format_case(
     context: dg.AssetExecutionContext,
     config: FormatCaseConfig,
-    platform: PlatformSettings,
+    platform: SettingsResource,
     lakehouse: LakehouseResource,
 ) -> dg.MaterializeResult:
     settings = platform.get_settings()

@@ -20,7 +20,7 @@ from data_platform.benchmarks.inference_report import (
 )
 from data_platform.defs.constants import OWNERS
 from data_platform.defs.metadata import image, write_metadata
-from data_platform.defs.resources import LakehouseResource, PlatformSettings
+from data_platform.defs.resources import LakehouseResource, SettingsResource
 from data_platform.inference.model import train_model
 from data_platform.synthetic import generate_reviews, review_model_spec
 
@@ -46,7 +46,7 @@ class InferenceBenchConfig(dg.Config):
 def inference_case(
     context: dg.AssetExecutionContext,
     config: InferenceBenchConfig,
-    platform: PlatformSettings,
+    platform: SettingsResource,
     lakehouse: LakehouseResource,
 ) -> dg.MaterializeResult:
     lake = lakehouse.get_lakehouse()

@@ -22,7 +22,7 @@ from data_platform.defs.config import LayerConfig
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.ingest.partitions import uploads_partitions
 from data_platform.defs.metadata import write_metadata
-from data_platform.defs.resources import LakehouseResource, PlatformSettings
+from data_platform.defs.resources import LakehouseResource, SettingsResource
 from data_platform.defs.resources.embedding import VectorStoreResource
 from data_platform.embedding.checks import (
     partition_vector_count,
@@ -72,7 +72,7 @@ def build_embedded_asset(spec: Contract) -> dg.AssetsDefinition:
         config: EmbeddedConfig,
         lakehouse: LakehouseResource,
         vectors: VectorStoreResource,
-        platform: PlatformSettings,
+        platform: SettingsResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         partition = context.partition_key
         lake = lakehouse.get_lakehouse()

@@ -17,7 +17,7 @@ from pydantic import Field
 from data_platform.contracts import Contract
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.metadata import write_metadata
-from data_platform.defs.resources import LakehouseResource, PlatformSettings
+from data_platform.defs.resources import LakehouseResource, SettingsResource
 from data_platform.inference.executors import run_inference
 from data_platform.inference.model import ModelSpec, train_model
 from data_platform.ray.batches import predict_on_ray
@@ -60,7 +60,7 @@ def build_inference_asset(contract: Contract) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         config: InferenceConfig,
         lakehouse: LakehouseResource,
-        platform: PlatformSettings,
+        platform: SettingsResource,
     ) -> dg.MaterializeResult:
         lake = lakehouse.get_lakehouse()
         read = lake.read(source)

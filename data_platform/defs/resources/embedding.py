@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from data_platform.defs.resources.platform import PlatformSettings
+from data_platform.defs.resources.platform import SettingsResource
 from data_platform.embedding import VectorStore
 from data_platform.embedding.backends import cache_dir_under, get_backend_embedder
 from data_platform.embedding.model import Embedder
@@ -14,7 +14,7 @@ from data_platform.embedding.model import Embedder
 class VectorStoreResource(dg.ConfigurableResource):
     """Sentence-embedding tables, searchable, beside the Iceberg tables."""
 
-    platform: PlatformSettings
+    platform: SettingsResource
     local_path: str | None = Field(
         default=None, description="Keep LanceDB on this local path instead of the bucket."
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from data_platform.defs.resources.platform import PlatformSettings
+from data_platform.defs.resources.platform import SettingsResource
 from data_platform.lakehouse import Lakehouse, open_lakehouse
 
 
 class LakehouseResource(dg.ConfigurableResource):
     """Iceberg tables in the lake's bucket, through the SQL catalog."""
 
-    platform: PlatformSettings
+    platform: SettingsResource
 
     def get_lakehouse(self) -> Lakehouse:
         return open_lakehouse(self.platform.get_settings())

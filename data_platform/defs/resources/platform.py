@@ -1,4 +1,4 @@
-"""`PlatformSettings`: the one `Settings` object as a Dagster resource.
+"""`SettingsResource`: the one `Settings` object as a Dagster resource.
 
 The fields are what a deployment may pin through Dagster config; everything left unset is
 read by `Settings` from the `DP_*` environment when a run (or sensor tick) starts, never at
@@ -20,8 +20,9 @@ from data_platform.settings import Settings, load_settings
 SECRET_FIELDS = ("s3_access_key", "s3_secret_key", "catalog_uri")
 
 
-class PlatformSettings(dg.ConfigurableResource):
-    """Where the lake lives. Unset fields come from `DP_*` variables or the embedded stack."""
+class SettingsResource(dg.ConfigurableResource):
+    """The Dagster resource over `Settings` (the `platform` resource): where the lake lives.
+    Unset fields come from `DP_*` variables or the embedded stack."""
 
     home: str | None = Field(default=None, description="State directory (DP_HOME).")
     s3_endpoint: str | None = Field(default=None, description="S3 endpoint (DP_S3_ENDPOINT).")
@@ -33,12 +34,12 @@ class PlatformSettings(dg.ConfigurableResource):
     _settings: Settings | None = PrivateAttr(default=None)
 
     @classmethod
-    def from_environment(cls) -> PlatformSettings:
+    def from_environment(cls) -> SettingsResource:
         """Unpinned; the secret-bearing fields are `dg.EnvVar` where their variable is set."""
         return cls(**env_bound(Settings, SECRET_FIELDS))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PlatformSettings:
+    def from_settings(cls, settings: Settings) -> SettingsResource:
         """Pin every value of `settings` (tests, the demo runner)."""
         return cls(
             home=str(settings.home),

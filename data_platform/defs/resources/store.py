@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from data_platform.defs.resources.platform import PlatformSettings
+from data_platform.defs.resources.platform import SettingsResource
 from data_platform.storage import ObjectStore
 
 
 class ObjectStoreResource(dg.ConfigurableResource):
     """The lake's bucket, through the platform's storage client."""
 
-    platform: PlatformSettings
+    platform: SettingsResource
 
     def get_client(self) -> ObjectStore:
         return ObjectStore.from_settings(self.platform.get_settings())

@@ -16,7 +16,7 @@ from dagster._core.remote_representation.external_data import (
 )
 
 from data_platform.definitions import build_definitions
-from data_platform.defs.resources import PlatformSettings
+from data_platform.defs.resources import SettingsResource
 from data_platform.defs.resources.labeling import default_labeling_resource
 from data_platform_tests.defs.helpers import sample_contract
 
@@ -75,13 +75,13 @@ def test_an_env_var_field_gives_the_value_in_a_run_and_outside(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DP_S3_SECRET_KEY", "secret-in-the-run")
-    platform = PlatformSettings.from_environment()
+    platform = SettingsResource.from_environment()
     assert isinstance(platform.s3_secret_key, dg.EnvVar)
     outside = platform.get_settings().s3_secret_key.get_secret_value()
     seen: list[str] = []
 
     @dg.asset
-    def reads_settings(platform: PlatformSettings) -> None:
+    def reads_settings(platform: SettingsResource) -> None:
         seen.append(platform.get_settings().s3_secret_key.get_secret_value())
 
     assert dg.materialize([reads_settings], resources={"platform": platform}).success
