@@ -254,61 +254,6 @@ class Settings(BaseSettings):
     def host(self) -> str:
         return urlparse(self.endpoint).netloc
 
-    # -- what each client needs ----------------------------------------------------------
-    def minio_kwargs(self) -> dict[str, Any]:
-        return {
-            "endpoint": self.host,
-            "access_key": self.access_key,
-            "secret_key": self.secret_key,
-            "secure": self.secure,
-            "region": self.s3_region,
-        }
-
-    def pyarrow_kwargs(self) -> dict[str, Any]:
-        return {
-            "endpoint_override": self.endpoint,
-            "access_key": self.access_key,
-            "secret_key": self.secret_key,
-            "region": self.s3_region,
-            "scheme": urlparse(self.endpoint).scheme,
-        }
-
-    def pyarrow_filesystem(self) -> Any:
-        from pyarrow import fs
-
-        from data_platform.storage.arrow_retry import ArrowRetryStrategy
-
-        return fs.S3FileSystem(**self.pyarrow_kwargs(), retry_strategy=ArrowRetryStrategy())
-
-    def pyiceberg_properties(self) -> dict[str, str]:
-        return {
-            "uri": self.catalog_url,
-            "warehouse": self.warehouse,
-            "s3.endpoint": self.endpoint,
-            "s3.access-key-id": self.access_key,
-            "s3.secret-access-key": self.secret_key,
-            "s3.region": self.s3_region,
-            "s3.retry-strategy-impl": "data_platform.storage.arrow_retry.ArrowRetryStrategy",
-        }
-
-    def lancedb_storage_options(self) -> dict[str, str]:
-        return {
-            "aws_endpoint": self.endpoint,
-            "aws_access_key_id": self.access_key,
-            "aws_secret_access_key": self.secret_key,
-            "aws_region": self.s3_region,
-            "allow_http": str(not self.secure).lower(),
-        }
-
-    def dvc_remote_config(self) -> dict[str, str]:
-        """Keys of a DVC S3 remote; credentials belong in `.dvc/config.local` only."""
-        return {
-            "endpointurl": self.endpoint,
-            "region": self.s3_region,
-            "access_key_id": self.access_key,
-            "secret_access_key": self.secret_key,
-        }
-
     def as_env(self) -> dict[str, str]:
         """The DP_* variables that make a child process (dagster dev, a script) see this store."""
         return {

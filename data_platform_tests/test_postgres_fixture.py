@@ -7,7 +7,7 @@ import os
 import psycopg2
 import pytest
 
-from data_platform.stack.process import pid_alive, port_is_free
+from data_platform.ops.stack.process import pid_alive, port_is_free
 from data_platform_tests.fixtures.postgres import PostgresServer, running_postgres
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from data_platform.lakehouse.catalog import catalog_properties
 from data_platform.settings import (
     LabelingServerNotRunningError,
     Settings,
@@ -26,7 +27,7 @@ def test_a_copy_with_a_new_endpoint_talks_to_the_new_endpoint():
     assert first.endpoint == "http://127.0.0.1:1111"  # caches the connection
     copy = first.model_copy(update={"s3_endpoint": "http://127.0.0.1:2222"})
     assert copy.endpoint == "http://127.0.0.1:2222"
-    assert copy.pyiceberg_properties()["s3.endpoint"] == "http://127.0.0.1:2222"
+    assert catalog_properties(copy)["s3.endpoint"] == "http://127.0.0.1:2222"
     assert first.endpoint == "http://127.0.0.1:1111"
 
 

@@ -4,7 +4,7 @@
    de-duplication off against a bare ``model.encode`` on the same texts, the same batch size
    and torch threads, interleaved repeats, best of each (target >= 0.9x); the asset path
    with de-duplication is shown apart (it embeds fewer texts).
-   Then every embedding backend and tried variant (`data_platform.core.embedding_backends`:
+   Then every embedding backend and tried variant (`data_platform.embedding.backends`:
    ONNX Runtime and OpenVINO graphs exported here from the bundled model) against torch fp32
    on the same texts, the same length-sorted batches and the same threads, interleaved
    repeats, median speed-up; with its fidelity to the fp32 vectors; a speed-vs-fidelity plot
@@ -37,15 +37,10 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from data_platform.core.benchmarks.floors import blas_summary, search_floor_ms
-from data_platform.core.benchmarks.queries import held_out_texts
-from data_platform.core.embedding import (
-    EMBEDDING_DIM,
-    default_threads,
-    embed_frame,
-    get_embedder,
-)
-from data_platform.core.embedding_backends import (
+from data_platform.benchmarks.floors import blas_summary, search_floor_ms
+from data_platform.benchmarks.queries import held_out_texts
+from data_platform.embedding import VectorStore
+from data_platform.embedding.backends import (
     BACKENDS,
     TRIED,
     VARIANTS,
@@ -53,11 +48,16 @@ from data_platform.core.embedding_backends import (
     fidelity,
     get_backend_embedder,
 )
-from data_platform.core.generate import generate_reviews
+from data_platform.embedding.exact import exact_search_numpy, recall_from_scores, recall_of_ids
+from data_platform.embedding.model import (
+    EMBEDDING_DIM,
+    default_threads,
+    embed_frame,
+    get_embedder,
+)
+from data_platform.ops.stack.seaweed import EmbeddedS3
 from data_platform.settings import Settings
-from data_platform.stack.seaweed import EmbeddedS3
-from data_platform.vectors import VectorStore
-from data_platform.vectors.exact import exact_search_numpy, recall_from_scores, recall_of_ids
+from data_platform.synthetic import generate_reviews
 
 console = Console(width=140)
 DATASET = "bench_reviews"

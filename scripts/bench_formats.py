@@ -23,22 +23,17 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from data_platform.core.benchmarks import (
-    SUPPORTED,
-    FormatCase,
-    FormatResult,
-    all_cases,
+from data_platform.benchmarks.cases import SUPPORTED, FormatCase, all_cases, parse_size, size_label
+from data_platform.benchmarks.floors import bandwidth_floor_s, memcpy_gbps
+from data_platform.benchmarks.format_runner import FormatResult, run_format_case
+from data_platform.benchmarks.summary import (
     markdown_table,
-    parse_size,
     plot_load_vs_size,
     plot_save_load,
     results_table,
-    run_format_case,
-    size_label,
 )
-from data_platform.core.benchmarks.floors import bandwidth_floor_s, memcpy_gbps
-from data_platform.core.generate import generate_reviews
-from data_platform.stack.temporary import temporary_lake
+from data_platform.ops.stack.temporary import temporary_lake
+from data_platform.synthetic import generate_reviews
 
 console = Console(highlight=False, width=150)
 COLD_LABEL = {"cold": "yes", "warm": "NOT COLD", "remote": "remote (S3)"}

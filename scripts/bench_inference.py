@@ -28,24 +28,23 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from data_platform.core.benchmarks import parse_size, size_label
-from data_platform.core.generate import generate_reviews, review_model_spec
-from data_platform.core.inference import (
-    EXECUTORS,
+from data_platform.benchmarks.cases import parse_size, size_label
+from data_platform.benchmarks.inference_bench import (
     FLOOR,
-    FORK,
+    InferenceCase,
+    InferenceResult,
+    run_inference_case,
+)
+from data_platform.benchmarks.inference_report import inference_table, measure_costs, plot_inference
+from data_platform.benchmarks.inference_workloads import (
     SEED_PUBLISHED_S,
     SEED_ROWS,
     SEED_WORKERS,
-    InferenceCase,
-    InferenceResult,
-    inference_table,
-    measure_costs,
-    plot_inference,
-    run_inference_case,
     seed_frame,
-    train_model,
 )
+from data_platform.inference.executors import EXECUTORS, FORK
+from data_platform.inference.model import train_model
+from data_platform.synthetic import generate_reviews, review_model_spec
 
 console = Console(highlight=False, width=150)
 THREADS_TARGET = 0.8  # x workers
@@ -257,7 +256,7 @@ def main() -> None:
             lines += part_lines
     if not results:
         return
-    from data_platform.core.benchmarks.provenance import fingerprint
+    from data_platform.benchmarks.provenance import fingerprint
 
     fp = fingerprint(())
     console.print(f"machine: {fp.get('fp_cpu')}, {fp.get('fp_cores')} cores")

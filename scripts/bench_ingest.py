@@ -52,19 +52,19 @@ import polars as pl
 import psutil
 
 from data_platform.contracts import Contract, load_dataset
-from data_platform.core.generate import generate_reviews
 from data_platform.definitions import build_definitions
-from data_platform.demo.samples import encode
+from data_platform.defs.resources import SettingsResource
+from data_platform.ingest.landing import pending_uploads
+from data_platform.ingest.staged_schema import staged_schema
 from data_platform.lakehouse import PartitionWriter, open_lakehouse
 from data_platform.lakehouse.tables import TABLE_PROPERTIES, parquet_options
-from data_platform.landing import pending_uploads
-from data_platform.resources import PlatformSettings
-from data_platform.runner import QUIET
-from data_platform.schemas import staged_schema
+from data_platform.ops.demo.samples import encode
+from data_platform.ops.runner import QUIET
+from data_platform.ops.stack.seaweed import EmbeddedS3
+from data_platform.ops.stack.temporary import temporary_lake
 from data_platform.settings import Settings
-from data_platform.stack.seaweed import EmbeddedS3
-from data_platform.stack.temporary import temporary_lake
 from data_platform.storage import ObjectStore
+from data_platform.synthetic import generate_reviews
 
 REPO = Path(__file__).resolve().parents[1]
 # the sample reviews write ISO 8601 with an offset; chrono's `%+` reads that twice as fast as
@@ -104,7 +104,7 @@ class Bench:
         # memory steps put their large ones in `reviews`)
         others = [self.contract.model_copy(update={"name": n}) for n in (GROWN, FRESH)]
         self.defs = build_definitions(
-            PlatformSettings.from_settings(settings), contracts=[self.contract, *others]
+            SettingsResource.from_settings(settings), contracts=[self.contract, *others]
         )
         self.store = ObjectStore.from_settings(settings)
 
@@ -268,14 +268,14 @@ def peak_rss_of_ingest(settings: Settings, partition: str) -> int:
 import dagster as dg, sys
 from pathlib import Path
 from data_platform.contracts import load_dataset
-from data_platform.core.benchmarks.memory import PeakRSS
+from data_platform.benchmarks.memory import PeakRSS
 from data_platform.definitions import build_definitions
-from data_platform.resources import PlatformSettings
-from data_platform.runner import QUIET
+from data_platform.defs.resources import SettingsResource
+from data_platform.ops.runner import QUIET
 from data_platform.settings import Settings
 settings = Settings()  # from the DP_* variables the parent passes
 contract = load_dataset(Path({str(REPO / "datasets")!r}), "{DATASET}")
-defs = build_definitions(PlatformSettings.from_settings(settings), contracts=[contract])
+defs = build_definitions(SettingsResource.from_settings(settings), contracts=[contract])
 with dg.instance_for_test() as instance, PeakRSS() as peak:
     instance.add_dynamic_partitions("{DATASET}_uploads", [{partition!r}])
     job = defs.resolve_job_def("ingest_{DATASET}")

@@ -26,11 +26,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from data_platform.core.embedding import embed_frame, get_embedder
-from data_platform.core.generate import generate_reviews
-from data_platform.core.ray_batches import BatchModel, embed_on_ray, map_on_ray
-from data_platform.core.ray_driver import ray_driver
-from data_platform.stack.ray_cluster import LocalRayCluster
+from data_platform.embedding.model import embed_frame, get_embedder
+from data_platform.ops.stack.ray_cluster import LocalRayCluster
+from data_platform.ray.batches import BatchModel, embed_on_ray, map_on_ray
+from data_platform.ray.driver import ray_driver
+from data_platform.synthetic import generate_reviews
 
 
 class NoOp(BatchModel):

@@ -37,10 +37,11 @@ import pyarrow.parquet as pq
 from torch.utils.data import DataLoader
 
 from data_platform.contracts.columns import SOURCE_KEY
-from data_platform.core.generate import generate_reviews
 from data_platform.lakehouse import open_lakehouse
+from data_platform.ops.stack.temporary import temporary_lake
 from data_platform.settings import Settings
-from data_platform.stack.temporary import temporary_lake
+from data_platform.storage.arrow import arrow_filesystem
+from data_platform.synthetic import generate_reviews
 from data_platform.training import TrainingStream
 from data_platform.training.torch_dataset import LakeIterableDataset, to_torch
 
@@ -78,7 +79,7 @@ def streamed(stream: TrainingStream, column: str) -> int:
 
 def read_ahead(settings: Settings, files: list[str], columns: list[str], batch: int) -> int:
     """Each file read whole (pre-buffered) in a thread while the previous one is consumed."""
-    filesystem = settings.pyarrow_filesystem()
+    filesystem = arrow_filesystem(settings)
 
     def read(path: str) -> pa.Table:
         with filesystem.open_input_file(path.removeprefix("s3://")) as handle:
@@ -105,7 +106,7 @@ def scanner(settings: Settings, files: list[str], columns: list[str], batch: int
     dataset = ds.dataset(
         [path.removeprefix("s3://") for path in files],
         format=parquet,
-        filesystem=settings.pyarrow_filesystem(),
+        filesystem=arrow_filesystem(settings),
     )
     batches = dataset.to_batches(
         columns=columns, batch_size=batch, fragment_readahead=2, use_threads=True

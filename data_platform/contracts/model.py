@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from data_platform.contracts.columns import RECORD_ID, TEXT
 
 if TYPE_CHECKING:
+    import dagster as dg
     import polars as pl
 
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
@@ -291,6 +292,13 @@ class Contract(_Strict):
     def table(self, layer: str) -> str:
         """The Iceberg table of this dataset in `layer`, e.g. `staged.reviews`."""
         return f"{layer}.{self.name}"
+
+    def asset_key(self, *layer: str) -> dg.AssetKey:
+        """The asset of this dataset in `layer`, e.g. `staged/reviews`, `labeling/queue/reviews`:
+        the one place an asset key is spelled (the layer is the Iceberg namespace)."""
+        import dagster as dg  # the contracts load without Dagster (the CLI, contract checks)
+
+        return dg.AssetKey([*layer, self.name])
 
     def landing_prefix(self, landing_root: str) -> str:
         """Where uploads of this dataset land: `<landing_root><name>/`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from data_platform.core.checks import CheckOutcome, Markdown
+from data_platform.check_outcome import CheckOutcome, Markdown
 
 SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import dagster as dg
 
+from data_platform.ray.targets import ray_jobs_target
 from data_platform.settings import Settings, remote_step_env
-from data_platform.stack.ray_cluster import ray_jobs_target
 
 
 def ray_step_config(settings: Settings) -> dict[str, Any]:

@@ -13,9 +13,9 @@ import polars as pl
 
 from data_platform.contracts import Contract
 from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
-from data_platform.core.splits import split_for
 from data_platform.lakehouse import Lakehouse
 from data_platform.settings import Settings
+from data_platform.splits import split_for
 
 EXPORT_COLUMNS = ("text", "label", "annotator", "labeled_at", SOURCE_KEY, STAGED_SNAPSHOT_ID)
 
@@ -65,8 +65,10 @@ def export_training_file(
             raise ValueError("an s3:// export needs the platform settings")
         import pyarrow.parquet as pq
 
+        from data_platform.storage.arrow import arrow_filesystem
+
         table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
-        fs = settings.pyarrow_filesystem()
+        fs = arrow_filesystem(settings)
         pq.write_table(table, target.removeprefix("s3://"), filesystem=fs)
     else:
         Path(target).parent.mkdir(parents=True, exist_ok=True)

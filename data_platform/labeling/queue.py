@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from data_platform.contracts import Contract
-from data_platform.core.splits import stable_unit
-from data_platform.defs.constants import SOURCE_KEY
+from data_platform.contracts.columns import SOURCE_KEY
+from data_platform.splits import stable_unit
 
 _HASH = "__order"
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from data_platform.contracts import Contract
-from data_platform.core.splits import stable_unit
 from data_platform.labeling.backend import LabelingBackend, simulated_annotator
 from data_platform.lakehouse import Lakehouse
+from data_platform.splits import stable_unit
 
 ORACLE = "oracle-v1"
 

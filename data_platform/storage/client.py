@@ -12,6 +12,7 @@ import builtins
 import io
 import urllib.parse
 from collections.abc import Iterable
+from typing import Any
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -71,7 +72,7 @@ class ObjectStore(
             part_size: Multipart part size in bytes; 16 MiB by default.
         """
         policy = retry or RetryPolicy()
-        client = Minio(**settings.minio_kwargs(), http_client=http_client(policy))
+        client = Minio(**minio_options(settings), http_client=http_client(policy))
         extra = {"part_size": part_size} if part_size else {}
         return cls(client, bucket or settings.bucket, retry=policy, **extra)
 
@@ -351,3 +352,14 @@ class ObjectStore(
         for start in range(0, len(keys), 1000):
             self.delete_many(keys[start : start + 1000])
         return len(keys)
+
+
+def minio_options(settings: Settings) -> dict[str, Any]:
+    """The minio SDK's arguments for the store."""
+    return {
+        "endpoint": settings.host,
+        "access_key": settings.access_key,
+        "secret_key": settings.secret_key,
+        "secure": settings.secure,
+        "region": settings.s3_region,
+    }

@@ -121,7 +121,7 @@ class DvcRepo:
         Returns:
             The remote's URL.
         """
-        options = settings.dvc_remote_config()
+        options = remote_config(settings)
         secrets = {k: options.pop(k) for k in ("access_key_id", "secret_access_key")}
         url = settings.s3_uri(prefix)
         edits = {
@@ -178,3 +178,13 @@ class DvcRepo:
 def _ancestors(path: Path) -> list[Path]:
     path = path.resolve()
     return [path, *path.parents]
+
+
+def remote_config(settings: Settings) -> dict[str, str]:
+    """Keys of a DVC S3 remote on the store; credentials belong in `.dvc/config.local` only."""
+    return {
+        "endpointurl": settings.endpoint,
+        "region": settings.s3_region,
+        "access_key_id": settings.access_key,
+        "secret_access_key": settings.secret_key,
+    }

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from data_platform.cli.main import app
 from data_platform.contracts import (
     ContractError,
     load_contracts,
     load_dataset,
     scan_contracts,
 )
+from data_platform.ops.cli.main import app
 
 GOOD = "name: notes\nkey: [note_id]\ncolumns:\n  note_id: {type: string}\n  body: {type: string}\n"
 BROKEN = (

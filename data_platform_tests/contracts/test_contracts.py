@@ -10,7 +10,7 @@ import pytest
 
 from data_platform.contracts import ContractError, load_contracts, parse_contract
 from data_platform.contracts.infer import infer_contract, render_yaml
-from data_platform.core.generate import generate_reviews
+from data_platform.synthetic import generate_reviews
 from data_platform_tests.defs.helpers import DATASETS_DIR
 
 MINIMAL = "name: notes\ncolumns:\n  body: {type: string}\n"

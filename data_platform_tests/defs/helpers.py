@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from data_platform.contracts import Contract, load_dataset
-from data_platform.demo.samples import GENERATORS, encode, upload
+from data_platform.ops.demo.samples import GENERATORS, encode, upload
 from data_platform.settings import Settings
 from data_platform.storage import ObjectInfo, ObjectStore
 

@@ -8,10 +8,10 @@ import json
 import polars as pl
 import pytest
 
-from data_platform.demo.samples import encode
+from data_platform.ingest.landing import Custody
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.landing import Custody
-from data_platform.runner import ingest_landing
+from data_platform.ops.demo.samples import encode
+from data_platform.ops.runner import ingest_landing
 from data_platform_tests.defs.helpers import put_bytes, put_upload, sample_contract, sample_rows
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.runner import ingest_landing
+from data_platform.ops.runner import ingest_landing
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

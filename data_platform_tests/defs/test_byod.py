@@ -19,16 +19,16 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from data_platform.cli.main import app
 from data_platform.contracts import Contract, load_contracts
 from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
 from data_platform.definitions import build_definitions
-from data_platform.demo.samples import encode
+from data_platform.defs.resources import SettingsResource
+from data_platform.ingest.landing import Custody
 from data_platform.labeling.simulate import simulate_annotations, staged_truth
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.landing import Custody
-from data_platform.resources import PlatformSettings
-from data_platform.runner import ingest_landing, materialize
+from data_platform.ops.cli.main import app
+from data_platform.ops.demo.samples import encode
+from data_platform.ops.runner import ingest_landing, materialize
 from data_platform_tests.defs.helpers import put_bytes
 
 pytestmark = pytest.mark.integration
@@ -114,7 +114,7 @@ def init(folder: Path, name: str, sample: Path) -> str:
 
 def definitions(settings, folder: Path, labeling=None) -> dg.Definitions:
     return build_definitions(
-        PlatformSettings.from_settings(settings), labeling, contracts=load_contracts(folder)
+        SettingsResource.from_settings(settings), labeling, contracts=load_contracts(folder)
     )
 
 

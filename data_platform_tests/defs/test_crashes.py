@@ -28,12 +28,12 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from data_platform.core.generate import generate_reviews
-from data_platform.demo.samples import encode
 from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.ops.demo.samples import encode
+from data_platform.ops.stack.process import pid_alive, wait_until
 from data_platform.settings import Settings
-from data_platform.stack.process import pid_alive, wait_until
 from data_platform.storage import ObjectStore
+from data_platform.synthetic import generate_reviews
 from data_platform_tests.defs.helpers import DATASETS_DIR
 from data_platform_tests.fixtures.s3 import make_settings
 
@@ -50,11 +50,11 @@ import sys, dagster as dg
 from pathlib import Path
 from data_platform.contracts import load_dataset
 from data_platform.definitions import build_definitions
-from data_platform.resources import PlatformSettings
+from data_platform.defs.resources import SettingsResource
 from data_platform.settings import Settings
 settings = Settings()
 contract = load_dataset(Path(sys.argv[2]), "reviews")
-defs = build_definitions(PlatformSettings.from_settings(settings), contracts=[contract])
+defs = build_definitions(SettingsResource.from_settings(settings), contracts=[contract])
 with dg.DagsterInstance.from_config(sys.argv[3]) as instance:
     instance.add_dynamic_partitions("reviews_uploads", [sys.argv[1]])
     result = defs.resolve_job_def("ingest_reviews").execute_in_process(

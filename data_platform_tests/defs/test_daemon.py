@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.stack.process import wait_until
+from data_platform.ops.stack.process import wait_until
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import put_upload, sample_rows
 

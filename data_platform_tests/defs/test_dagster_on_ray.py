@@ -9,10 +9,10 @@ import dagster as dg
 import pytest
 from ray.job_submission import JobStatus, JobSubmissionClient
 
-from data_platform.core.ray_driver import ray_driver
 from data_platform.defs.executor import build_executor, ray_step_config
+from data_platform.ops.stack.ray_cluster import node_resource
+from data_platform.ray.driver import ray_driver
 from data_platform.settings import Settings
-from data_platform.stack.ray_cluster import node_resource
 
 pytestmark = pytest.mark.cluster
 WORKER = "worker1"

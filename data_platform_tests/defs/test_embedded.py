@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 
 from data_platform.contracts.columns import SOURCE_KEY
+from data_platform.embedding import VectorStore
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.runner import ingest_landing, materialize
-from data_platform.vectors import VectorStore
+from data_platform.ops.runner import ingest_landing, materialize
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -6,9 +6,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from data_platform.core.splits import is_holdout
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.runner import ingest_landing
+from data_platform.ops.runner import ingest_landing
+from data_platform.splits import is_holdout
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = pytest.mark.integration

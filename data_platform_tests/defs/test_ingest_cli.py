@@ -14,9 +14,9 @@ import dagster as dg
 import pytest
 from typer.testing import CliRunner, Result
 
-from data_platform.cli.main import app
-from data_platform.demo.samples import encode
-from data_platform.landing import Custody
+from data_platform.ingest.landing import Custody
+from data_platform.ops.cli.main import app
+from data_platform.ops.demo.samples import encode
 from data_platform.settings import Settings
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import DATASETS_DIR, put_bytes, put_upload, sample_rows

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from data_platform.demo.samples import encode
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.runner import ingest_landing
+from data_platform.ops.demo.samples import encode
+from data_platform.ops.runner import ingest_landing
 from data_platform_tests.defs.helpers import (
     SAMPLE_DATASETS,
     put_upload,
@@ -96,9 +96,9 @@ def test_two_datasets_ingest_side_by_side(defs, instance, settings, store):
 @pytest.mark.postgres
 def test_ingest_with_catalog_on_postgresql(pg_settings, instance, store):
     from data_platform.definitions import build_definitions
-    from data_platform.resources import PlatformSettings
+    from data_platform.defs.resources import SettingsResource
 
-    defs = build_definitions(PlatformSettings.from_settings(pg_settings))
+    defs = build_definitions(SettingsResource.from_settings(pg_settings))
     put_upload(store, pg_settings, "reviews", "pg.csv", sample_rows("reviews", 80))
     assert all(o.success for o in ingest_landing(defs, instance, REVIEWS))
     lake = Lakehouse(open_catalog(pg_settings))

@@ -7,9 +7,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from data_platform.core.ray_driver import ray_driver
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.runner import ingest_landing
+from data_platform.ops.runner import ingest_landing
+from data_platform.ray.driver import ray_driver
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = [pytest.mark.cluster, pytest.mark.integration]

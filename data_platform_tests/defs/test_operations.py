@@ -13,10 +13,10 @@ import dagster as dg
 import pytest
 
 from data_platform.definitions import build_definitions
+from data_platform.defs.resources import SettingsResource
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.resources import PlatformSettings
-from data_platform.runner import ingest_landing
-from data_platform.stack.seaweed import EmbeddedS3
+from data_platform.ops.runner import ingest_landing
+from data_platform.ops.stack.seaweed import EmbeddedS3
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 from data_platform_tests.fixtures.s3 import make_settings
@@ -30,7 +30,7 @@ def test_s3_server_restart_between_materialisations(tmp_path, instance):
     stack = EmbeddedS3(tmp_path / "stack")
     try:
         settings = make_settings(stack.up(), tmp_path / "home", "lake")
-        defs = build_definitions(PlatformSettings.from_settings(settings))
+        defs = build_definitions(SettingsResource.from_settings(settings))
         store = ObjectStore.from_settings(settings)
         put_upload(store, settings, "reviews", "a.csv", sample_rows("reviews", 60))
         assert all(o.success for o in ingest_landing(defs, instance, REVIEWS))

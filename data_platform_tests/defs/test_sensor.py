@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from data_platform.definitions import build_definitions
-from data_platform.resources import PlatformSettings
+from data_platform.defs.resources import SettingsResource
 from data_platform.storage import ObjectStore, StorageError
 from data_platform_tests.defs.helpers import put_bytes
 
@@ -95,7 +95,7 @@ def test_a_listing_that_fails_fails_the_tick_and_keeps_the_cursor(instance, own_
     failed), the cursor stays where it was, and the next tick finds what was waiting."""
     stack, settings = own_stack
     store = ObjectStore.from_settings(settings)
-    defs = build_definitions(PlatformSettings.from_settings(settings))
+    defs = build_definitions(SettingsResource.from_settings(settings))
     put_bytes(store, settings, "reviews", "first.csv", b"review_id\n1\n")
     first = _tick(defs, instance, None)
     put_bytes(store, settings, "reviews", "waiting.csv", b"review_id\n2\n")
@@ -115,7 +115,7 @@ def test_a_listing_that_fails_fails_the_tick_and_keeps_the_cursor(instance, own_
 
 def test_a_missing_bucket_fails_the_tick(instance, settings):
     unreachable = settings.model_copy(update={"bucket": "no-such-bucket-here"})
-    defs = build_definitions(PlatformSettings.from_settings(unreachable))
+    defs = build_definitions(SettingsResource.from_settings(unreachable))
     with pytest.raises(StorageError, match="no-such-bucket-here"):
         _tick(defs, instance, "{}")
 
@@ -124,7 +124,7 @@ def test_the_sensor_interval_is_a_setting(settings, monkeypatch):
     """`DP_LANDING_SENSOR_INTERVAL_S` sets how often the daemon's landing sensor looks."""
 
     def interval() -> int | None:
-        defs = build_definitions(PlatformSettings.from_settings(settings))
+        defs = build_definitions(SettingsResource.from_settings(settings))
         return defs.resolve_sensor_def("reviews_landing_sensor").minimum_interval_seconds
 
     monkeypatch.delenv("DP_LANDING_SENSOR_INTERVAL_S", raising=False)

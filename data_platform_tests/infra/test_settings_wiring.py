@@ -14,6 +14,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from data_platform.lakehouse.catalog import catalog_properties
 from data_platform.settings import Settings
 from data_platform_tests.infra.infra_files import (
     COMPOSE_DIR,
@@ -103,7 +104,7 @@ def test_platform_settings_load_where_the_code_runs(where, monkeypatch):
     settings = Settings()
     assert not settings.uses_embedded_stack
     assert settings.endpoint == env["DP_S3_ENDPOINT"]
-    assert settings.pyiceberg_properties()["uri"] == env["DP_CATALOG_URI"]
+    assert catalog_properties(settings)["uri"] == env["DP_CATALOG_URI"]
     assert settings.warehouse == f"s3://{env['DP_BUCKET']}/warehouse"
     assert settings.access_key == env["DP_S3_ACCESS_KEY"]
 

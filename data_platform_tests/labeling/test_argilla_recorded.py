@@ -17,7 +17,7 @@ from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
 from data_platform.labeling.argilla import ArgillaBackend
 from data_platform.labeling.backend import LabelingError, LabelingUnavailableError, TaskRecord
 from data_platform.labeling.rows import labeled_frame
-from data_platform.stack.process import free_port
+from data_platform.ops.stack.process import free_port
 from data_platform_tests.labeling.argilla_replay import Replay
 
 DS = "20000000-0000-4000-8000-000000000001"

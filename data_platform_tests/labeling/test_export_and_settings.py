@@ -9,12 +9,12 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from data_platform.cli.labeling import labeling_app
 from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
+from data_platform.defs.resources.labeling import LabelingResource
 from data_platform.labeling.backend import AnnotationRecord
 from data_platform.labeling.export import export_training_file
 from data_platform.labeling.rows import labeled_frame
-from data_platform.resources.labeling import LabelingResource
+from data_platform.ops.cli.labeling import labeling_app
 from data_platform.settings import LabelingServerNotRunningError, Settings
 
 pytestmark = pytest.mark.integration

@@ -7,15 +7,15 @@ import polars as pl
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from data_platform.core.generate import REVIEW_CLASSES, generate_reviews
-from data_platform.core.label_quality import (
+from data_platform.labeling.quality import (
     class_balance,
     cohen_kappa,
     imbalance_ratio,
     labels_outside,
     likely_label_errors,
 )
-from data_platform.core.splits import is_holdout, split_for, stable_unit
+from data_platform.splits import is_holdout, split_for, stable_unit
+from data_platform.synthetic import REVIEW_CLASSES, generate_reviews
 
 
 def test_labels_outside_names_each_bad_label_with_its_count():

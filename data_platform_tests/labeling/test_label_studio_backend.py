@@ -11,7 +11,7 @@ from data_platform.labeling.backend import (
     TaskRecord,
 )
 from data_platform.labeling.label_studio import LabelStudioBackend, label_config
-from data_platform.stack.process import free_port
+from data_platform.ops.stack.process import free_port
 from data_platform_tests.defs.helpers import sample_rows
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from data_platform.defs.labeled.checks import labeled_check_results
+from data_platform.defs.labeling.checks import labeled_check_results
 from data_platform_tests.defs.helpers import sample_contract, sample_rows
 
 KEY = dg.AssetKey(["labeled", "reviews"])

@@ -13,12 +13,12 @@ import pytest
 
 from data_platform.contracts.columns import STAGED_SNAPSHOT_ID
 from data_platform.definitions import build_definitions
+from data_platform.defs.resources import SettingsResource
+from data_platform.defs.resources.labeling import LabelingResource
 from data_platform.labeling.backend import TaskRecord
 from data_platform.labeling.simulate import simulate_annotations, staged_truth
-from data_platform.resources import PlatformSettings
-from data_platform.resources.labeling import LabelingResource
-from data_platform.runner import ingest_landing
-from data_platform.stack.process import free_port
+from data_platform.ops.runner import ingest_landing
+from data_platform.ops.stack.process import free_port
 from data_platform_tests.defs.helpers import put_upload, sample_rows
 
 pytestmark = pytest.mark.integration
@@ -185,7 +185,7 @@ def test_server_down_skips_the_sensor_fails_the_sync_and_loses_nothing(
     assert isinstance(skipped, dg.SkipReason)
     assert "labeling server unavailable; will retry" in skipped.skip_message
     assert "is not reachable" in skipped.skip_message
-    dead_defs = build_definitions(PlatformSettings.from_settings(settings), down)
+    dead_defs = build_definitions(SettingsResource.from_settings(settings), down)
     result = dead_defs.resolve_job_def("sync_labels_reviews").execute_in_process(
         instance=instance, raise_on_error=False
     )

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from data_platform.labeling.label_studio import LabelStudioBackend
-from data_platform.stack.label_studio import LocalLabelStudio
+from data_platform.ops.stack.label_studio import LocalLabelStudio
 from data_platform_tests.defs.helpers import sample_contract
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from pyiceberg.table import Table
 
-from data_platform.core.checks import CheckOutcome
+from data_platform.check_outcome import CheckOutcome
 from data_platform.defs.maintenance.checks import (
     live_files_present,
     row_counts_unchanged,

@@ -7,11 +7,11 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from data_platform.cli.main import app
+from data_platform.defs.resources import LakehouseResource, SettingsResource
+from data_platform.defs.resources.sql import LakeSQLResource
 from data_platform.lakehouse import Lakehouse, open_catalog, sql
-from data_platform.resources import LakehouseResource, PlatformSettings
-from data_platform.resources.sql import LakeSQLResource
-from data_platform.runner import ingest_landing
+from data_platform.ops.cli.main import app
+from data_platform.ops.runner import ingest_landing
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = pytest.mark.integration
@@ -33,7 +33,7 @@ def test_sql_joins_two_layers_and_reads_as_of_a_tag(defs, instance, settings, st
     assert sql.tables_named(joined, lake) == ["staged.reviews", "transformed.reviews"]
 
     resource = LakeSQLResource(
-        lakehouse=LakehouseResource(platform=PlatformSettings.from_settings(settings))
+        lakehouse=LakehouseResource(platform=SettingsResource.from_settings(settings))
     )
 
     @dg.asset

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
-from data_platform.core.ingest.pipeline import constant
+from data_platform.ingest.pipeline import constant
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.lakehouse.schema_policy import SchemaPolicyError
 from data_platform.storage import ObjectStore

@@ -7,10 +7,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from data_platform.cli.lineage import lineage
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.lineage import parse_asset_key, sources, trace
-from data_platform.runner import ingest_landing
+from data_platform.ops.cli.lineage import lineage
+from data_platform.ops.runner import ingest_landing
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = pytest.mark.integration

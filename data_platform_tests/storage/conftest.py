@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from data_platform.ops.stack.process import free_port
+from data_platform.ops.stack.seaweed import StackState
 from data_platform.settings import Settings
-from data_platform.stack.process import free_port
-from data_platform.stack.seaweed import StackState
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from data_platform.ops.stack.seaweed import StackState
 from data_platform.settings import Settings
-from data_platform.stack.seaweed import StackState
 from data_platform.storage import AccessDenied, ObjectStore
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from data_platform.cli.main import app
+from data_platform.ops.cli.main import app
 from data_platform.settings import Settings
 from data_platform.storage import ObjectStore
 

@@ -9,11 +9,11 @@ import dagster as dg
 import pytest
 
 from data_platform.definitions import build_definitions
+from data_platform.defs.resources import SettingsResource
 from data_platform.lakehouse import open_lakehouse
-from data_platform.resources import PlatformSettings
-from data_platform.runner import ingest_landing
+from data_platform.ops.runner import ingest_landing
+from data_platform.ops.stack.seaweed import StackState
 from data_platform.settings import Settings
-from data_platform.stack.seaweed import StackState
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 from data_platform_tests.fixtures.s3 import make_settings
@@ -37,7 +37,7 @@ def _ingest(settings: Settings, uploads: tuple[tuple[str, int], ...], start_id: 
         frame = sample_rows("reviews", rows, seed=seed, start_id=start_id)
         put_upload(store, settings, "reviews", name, frame)
         start_id += rows
-    defs = build_definitions(PlatformSettings.from_settings(settings))
+    defs = build_definitions(SettingsResource.from_settings(settings))
     with dg.instance_for_test() as instance:
         outcomes = ingest_landing(defs, instance, (spec,))
     assert all(o.success for o in outcomes), [o.error for o in outcomes]

@@ -11,7 +11,7 @@ then photographs in headless Chromium:
 Usage: python -m data_platform_tests.ui.screenshots [--out docs/images]
        [--materialize inference/reviews]
 It lives beside the UI tests because it drives the UI with their page helpers (Playwright
-is a dev dependency); the platform itself comes from `data_platform.stack.dagster_dev`.
+is a dev dependency); the platform itself comes from `data_platform.ops.stack.dagster_dev`.
 Needs /usr/bin/chromium (scripts/install_system_deps.sh). Touches no project state.
 """
 
@@ -26,9 +26,9 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 from rich.console import Console
 
-from data_platform.demo.samples import SAMPLES, upload_samples
-from data_platform.stack.dagster_dev import DagsterDev, running_dagster_dev
-from data_platform.stack.temporary import temporary_lake
+from data_platform.ops.demo.samples import SAMPLES, upload_samples
+from data_platform.ops.stack.dagster_dev import DagsterDev, running_dagster_dev
+from data_platform.ops.stack.temporary import temporary_lake
 from data_platform.storage import ObjectStore
 from data_platform_tests.ui import pages, state
 from data_platform_tests.ui.browser import ACTION_TIMEOUT_MS, chromium, new_page

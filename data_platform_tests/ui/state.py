@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from data_platform.stack.dagster_dev import DagsterDev
+from data_platform.ops.stack.dagster_dev import DagsterDev
 
 T = TypeVar("T")
 LOCATION = "data_platform"

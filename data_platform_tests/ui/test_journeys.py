@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 from playwright.sync_api import Page, expect
 
-from data_platform.demo.samples import encode
-from data_platform.stack.dagster_dev import DagsterDev
+from data_platform.ops.demo.samples import encode
+from data_platform.ops.stack.dagster_dev import DagsterDev
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import put_bytes, put_upload, sample_rows
 from data_platform_tests.fixtures.dagster_dev import SENSOR_INTERVAL_S

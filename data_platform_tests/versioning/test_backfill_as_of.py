@@ -7,7 +7,7 @@ import pytest
 
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.lineage import sources, trace
-from data_platform.stack.process import wait_until
+from data_platform.ops.stack.process import wait_until
 from data_platform.storage import ObjectStore
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 

@@ -13,11 +13,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from data_platform.cli.export import export
-from data_platform.core.generate import generate_reviews
 from data_platform.lakehouse import Lakehouse
+from data_platform.ops.cli.export import export
 from data_platform.settings import Settings
 from data_platform.storage import ObjectStore
+from data_platform.synthetic import generate_reviews
 from data_platform.versioning import DvcError, export_dataset, pull_dataset, read_export_meta
 
 pytestmark = pytest.mark.integration

@@ -7,9 +7,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from data_platform.cli.maintain import maintain
-from data_platform.cli.snapshot import snapshot_app
 from data_platform.lakehouse import Lakehouse
+from data_platform.ops.cli.maintain import maintain
+from data_platform.ops.cli.snapshot import snapshot_app
 from data_platform.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -9,17 +9,17 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from data_platform.core.benchmarks import (
-    case_ids,
+from data_platform.benchmarks.cases import case_ids
+from data_platform.benchmarks.format_runner import run_format_case
+from data_platform.benchmarks.summary import (
     markdown_table,
     plot_load_vs_size,
     plot_save_load,
     results_table,
-    run_format_case,
 )
 from data_platform.defs.constants import OWNERS
 from data_platform.defs.metadata import image, write_metadata
-from data_platform.resources import LakehouseResource, ObjectStoreResource, PlatformSettings
+from data_platform.defs.resources import LakehouseResource, ObjectStoreResource, SettingsResource
 
 TABLE = "benchmarks.formats"
 FORMAT_CASES = dg.StaticPartitionsDefinition(case_ids())
@@ -42,7 +42,7 @@ class FormatCaseConfig(dg.Config):
 def format_case(
     context: dg.AssetExecutionContext,
     config: FormatCaseConfig,
-    platform: PlatformSettings,
+    platform: SettingsResource,
     lakehouse: LakehouseResource,
 ) -> dg.MaterializeResult:
     settings = platform.get_settings()

@@ -11,19 +11,18 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from data_platform.core.generate import generate_reviews, review_model_spec
-from data_platform.core.inference import (
+from data_platform.benchmarks.inference_bench import inference_cases, run_inference_case
+from data_platform.benchmarks.inference_report import (
     explain,
-    inference_cases,
     inference_table,
     measure_costs,
     plot_inference,
-    run_inference_case,
-    train_model,
 )
 from data_platform.defs.constants import OWNERS
 from data_platform.defs.metadata import image, write_metadata
-from data_platform.resources import LakehouseResource, PlatformSettings
+from data_platform.defs.resources import LakehouseResource, SettingsResource
+from data_platform.inference.model import train_model
+from data_platform.synthetic import generate_reviews, review_model_spec
 
 TABLE = "benchmarks.inference"
 INFERENCE_CASES = dg.StaticPartitionsDefinition([c.case_id for c in inference_cases()])
@@ -47,7 +46,7 @@ class InferenceBenchConfig(dg.Config):
 def inference_case(
     context: dg.AssetExecutionContext,
     config: InferenceBenchConfig,
-    platform: PlatformSettings,
+    platform: SettingsResource,
     lakehouse: LakehouseResource,
 ) -> dg.MaterializeResult:
     lake = lakehouse.get_lakehouse()

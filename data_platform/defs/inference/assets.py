@@ -15,14 +15,15 @@ import polars as pl
 from pydantic import Field
 
 from data_platform.contracts import Contract
-from data_platform.core.inference import ModelSpec, run_inference, train_model
-from data_platform.core.ray_batches import predict_on_ray
-from data_platform.core.ray_driver import ray_driver
-from data_platform.core.splits import is_holdout
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.metadata import write_metadata
-from data_platform.resources import LakehouseResource, PlatformSettings
-from data_platform.stack.ray_cluster import ray_target
+from data_platform.defs.resources import LakehouseResource, SettingsResource
+from data_platform.inference.executors import run_inference
+from data_platform.inference.model import ModelSpec, train_model
+from data_platform.ray.batches import predict_on_ray
+from data_platform.ray.driver import ray_driver
+from data_platform.ray.targets import ray_target
+from data_platform.splits import is_holdout
 
 
 class InferenceConfig(dg.Config):
@@ -47,7 +48,7 @@ def build_inference_asset(contract: Contract) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=["inference", contract.name],
-        deps=[dg.AssetKey(["transformed", contract.name])],
+        deps=[contract.asset_key("transformed")],
         group_name="inference",
         kinds={"iceberg", "scikit-learn"},
         owners=OWNERS,
@@ -59,7 +60,7 @@ def build_inference_asset(contract: Contract) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         config: InferenceConfig,
         lakehouse: LakehouseResource,
-        platform: PlatformSettings,
+        platform: SettingsResource,
     ) -> dg.MaterializeResult:
         lake = lakehouse.get_lakehouse()
         read = lake.read(source)
@@ -131,11 +132,13 @@ def _quality(scored: pl.DataFrame, spec: ModelSpec) -> dict[str, dg.MetadataValu
     """Hold-out accuracy (classification) or RMSE and MAE (regression)."""
     rows = {"holdout_rows": dg.MetadataValue.int(scored.height)}
     if spec.task == "classification":
-        hits = (scored["predicted_label"] == scored[spec.target].cast(pl.String)).mean()
+        hit = pl.col("predicted_label") == pl.col(spec.target).cast(pl.String)
+        hits = scored.select(hit.mean()).item()
         return {**rows, "holdout_accuracy": dg.MetadataValue.float(round(float(hits or 0), 4))}
-    error = scored["predicted_value"] - scored[spec.target].cast(pl.Float64)
-    rmse = float((error**2).mean() ** 0.5) if scored.height else 0.0
-    mae = float(error.abs().mean() or 0.0) if scored.height else 0.0
+    error = pl.col("predicted_value") - pl.col(spec.target).cast(pl.Float64)
+    squared, absolute = scored.select((error**2).mean(), error.abs().mean()).row(0)
+    rmse = float(squared**0.5) if scored.height else 0.0
+    mae = float(absolute or 0.0) if scored.height else 0.0
     return {
         **rows,
         "holdout_rmse": dg.MetadataValue.float(round(rmse, 4)),

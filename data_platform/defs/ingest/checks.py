@@ -7,10 +7,10 @@ import warnings
 import dagster as dg
 import polars as pl
 
+from data_platform.check_outcome import CheckOutcome, Markdown
 from data_platform.contracts import Contract
-from data_platform.core.checks import CheckOutcome, Markdown
-from data_platform.core.problems import Problem, summarise
 from data_platform.defs.checks import check_result
+from data_platform.ingest.problems import Problem, summarise
 
 CHECK_NAME = "schema_valid"
 

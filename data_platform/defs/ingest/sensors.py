@@ -15,8 +15,8 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 
 from data_platform.contracts import Contract
 from data_platform.defs.ingest.partitions import uploads_partitions
-from data_platform.landing import changes_since, pending_uploads
-from data_platform.resources import ObjectStoreResource
+from data_platform.defs.resources import ObjectStoreResource
+from data_platform.ingest.landing import changes_since, pending_uploads
 
 
 def build_landing_sensor(

@@ -10,11 +10,11 @@ from pydantic import Field
 from data_platform.contracts import Contract
 from data_platform.defs.constants import OWNERS, SOURCE_KEY
 from data_platform.defs.metadata import preview
+from data_platform.defs.resources import LakehouseResource
+from data_platform.defs.resources.labeling import LabelingResource
 from data_platform.labeling.backend import LabelingError, TaskRecord
 from data_platform.labeling.queue import select_for_labeling
 from data_platform.lakehouse import Lakehouse
-from data_platform.resources import LakehouseResource
-from data_platform.resources.labeling import LabelingResource
 from data_platform.settings import LabelingServerNotRunningError
 
 
@@ -23,7 +23,7 @@ class QueueConfig(dg.Config):
 
 
 def queue_key(spec: Contract) -> dg.AssetKey:
-    return dg.AssetKey(["labeling", "queue", spec.name])
+    return spec.asset_key("labeling", "queue")
 
 
 @contextmanager
@@ -65,8 +65,8 @@ def build_queue_asset(spec: Contract) -> dg.AssetsDefinition:
     @dg.asset(
         key=queue_key(spec),
         # predictions (for uncertainty-first queues) exist for datasets with a model only
-        deps=[dg.AssetKey(["staged", spec.name])]
-        + ([dg.AssetKey(["inference", spec.name])] if predicts_label(spec) else []),
+        deps=[spec.asset_key("staged")]
+        + ([spec.asset_key("inference")] if predicts_label(spec) else []),
         group_name="labeling",
         kinds={"labelstudio", "polars"},
         owners=OWNERS,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dagster as dg
 
 from data_platform.contracts import Contract
-from data_platform.defs.labeled.assets import build_labeled_asset, labeled_key
-from data_platform.defs.labeled.sensors import build_annotations_sensor
 from data_platform.defs.labeling.assets import build_queue_asset, queue_key
-from data_platform.resources.labeling import LabelingResource, default_labeling_resource
+from data_platform.defs.labeling.labeled import build_labeled_asset, labeled_key
+from data_platform.defs.labeling.sensors import build_annotations_sensor
+from data_platform.defs.resources.labeling import LabelingResource, default_labeling_resource
 
 
 def build_labeling_defs(spec: Contract, labeling: LabelingResource | None = None) -> dg.Definitions:

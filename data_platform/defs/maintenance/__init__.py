@@ -33,3 +33,9 @@ def build_maintenance_defs() -> dg.Definitions:
 
 
 __all__ = ["MAINTENANCE_JOB", "MaintenanceConfig", "build_maintenance_defs"]
+
+
+@dg.definitions
+def maintenance_defs() -> dg.Definitions:
+    """Loaded with the defs folder (see data_platform/definitions.py)."""
+    return build_maintenance_defs()

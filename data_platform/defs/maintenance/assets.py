@@ -18,8 +18,8 @@ from data_platform.defs.maintenance.checks import (
     row_counts_unchanged,
     tagged_snapshots_kept,
 )
+from data_platform.defs.resources import LakehouseResource, SettingsResource
 from data_platform.lakehouse.maintenance import MaintenancePolicy, MaintenanceReport, maintain
-from data_platform.resources import LakehouseResource, PlatformSettings
 from data_platform.storage import ObjectStore
 
 LAKE_HEALTH = dg.AssetKey(["maintenance", "lake_health"])
@@ -65,7 +65,7 @@ def lake_health(
     context: dg.AssetExecutionContext,
     config: MaintenanceConfig,
     lakehouse: LakehouseResource,
-    platform: PlatformSettings,
+    platform: SettingsResource,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     store = ObjectStore.from_settings(platform.get_settings())
     report = maintain(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_platform.core.checks import CheckOutcome
+from data_platform.check_outcome import CheckOutcome
 from data_platform.lakehouse.maintenance import MaintenanceReport, RowsRead
 
 MAX_LISTED = 20  # missing files named per table in the metadata

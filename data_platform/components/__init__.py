@@ -1,0 +1,1 @@
+"""Component types of the code location, instantiated by `defs.yaml` files under `defs/`."""

@@ -1,1 +1,0 @@
-"""Pure logic (no Dagster): parsing, cleaning, features, generators, kernels."""

@@ -1,1 +1,0 @@
-"""`labeled/<dataset>`: labels synced from the labeling tool, with label quality checks."""

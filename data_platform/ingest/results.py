@@ -1,0 +1,68 @@
+"""What an ingest run hands back: plain results and the failures a retry cannot mend.
+
+`IngestRun` (ingest/run.py) yields them; the multi-asset in defs/ingest maps each to a
+Dagster event, so this wing imports no Dagster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from data_platform.ingest.problems import Problem
+from data_platform.lakehouse import ReadResult, WriteResult
+
+
+@dataclass(frozen=True)
+class LayerWritten:
+    """One layer's table committed: the write, the snapshots it read, a preview, and plain
+    values about the upload (source_object, source_etag, source_bytes, source_columns,
+    contract_version, upload_archived_to) where the layer has them."""
+
+    layer: str
+    write: WriteResult
+    inputs: list[ReadResult]
+    preview: pl.DataFrame | None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The upload's verdict against the contract (staged's `schema_valid`)."""
+
+    source: str
+    problems: list[Problem]
+    total: int
+    rows: int
+
+
+IngestResult = LayerWritten | Validated
+
+
+class IngestFailed(Exception):
+    """The run fails, and a retry would not help (the upload, not the platform, is at fault)."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class UploadMissing(IngestFailed):
+    """The partition's upload is neither in landing nor in the archive."""
+
+
+class ReplayRefused(IngestFailed):
+    """Raw rows re-validated from the lake break the contract: staged, transformed unpublished."""
+
+
+class UploadRefused(IngestFailed):
+    """The upload was refused: staged and transformed unpublished, the upload quarantined."""
+
+    def __init__(
+        self, description: str, quarantined_to: str, problem_count: int, raw_snapshot: str
+    ) -> None:
+        super().__init__(description)
+        self.quarantined_to = quarantined_to
+        self.problem_count = problem_count
+        self.raw_snapshot = raw_snapshot
