@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 
+import dagster as dg
 import polars as pl
 import pytest
 
+from data_platform.defs.ingest.assets import RETRY
 from data_platform.ingest.landing import Custody
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.ops.demo.samples import encode
@@ -78,8 +80,6 @@ def test_bad_upload_is_quarantined_with_a_clear_message(
 
 
 def test_failing_check_is_recorded_and_blocks_downstream(defs, instance, settings, store):
-    import dagster as dg
-
     put_bytes(store, settings, "reviews", "bad.csv", _bad_value())
     [outcome] = ingest_landing(defs, instance, REVIEWS)
     assert outcome.checks_failed == 1
@@ -131,19 +131,23 @@ def test_quarantine_takes_only_the_failing_version(settings, store):
 
 
 def test_an_upload_that_does_not_match_its_checksum_commits_nothing(
-    defs, instance, settings, store
+    quick_retry_defs, instance, settings, store
 ):
-    """The checksum is checked while the bytes are parsed, and before anything is committed."""
+    """The checksum is checked while the bytes are parsed, and before anything is committed;
+    every retry of the step reads the bytes again and fails again (short delays between)."""
     data = _good_csv()
     key = f"{settings.landing_prefix}reviews/corrupt.csv"
     # bytes written behind the client's back, with a checksum that is not theirs
     store.client.put_object(
         store.bucket, key, io.BytesIO(data), len(data), metadata={"sha256": "0" * 64}
     )
-    [outcome] = ingest_landing(defs, instance, REVIEWS)
+    [outcome] = ingest_landing(quick_retry_defs, instance, REVIEWS)
     assert not outcome.success  # after the step's retries: a bad read may be passing
     [run] = instance.get_runs(limit=1)
-    assert any("checksum mismatch" in str(event) for event in instance.all_logs(run.run_id))
+    events = instance.all_logs(run.run_id)
+    assert any("checksum mismatch" in str(event) for event in events)
+    retried = [e for e in events if e.dagster_event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    assert len(retried) == RETRY.max_retries  # every retry the step's policy allows was made
     lake = Lakehouse(open_catalog(settings))
     for layer in ("raw", "staged", "transformed"):
         assert lake.count(f"{layer}.reviews") == 0

@@ -52,6 +52,8 @@ from data_platform.contracts import load_dataset
 from data_platform.definitions import build_definitions
 from data_platform.defs.resources import SettingsResource
 from data_platform.settings import Settings
+from data_platform_tests.fixtures.dagster import use_quick_ingest_retries
+use_quick_ingest_retries()  # as many retries; against a dead store their delays only wait
 settings = Settings()
 contract = load_dataset(Path(sys.argv[2]), "reviews")
 defs = build_definitions(SettingsResource.from_settings(settings), contracts=[contract])

@@ -27,14 +27,14 @@ def test_upload_is_ingested_by_the_daemon_then_backfilled(dagster_dev):
     wait_until(
         lambda: lake.count("transformed.reviews") == 50,
         timeout=180,
-        interval=2,
+        interval=0.5,
         what="sensor run ingested the upload",
     )
     put_upload(store, settings, "reviews", "daemon/b.csv", sample_rows("reviews", 5))
     wait_until(
         lambda: lake.count("transformed.reviews") == 55,
         timeout=180,
-        interval=2,
+        interval=0.5,
         what="second upload ingested",
     )
     layers = [{"path": [layer, "reviews"]} for layer in ("raw", "staged", "transformed")]
@@ -50,5 +50,5 @@ def test_upload_is_ingested_by_the_daemon_then_backfilled(dagster_dev):
         assert state not in {"FAILED", "CANCELED"}, state
         return state == "COMPLETED_SUCCESS" or state == "COMPLETED"
 
-    wait_until(completed, timeout=300, interval=3, what="backfill completed")
+    wait_until(completed, timeout=300, interval=1, what="backfill completed")
     assert lake.count("transformed.reviews") == 55  # idempotent: same rows after the backfill

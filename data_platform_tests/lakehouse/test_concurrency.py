@@ -50,7 +50,11 @@ def run_writers(settings: Settings) -> list[tuple[str, int | None, int]]:
         column="_source_key",
         value="seed",
     )
-    context = multiprocessing.get_context("spawn")
+    # fresh processes, not forks of this one (its threads, its catalog connections), forked
+    # from a server that has imported the lakehouse once: eight interpreters each importing
+    # pyiceberg, pyarrow and polars cost ~45 s of CPU, more than the race itself on 2 cores
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(WRITERS, mp_context=context) as pool:
         futures = [pool.submit(write_partitions, settings, w) for w in range(WRITERS)]
         return [row for future in futures for row in future.result()]  # raises on any failure

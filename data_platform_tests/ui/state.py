@@ -64,7 +64,7 @@ class AssetNode:
         return "/assets/" + "/".join(self.path)
 
 
-def poll(probe: Callable[[], T | None], *, timeout: float, what: str, interval: float = 1.0) -> T:
+def poll(probe: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.5) -> T:
     """`probe()` until it returns something other than None; its exceptions fail at once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -169,7 +169,7 @@ def wait_for_backfill(dev: DagsterDev, backfill_id: str, *, timeout: float) -> d
         assert "message" not in backfill, backfill
         return backfill if backfill["status"].startswith(("COMPLETED", "FAIL", "CANCEL")) else None
 
-    return poll(finished, timeout=timeout, what=f"backfill {backfill_id} finished", interval=2)
+    return poll(finished, timeout=timeout, what=f"backfill {backfill_id} finished", interval=1)
 
 
 def stop_sensor(dev: DagsterDev, name: str) -> None:

@@ -30,6 +30,10 @@ SENSOR_SLACK_S = 2 * SENSOR_INTERVAL_S + 25  # first tick after start-up, tick d
 RAW_REVIEWS, STAGED_REVIEWS = ("raw", "reviews"), ("staged", "reviews")
 TRANSFORMED_REVIEWS, RAW_TICKETS = ("transformed", "reviews"), ("raw", "tickets")
 INFERENCE_REVIEWS = ("inference", "reviews")  # the unpartitioned asset a user materialises
+# the case of a benchmark a user runs, where it has it: a 100k-row Arrow IPC file on local
+# disk takes ~1.5 s where the first case (a pandas CSV) takes ~6.5 s; the pages show the
+# same plots and charts whichever case ran
+QUICK_CASES = {"ipc|polars|100k|local"}
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def ingested(dagster_dev: DagsterDev, uploads: Uploads) -> Uploads:
         assert uploads.good not in status["failed"], "the good upload's run failed"
         return True if uploads.good in status["materialized"] else None
 
-    state.poll(done, timeout=RUN_TIMEOUT_S, what="the good upload ingested", interval=2)
+    state.poll(done, timeout=RUN_TIMEOUT_S, what="the good upload ingested", interval=0.5)
     return uploads
 
 
@@ -229,9 +233,10 @@ def test_benchmark_pages_show_their_plots(page: Page, dagster_dev, ingested):
     assert summaries, f"no benchmarks/<summary> asset is defined: {benchmarks}"
     runs = []
     for asset in cases:  # launched together: the daemon runs two at a time
-        first = state.partition_keys(dagster_dev, asset.path)[0]
+        keys = state.partition_keys(dagster_dev, asset.path)
+        case = next((key for key in keys if key in QUICK_CASES), keys[0])
         dialog = pages.partition_dialog(page, asset.url)
-        pages.select_partitions(page, dialog, [first])
+        pages.select_partitions(page, dialog, [case])
         pages.launch(dialog)
         runs.append(pages.launched_run_id(page))
     for run_id in runs:

@@ -39,14 +39,14 @@ def test_backfill_as_of_a_tag_restores_the_tagged_rows(dagster_dev):
     lake = Lakehouse(open_catalog(settings))
     first = put_upload(store, settings, "reviews", "asof/a.csv", sample_rows(spec.name, 40, seed=1))
     wait_until(
-        lambda: lake.count("transformed.reviews") == 40, timeout=180, interval=2, what="ingest"
+        lambda: lake.count("transformed.reviews") == 40, timeout=180, interval=0.5, what="ingest"
     )
     tagged = lake.tag("release-1")
     put_upload(
         store, settings, "reviews", "asof/a.csv", sample_rows(spec.name, 25, seed=2)
     )  # re-upload
     wait_until(
-        lambda: lake.count("transformed.reviews") == 25, timeout=180, interval=2, what="re-ingest"
+        lambda: lake.count("transformed.reviews") == 25, timeout=180, interval=0.5, what="re-ingest"
     )
 
     params = as_of_backfill("reviews", "release-1", ["asof/a.csv"])
@@ -59,7 +59,7 @@ def test_backfill_as_of_a_tag_restores_the_tagged_rows(dagster_dev):
         assert state not in {"FAILED", "CANCELED", "COMPLETED_FAILED"}, state
         return state in {"COMPLETED", "COMPLETED_SUCCESS"}
 
-    wait_until(completed, timeout=300, interval=3, what="backfill completed")
+    wait_until(completed, timeout=300, interval=1, what="backfill completed")
     assert lake.count("transformed.reviews") == 40  # the release's rows again
     assert lake.count("raw.reviews") == 25  # raw was not backfilled: it holds the new upload
 
