@@ -32,28 +32,34 @@ class RunOutcome:
     dataset: str
     partition: str
     success: bool
-    checks: dict[str, list[int]] = field(default_factory=dict)  # asset -> [passed, failed]
+    # asset -> [passed, failed, not measured]: a check that could not measure fails at WARN
+    # with a `skipped_reason` (defs/labeling/checks.py); it is counted apart, not as failed
+    checks: dict[str, list[int]] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0  # wall time of the run, in this process
     quarantined_to: str | None = None  # the refused upload's quarantine key
 
     @property
     def checks_passed(self) -> int:
-        return sum(passed for passed, _ in self.checks.values())
+        return sum(counts[0] for counts in self.checks.values())
 
     @property
     def checks_failed(self) -> int:
-        return sum(failed for _, failed in self.checks.values())
+        return sum(counts[1] for counts in self.checks.values())
 
 
 @dataclass
 class DemoReport:
     runs: list[RunOutcome] = field(default_factory=list)
 
-    def checks(self, asset: str) -> tuple[int, int]:
-        """(passed, failed) evaluations of `asset`'s checks over every run."""
-        pairs = [r.checks[asset] for r in self.runs if asset in r.checks]
-        return sum(p for p, _ in pairs), sum(f for _, f in pairs)
+    def checks(self, asset: str) -> tuple[int, int, int]:
+        """(passed, failed, not measured) evaluations of `asset`'s checks over every run."""
+        counts = [r.checks[asset] for r in self.runs if asset in r.checks]
+        return (
+            sum(c[0] for c in counts),
+            sum(c[1] for c in counts),
+            sum(c[2] for c in counts),
+        )
 
 
 def prepare_dagster_home(settings: Settings, template: Path = Path("dagster.yaml")) -> Path:
@@ -140,8 +146,9 @@ def _outcome(
 ) -> RunOutcome:
     checks: dict[str, list[int]] = {}
     for evaluation in result.get_asset_check_evaluations():
-        counts = checks.setdefault(evaluation.asset_key.to_user_string(), [0, 0])
-        counts[0 if evaluation.passed else 1] += 1
+        counts = checks.setdefault(evaluation.asset_key.to_user_string(), [0, 0, 0])
+        unmeasured = not evaluation.passed and "skipped_reason" in evaluation.metadata
+        counts[2 if unmeasured else 0 if evaluation.passed else 1] += 1
     failure = quarantined = None
     if not result.success:
         failures = [e.step_failure_data for e in result.all_events if e.is_step_failure]

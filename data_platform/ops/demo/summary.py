@@ -39,6 +39,7 @@ class AssetSummary:
     location: str
     checks_passed: int
     checks_failed: int
+    checks_unmeasured: int = 0  # could not measure (e.g. no record labeled twice yet)
 
 
 def summarise_assets(
@@ -57,7 +58,7 @@ def summarise_assets(
         else:
             partitions = "-" if latest is None else "1"
         count = lake.count(table_name) if table_name and loaded is not None else _row_count(latest)
-        passed, failed = report.checks(key.to_user_string())
+        passed, failed, unmeasured = report.checks(key.to_user_string())
         rows.append(
             AssetSummary(
                 asset=key.to_user_string(),
@@ -69,6 +70,7 @@ def summarise_assets(
                 location=loaded.location() if loaded is not None else _location(latest),
                 checks_passed=passed,
                 checks_failed=failed,
+                checks_unmeasured=unmeasured,
             )
         )
     return rows
@@ -94,9 +96,11 @@ def render(summaries: list[AssetSummary]) -> Table:
     for column in ("asset", "partitions", "rows", "snapshot id", "location", "checks ok/failed"):
         table.add_column(column, justify="right" if column in {"partitions", "rows"} else "left")
     for s in summaries:
-        checks = (
-            f"{s.checks_passed}/{s.checks_failed}" if s.checks_passed + s.checks_failed else "-"
-        )
+        checks = f"{s.checks_passed}/{s.checks_failed}"
+        if s.checks_unmeasured:
+            checks += f" ({s.checks_unmeasured} not measured)"
+        elif not s.checks_passed + s.checks_failed:
+            checks = "-"
         table.add_row(
             s.asset,
             s.partitions,
