@@ -27,7 +27,7 @@ def test_partitions_are_embedded_checked_and_searchable(defs, instance, settings
     for partition in ("a.csv", "b.csv", "a.csv"):  # a.csv twice: idempotent
         outcome = materialize(defs, instance, [KEY], label="embed", partition_key=partition)
         assert outcome.success, outcome.error
-        assert outcome.checks == {"embedded/reviews": [3, 0]}
+        assert outcome.checks == {"embedded/reviews": [3, 0, 0]}
     vectors = VectorStore.from_settings(settings)
     assert vectors.count("reviews") == 200
     assert vectors.count("reviews", where=f"{SOURCE_KEY} = 'a.csv'") == 120
