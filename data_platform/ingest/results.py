@@ -41,11 +41,17 @@ IngestResult = LayerWritten | Validated
 
 
 class IngestFailed(Exception):
-    """The run fails, and a retry would not help (the upload, not the platform, is at fault)."""
+    """The run fails, and a retry would not help: the error is deterministic (the upload, or
+    the contract against the tables), not a passing failure of the store or the catalog."""
 
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
+
+
+class ContractMismatch(IngestFailed):
+    """The contract and a layer's table disagree (a column narrowed, removed or retyped):
+    no retry changes that; the upload stays in landing until they agree."""
 
 
 class UploadMissing(IngestFailed):

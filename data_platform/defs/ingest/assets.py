@@ -25,8 +25,15 @@ from data_platform.defs.ingest.checks import schema_valid_result, schema_valid_s
 from data_platform.defs.ingest.partitions import uploads_partitions
 from data_platform.defs.metadata import write_metadata
 from data_platform.defs.resources import LakehouseResource, ObjectStoreResource
-from data_platform.ingest.results import IngestFailed, IngestResult, LayerWritten, UploadRefused
+from data_platform.ingest.results import (
+    ContractMismatch,
+    IngestFailed,
+    IngestResult,
+    LayerWritten,
+    UploadRefused,
+)
 from data_platform.ingest.run import LAYERS, IngestRun
+from data_platform.lakehouse.schema_policy import SchemaPolicyError
 
 RETRY = dg.RetryPolicy(
     max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
@@ -115,6 +122,10 @@ def build_ingest_assets(contract: Contract) -> dg.AssetsDefinition:
                 yield event(result, keys)
         except IngestFailed as exc:
             failed = exc
+        except SchemaPolicyError as exc:  # deterministic: fail once, with its message
+            failed = ContractMismatch(
+                f"{exc}; the upload stays in landing until the contract and the table agree"
+            )
         if failed:
             # raised outside the handler, so it chains as the run's exception did (an
             # unreadable upload's UploadError as its context), not to this mapping
