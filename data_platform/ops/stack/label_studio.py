@@ -34,6 +34,10 @@ from data_platform.ops.stack.process import (
 from data_platform.settings import Settings, child_env, user_cache_dir
 
 LABEL_STUDIO_VERSION = "1.23.2"
+# what Label Studio 1.23 leaves unpinned and a later release broke: sentry-sdk 3.0 (2026-12)
+# refuses the `send_default_pii` option that Label Studio's settings pass at import
+LABEL_STUDIO_PINS = ("sentry-sdk<3",)
+INSTALLED_STAMP = " ".join((LABEL_STUDIO_VERSION, *LABEL_STUDIO_PINS))
 READY_TIMEOUT_S = 240.0  # a first start without the template runs every migration
 INSTALL_TIMEOUT_S = 1200.0
 TEMPLATE = "dp-template/label_studio.sqlite3"
@@ -99,7 +103,7 @@ class LabelStudioInstall:
     def ensure(self, log: Path | None = None) -> Path:
         """Create the venv and the template if missing (minutes, once). Returns the venv."""
         with _locked(self.venv.parent / f".{self.venv.name}.lock"):
-            if not self.stamp.exists() or self.stamp.read_text().strip() != LABEL_STUDIO_VERSION:
+            if not self.stamp.exists() or self.stamp.read_text().strip() != INSTALLED_STAMP:
                 self._install(log)
             if not self.template.exists():
                 self._make_template()
@@ -118,7 +122,7 @@ class LabelStudioInstall:
                 else [python, "-m", "pip", "install", "-q"]
             )
             subprocess.run(
-                [*pip, f"label-studio=={LABEL_STUDIO_VERSION}"],
+                [*pip, f"label-studio=={LABEL_STUDIO_VERSION}", *LABEL_STUDIO_PINS],
                 check=True,
                 stdout=out,
                 stderr=out,
@@ -127,7 +131,7 @@ class LabelStudioInstall:
         finally:
             if not isinstance(out, int):  # a log file, not subprocess.DEVNULL
                 out.close()
-        self.stamp.write_text(LABEL_STUDIO_VERSION)
+        self.stamp.write_text(INSTALLED_STAMP)
 
     def _make_template(self) -> None:
         """Start once on a scratch directory without a user, stop, keep the migrated DB."""
