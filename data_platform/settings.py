@@ -85,6 +85,33 @@ class Settings(BaseSettings):
         ge=0,
         description="Uploads larger than this are spooled to local disk and streamed.",
     )
+    ingest_batch_files: int = Field(
+        default=500,
+        ge=1,
+        description="Uploads one ingest run takes at most (a batch; Auto Loader's "
+        "maxFilesPerTrigger).",
+    )
+    ingest_batch_mb: int = Field(
+        default=256,
+        ge=1,
+        description="Megabytes of uploads one ingest run takes at most (a larger upload runs "
+        "alone; maxBytesPerTrigger).",
+    )
+    landing_max_runs_per_tick: int = Field(
+        default=8, ge=1, description="Ingest runs (batches) one landing sensor tick asks for."
+    )
+    landing_max_in_flight: int = Field(
+        default=2000,
+        ge=1,
+        description="Uploads of a dataset asked for and not yet out of landing; the sensor "
+        "asks for more as they leave (its cursor holds 11 bytes per upload in flight).",
+    )
+    landing_retry_after_s: int = Field(
+        default=900,
+        ge=1,
+        description="Seconds after which uploads still in landing are asked for again "
+        "(their run ended without moving them: failed, or waiting for a fixed contract).",
+    )
     landing_sensor_interval_s: int = Field(
         default=15,
         ge=1,

@@ -16,10 +16,12 @@ from data_platform.lakehouse import ReadResult, WriteResult
 
 @dataclass(frozen=True)
 class LayerWritten:
-    """One layer's table committed: the write, the snapshots it read, a preview, and plain
+    """One upload's rows in one layer's table, committed: the write (its rows are the
+    upload's; the snapshot is the batch's), the snapshots it read, a preview, and plain
     values about the upload (source_object, source_etag, source_bytes, source_columns,
-    contract_version, upload_archived_to) where the layer has them."""
+    contract_version, upload_archived_to, quarantined_to) where the layer has them."""
 
+    partition: str
     layer: str
     write: WriteResult
     inputs: list[ReadResult]
@@ -29,12 +31,16 @@ class LayerWritten:
 
 @dataclass(frozen=True)
 class Validated:
-    """The upload's verdict against the contract (staged's `schema_valid`)."""
+    """One upload's verdict against the contract (staged's `schema_valid`); a refused
+    upload's says where it went (`quarantined_to`) and why (`error`)."""
 
+    partition: str
     source: str
     problems: list[Problem]
     total: int
     rows: int
+    quarantined_to: str = ""
+    error: str = ""
 
 
 IngestResult = LayerWritten | Validated
@@ -55,7 +61,7 @@ class ContractMismatch(IngestFailed):
 
 
 class UploadMissing(IngestFailed):
-    """The partition's upload is neither in landing nor in the archive."""
+    """An upload of the run is neither in landing nor in the archive."""
 
 
 class ReplayRefused(IngestFailed):
@@ -63,7 +69,10 @@ class ReplayRefused(IngestFailed):
 
 
 class UploadRefused(IngestFailed):
-    """The upload was refused: staged and transformed unpublished, the upload quarantined."""
+    """Uploads of the run were refused: their staged and transformed rows unpublished, the
+    uploads quarantined (the run's other uploads published). For one refused upload the
+    values are its own; for several, `quarantined_to` names the first and the description
+    lists them all."""
 
     def __init__(
         self, description: str, quarantined_to: str, problem_count: int, raw_snapshot: str

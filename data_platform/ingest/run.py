@@ -1,12 +1,19 @@
-"""One partition's ingestion: custody, fetch, the three writers, the decision, the commits.
+"""A batch of uploads' ingestion: custody, fetch, the three writers, the decisions, the commits.
+
+A run ingests one upload or a batch of them (the landing sensor asks for batches; a
+backfill of many uploads is one run). Each upload is read, parsed and validated on its
+own and decided on its own (publish or quarantine), but the batch commits once per table:
+one snapshot of raw, staged and transformed for the whole batch, so the fixed cost of a
+run and of a commit is paid per batch, not per upload.
 
 The run is a generator of plain results, so the platform's heart needs no Dagster: the
-multi-asset in defs/ingest maps each `LayerWritten` to a materialization and each
-`Validated` to the `schema_valid` check, and an `IngestFailed` to a failure that is not
-retried. Results come as soon as they are true: each table's as soon as its commit is done
-(later commits still run), the verdict before staged's, and the upload leaves landing only
-once staged and transformed are both committed. On refusal: unpublish, quarantine, yield
-the verdict, then raise `UploadRefused`.
+multi-asset in defs/ingest maps each `LayerWritten` to a materialization of the upload's
+partition and each `Validated` to its `schema_valid` check, and an `IngestFailed` to a
+failure that is not retried. Results come as soon as they are true: each table's as soon
+as its commit is done (later commits still run), the verdicts before staged's, and an
+upload leaves landing only once staged and transformed are both committed. Refused
+uploads are unpublished and quarantined, their verdicts yielded; then, after every other
+upload was published, `UploadRefused` is raised.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -38,10 +45,12 @@ from data_platform.ingest.results import (
 )
 from data_platform.lakehouse import Lakehouse, PartitionWriter, ReadResult, WriteResult
 from data_platform.settings import Settings
-from data_platform.storage import NotFound, ObjectStore
+from data_platform.storage import NotFound, ObjectInfo, ObjectStore
 
 LAYERS = ("raw", "staged", "transformed")
 IN_MEMORY_BATCH_ROWS = 1_000_000
+MOVE_THREADS = 8  # archive and quarantine moves of a batch, in parallel (metadata calls)
+PROGRESS_EVERY_S = 10.0
 
 
 def contract_properties(contract: Contract) -> dict[str, str]:
@@ -53,17 +62,38 @@ def contract_properties(contract: Contract) -> dict[str, str]:
 
 
 @dataclass
+class _Read:
+    """One upload of the batch, read and decided: where it was, what it amounted to."""
+
+    partition: str
+    source_key: str
+    info: ObjectInfo
+    uri: str
+    problems: list[Problem]
+    problem_count: int
+    rows: int
+    columns: list[str]
+    previews: dict[str, pl.DataFrame]
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+
+@dataclass
 class IngestRun:
-    """One partition's ingestion: the reads, writes and the decision."""
+    """The ingestion of a batch of partitions (uploads): the reads, writes and decisions."""
 
     contract: Contract
-    partition: str
+    partitions: list[str]
     settings: Settings
     client: ObjectStore
     lake: Lakehouse
     log: Callable[[str], None]
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     custody: Custody = field(init=False)
+    # a refused upload's partition -> (its quarantine key, the message why)
+    _moved: dict[str, tuple[str, str]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.custody = Custody(self.client, self.settings)
@@ -72,43 +102,138 @@ class IngestRun:
     def table(self, layer: str) -> str:
         return self.contract.table(layer)
 
-    # -- the upload itself --------------------------------------------------------------------
-    def from_upload(self, selected: set[str]) -> Iterator[IngestResult]:
-        """Read the upload (landing, else the archive), write raw, decide, publish."""
+    # -- the uploads themselves ------------------------------------------------------------
+    def from_uploads(self, selected: set[str]) -> Iterator[IngestResult]:
+        """Read each upload (landing, else the archive), write raw, decide each, publish."""
+        decide = "staged" in selected
+        started = time.monotonic()
+        reads: list[_Read] = []
+        missing: list[str] = []
+        # the tables are opened while the first upload downloads
+        opener = ThreadPoolExecutor(1, thread_name_prefix="open-tables")
+        opening = opener.submit(self._writers, list(LAYERS) if decide else ["raw"])
+        opener.shutdown(wait=False)
+        writers: dict[str, PartitionWriter] = {}
         try:
-            source_key = self.custody.source_of(self.contract.name, self.partition)
-        except NotFound as exc:
-            raise UploadMissing(str(exc)) from None
-        info = self.client.stat(source_key)
+            reported = started
+            for done, partition in enumerate(self.partitions, 1):
+                read = self._read_upload(partition, opening.result, decide)
+                writers = opening.result()
+                if read is None:
+                    missing.append(partition)
+                else:
+                    reads.append(read)
+                if len(self.partitions) > 1 and time.monotonic() - reported > PROGRESS_EVERY_S:
+                    reported = time.monotonic()
+                    self.log(
+                        f"{done:,}/{len(self.partitions):,} uploads read "
+                        f"({reported - started:.0f}s; {sum(not r.ok for r in reads)} refused)"
+                    )
+        except BaseException:
+            for writer in (writers or opening.result()).values():
+                writer.abort()
+            raise
+        writers = opening.result()
+        refused = [r for r in reads if decide and not r.ok]
+        published = [r for r in reads if decide and r.ok]
+        properties = contract_properties(self.contract)
+        if len(reads) == 1:
+            properties["data-platform.source-etag"] = reads[0].info.etag
+        with ThreadPoolExecutor(3, thread_name_prefix="commit") as pool:
+            # the tables commit in parallel, and each result is handed on (the asset's
+            # events) while the later commits still run; uploads leave landing only once
+            # staged and transformed are both committed
+            commits = {layer: pool.submit(w.commit, properties) for layer, w in writers.items()}
+            raw = commits["raw"].result()
+            for read in reads:
+                yield LayerWritten(
+                    read.partition,
+                    "raw",
+                    replace(raw, rows_written=writers["raw"].rows_of(read.partition)),
+                    [],
+                    read.previews.get("raw"),
+                    {
+                        "source_object": read.uri,
+                        "source_etag": read.info.etag,
+                        "source_bytes": read.info.size,
+                        "source_columns": read.columns,
+                        "contract_version": self.contract.version,
+                    },
+                )
+            if not decide:
+                self._missing(missing)
+                return
+            raw_read = ReadResult(self.table("raw"), pa.table({}), raw.snapshot_id)
+            # refused uploads: staged and transformed hold none of their rows (the commits
+            # emptied their partitions), so they go to quarantine now
+            yield from self._quarantine(refused)
+            for read in published:
+                yield Validated(read.partition, read.uri, [], 0, read.rows)
+            staged = commits["staged"].result()
+            for read in published:
+                yield LayerWritten(
+                    read.partition,
+                    "staged",
+                    replace(staged, rows_written=writers["staged"].rows_of(read.partition)),
+                    [raw_read],
+                    read.previews.get("staged"),
+                )
+            transformed = commits["transformed"].result()
+        archived = self._archive(published)
+        staged_read = ReadResult(self.table("staged"), pa.table({}), staged.snapshot_id)
+        for read in published:
+            moved = archived.get(read.partition)
+            yield LayerWritten(
+                read.partition,
+                "transformed",
+                replace(transformed, rows_written=writers["transformed"].rows_of(read.partition)),
+                [staged_read],
+                read.previews.get("transformed"),
+                {"upload_archived_to": f"s3://{self.client.bucket}/{moved}" if moved else "-"},
+            )
+        if len(self.partitions) > 1:
+            self.log(
+                f"{len(published):,} uploads published, {len(refused):,} refused, "
+                f"{len(missing):,} missing, in {time.monotonic() - started:.1f}s"
+            )
+        self._missing(missing)
+        if refused:
+            raise self._refused(refused, raw_read)
+
+    def _read_upload(
+        self,
+        partition: str,
+        opened: Callable[[], dict[str, PartitionWriter]],
+        decide: bool,
+    ) -> _Read | None:
+        """Read, parse and validate one upload into the batch's writers; None if missing."""
+        try:
+            source_key = self.custody.source_of(self.contract.name, partition)
+            info = self.client.stat(source_key)
+        except NotFound:
+            return None
         uri = f"s3://{self.client.bucket}/{source_key}"
         try:
-            fmt = upload_format(self.partition)
+            fmt = upload_format(partition)
         except UploadError as exc:
-            yield from self._refuse(source_key, uri, info.etag, [exc.problem], 1, 0, None)
-            return
+            return _Read(partition, source_key, info, uri, [exc.problem], 1, 0, [], {})
         streamed = info.size > self.settings.ingest_spool_mb * 1024 * 1024
         ingestion = Ingestion(
             self.contract,
-            Upload(uri, self.partition, info.etag, fmt),
+            Upload(uri, partition, info.etag, fmt),
             # an upload in memory is read in big batches (fewer, larger files: cheaper);
             # a streamed one in small batches, so memory stays flat whatever its size
             batch_rows=self.settings.ingest_batch_rows if streamed else IN_MEMORY_BATCH_ROWS,
             spill_dir=self._spool_dir(),
         )
-        decide = "staged" in selected
         started = time.monotonic()
         previews: dict[str, pl.DataFrame] = {}
-        writers: dict[str, PartitionWriter] = {}
-        # the tables are opened while the upload downloads; an upload read into memory is
-        # hashed against its recorded checksum while it is parsed (a mismatch fails the run
-        # before anything is committed)
+        # an upload read into memory is hashed against its recorded checksum while it is
+        # parsed (a mismatch fails the run before anything is committed)
         helpers = ThreadPoolExecutor(1, thread_name_prefix="ingest-helper")
         try:
-            opening = helpers.submit(self._writers, list(LAYERS) if decide else ["raw"])
-            try:
-                source, checked = self._fetch(source_key, streamed, info.size, ingestion.workdir)
-            finally:
-                writers = opening.result()
+            source, checked = self._fetch(source_key, streamed, info.size, ingestion.workdir)
+            writers = opened()
             verified = helpers.submit(checked) if checked else None
             for rows in ingestion.rows(source):
                 if rows.layer not in writers:
@@ -116,169 +241,192 @@ class IngestRun:
                 writers[rows.layer].add(rows.frame)
                 previews.setdefault(rows.layer, rows.frame.head(5))
                 if rows.layer == "raw" and streamed:
-                    self._progress(ingestion.verdict.rows, started)
+                    self._progress(partition, ingestion.verdict.rows, started)
             if verified:
                 verified.result()
-        except BaseException:
-            for writer in writers.values():
-                writer.abort()
-            raise
         finally:
             helpers.shutdown(wait=True)
             shutil.rmtree(ingestion.workdir, ignore_errors=True)
         verdict = ingestion.verdict
-        properties = {"data-platform.source-etag": info.etag, **contract_properties(self.contract)}
-        publish = decide and verdict.ok
         if decide and not verdict.ok:
-            writers.pop("staged").abort()
-            writers.pop("transformed").abort()
-        in_landing = source_key == self.custody.landing_key(self.contract.name, self.partition)
-        with ThreadPoolExecutor(3, thread_name_prefix="commit") as pool:
-            # the tables commit in parallel, and each result is handed on (the asset's
-            # events) while the later commits still run; the upload leaves landing only
-            # once staged and transformed are both committed
-            commits = {layer: pool.submit(w.commit, properties) for layer, w in writers.items()}
-            raw = commits["raw"].result()
-            yield LayerWritten(
-                "raw",
-                raw,
-                [],
-                previews.get("raw"),
-                {
-                    "source_object": uri,
-                    "source_etag": info.etag,
-                    "source_bytes": info.size,
-                    "source_columns": verdict.columns,
-                    "contract_version": self.contract.version,
-                },
-            )
-            raw_read = ReadResult(self.table("raw"), pa.table({}), raw.snapshot_id)
-            if not publish:  # raw alone was written (staged, transformed: none or aborted)
-                if decide:
-                    yield from self._refuse(
-                        source_key,
-                        uri,
-                        info.etag,
-                        verdict.problems,
-                        verdict.problem_count,
-                        verdict.rows,
-                        raw_read,
-                    )
-                return
-            yield Validated(uri, [], 0, verdict.rows)
-            staged = commits["staged"].result()
-            yield LayerWritten("staged", staged, [raw_read], previews.get("staged"))
-            transformed = commits["transformed"].result()
-        archived = (
-            self.custody.archive_upload(self.contract.name, self.partition, info.etag)
-            if in_landing
-            else None
-        )
-        staged_read = ReadResult(self.table("staged"), pa.table({}), staged.snapshot_id)
-        yield LayerWritten(
-            "transformed",
-            transformed,
-            [staged_read],
-            previews.get("transformed"),
-            {"upload_archived_to": f"s3://{self.client.bucket}/{archived}" if archived else "-"},
+            # its staged and transformed rows are dropped: the commits empty its partitions
+            writers["staged"].discard(partition)
+            writers["transformed"].discard(partition)
+        return _Read(
+            partition,
+            source_key,
+            info,
+            uri,
+            verdict.problems,
+            verdict.problem_count,
+            verdict.rows,
+            verdict.columns,
+            previews,
         )
 
-    def _refuse(
-        self,
-        source_key: str,
-        uri: str,
-        etag: str,
-        problems: list[Problem],
-        total: int,
-        rows: int,
-        raw_read: ReadResult | None,
-    ) -> Iterator[IngestResult]:
-        """The one place an upload is refused: staged and transformed unpublished, quarantine."""
-        self._unpublish()
-        message = summarise(uri, problems, total=total)
-        report = {
-            "error": message,
-            "problem_count": total,
-            "problems": [vars(p) for p in problems[:100]],
-            "contract_version": self.contract.version,
-        }
-        moved = self.custody.quarantine(
-            self.contract.name, self.partition, source_key, etag, report
+    def _quarantine(self, refused: list[_Read]) -> Iterator[Validated]:
+        """Move each refused upload to quarantine with its report; its verdict."""
+
+        def move(read: _Read) -> tuple[str, str]:
+            message = summarise(read.uri, read.problems, total=read.problem_count)
+            report = {
+                "error": message,
+                "problem_count": read.problem_count,
+                "problems": [vars(p) for p in read.problems[:100]],
+                "contract_version": self.contract.version,
+            }
+            moved = self.custody.quarantine(
+                self.contract.name, read.partition, read.source_key, read.info.etag, report
+            )
+            return (
+                moved.key or "-",
+                f"{message}. Upload {moved.note}; the partition was not published.",
+            )
+
+        with ThreadPoolExecutor(MOVE_THREADS, thread_name_prefix="quarantine") as pool:
+            moves = list(pool.map(move, refused))
+        self._moved.update(zip((r.partition for r in refused), moves, strict=True))
+        for read, (key, error) in zip(refused, moves, strict=True):
+            yield Validated(
+                read.partition,
+                read.uri,
+                read.problems,
+                read.problem_count,
+                read.rows,
+                quarantined_to=key,
+                error=error,
+            )
+
+    def _refused(self, refused: list[_Read], raw_read: ReadResult) -> UploadRefused:
+        """The run's failure once every other upload is published: one line per refused one."""
+        moved = self._moved
+        first = refused[0]
+        if len(refused) == 1 and len(self.partitions) == 1:
+            description = moved[first.partition][1]
+        else:
+            lines = [f"{len(refused)} of {len(self.partitions)} uploads refused:"]
+            lines += [f"- {moved[r.partition][1]}" for r in refused[:20]]
+            if len(refused) > 20:
+                lines.append(
+                    f"- ... and {len(refused) - 20} more (`data-platform quarantine list`)"
+                )
+            description = "\n".join(lines)
+        return UploadRefused(
+            description,
+            quarantined_to=moved[first.partition][0],
+            problem_count=sum(r.problem_count for r in refused),
+            raw_snapshot=str(raw_read.snapshot_id),
         )
-        yield Validated(uri, problems, total, rows)
-        raise UploadRefused(
-            f"{message}. Upload {moved.note}; the partition was not published.",
-            quarantined_to=moved.key or "-",
-            problem_count=total,
-            raw_snapshot=str(raw_read.snapshot_id) if raw_read else "-",
-        )
+
+    def _archive(self, published: list[_Read]) -> dict[str, str | None]:
+        """Move each published upload still in landing to the archive (in parallel)."""
+
+        def move(read: _Read) -> str | None:
+            if read.source_key != self.custody.landing_key(self.contract.name, read.partition):
+                return None  # re-ingested from the archive: it stays there
+            return self.custody.archive_upload(self.contract.name, read.partition, read.info.etag)
+
+        with ThreadPoolExecutor(MOVE_THREADS, thread_name_prefix="archive") as pool:
+            return dict(
+                zip((r.partition for r in published), pool.map(move, published), strict=True)
+            )
+
+    def _missing(self, missing: list[str]) -> None:
+        if missing:
+            shown = ", ".join(repr(m) for m in missing[:10])
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            raise UploadMissing(
+                f"upload(s) {shown}{more} of {self.contract.name} are neither in landing nor "
+                "in the archive (deleted, or quarantined: `data-platform quarantine list`)"
+            )
 
     # -- re-deciding from the lake ----------------------------------------------------------
     def from_raw(self, as_of: str, selected: set[str]) -> Iterator[IngestResult]:
-        """Re-validate the raw rows (as of a tag or snapshot): publish or unpublish staged."""
-        raw = self._read("raw", as_of)
-        frame = pl.from_arrow(raw.data)
-        assert isinstance(frame, pl.DataFrame)
-        uri = f"{self.table('raw')}@{raw.snapshot_id} partition {self.partition}"
-        ingestion = Ingestion(
-            self.contract,
-            Upload(uri, self.partition, "", upload_format(self.partition)),
-            spill_dir=self._spool_dir(),
-        )
-        layers = ingestion.replay(frame)
-        verdict = ingestion.verdict
-        yield Validated(uri, verdict.problems, verdict.problem_count, verdict.rows)
-        if not layers:
-            self._unpublish()
-            raise ReplayRefused(summarise(uri, verdict.problems, total=verdict.problem_count))
-        staged = self._overwrite("staged", layers["staged"])
-        yield LayerWritten("staged", staged, [raw], layers["staged"])
-        if "transformed" in selected:
-            staged_read = ReadResult(self.table("staged"), pa.table({}), staged.snapshot_id)
-            transformed = self._overwrite("transformed", layers["transformed"])
-            yield LayerWritten("transformed", transformed, [staged_read], layers["transformed"])
+        """Re-validate each partition's raw rows (as of a tag or snapshot): publish or
+        unpublish its staged rows. A partition whose rows break the contract fails the run
+        once every partition has been decided."""
+        refused: list[str] = []
+        for partition in self.partitions:
+            raw = self._read("raw", as_of, partition)
+            frame = pl.from_arrow(raw.data)
+            assert isinstance(frame, pl.DataFrame)
+            uri = f"{self.table('raw')}@{raw.snapshot_id} partition {partition}"
+            ingestion = Ingestion(
+                self.contract,
+                Upload(uri, partition, "", upload_format(partition)),
+                spill_dir=self._spool_dir(),
+            )
+            layers = ingestion.replay(frame)
+            verdict = ingestion.verdict
+            message = summarise(uri, verdict.problems, total=verdict.problem_count)
+            yield Validated(
+                partition,
+                uri,
+                verdict.problems,
+                verdict.problem_count,
+                verdict.rows,
+                error="" if layers else message,
+            )
+            if not layers:
+                self._unpublish(partition)
+                refused.append(message)
+                continue
+            staged = self._overwrite("staged", layers["staged"], partition)
+            yield LayerWritten(partition, "staged", staged, [raw], layers["staged"])
+            if "transformed" in selected:
+                staged_read = ReadResult(self.table("staged"), pa.table({}), staged.snapshot_id)
+                transformed = self._overwrite("transformed", layers["transformed"], partition)
+                yield LayerWritten(
+                    partition, "transformed", transformed, [staged_read], layers["transformed"]
+                )
+        if refused:
+            raise ReplayRefused("\n".join(refused))
 
     def features_only(self, as_of: str) -> Iterator[IngestResult]:
-        """Re-derive transformed from staged (as of a tag or snapshot)."""
-        staged = self._read("staged", as_of)
-        frame = pl.from_arrow(staged.data)
-        assert isinstance(frame, pl.DataFrame)
-        features = build_features(frame, self.contract)
-        write = self._overwrite("transformed", features)
-        yield LayerWritten("transformed", write, [staged], features)
+        """Re-derive each partition's transformed rows from staged (as of a tag or snapshot)."""
+        for partition in self.partitions:
+            staged = self._read("staged", as_of, partition)
+            frame = pl.from_arrow(staged.data)
+            assert isinstance(frame, pl.DataFrame)
+            features = build_features(frame, self.contract)
+            write = self._overwrite("transformed", features, partition)
+            yield LayerWritten(partition, "transformed", write, [staged], features)
 
     # -- helpers ------------------------------------------------------------------------------
-    def _unpublish(self) -> None:
-        """Remove this upload's rows from staged and transformed (a refused upload)."""
+    def _unpublish(self, partition: str) -> None:
+        """Remove an upload's rows from staged and transformed (refused on replay)."""
         for layer in ("staged", "transformed"):
-            self.lake.delete_partition(self.table(layer), column=SOURCE_KEY, value=self.partition)
+            self.lake.delete_partition(self.table(layer), column=SOURCE_KEY, values=[partition])
 
-    def _writers(self, layers: list[str]) -> dict[str, PartitionWriter]:
-        """One writer per layer; their tables are loaded (or created) in parallel."""
+    def _writers(
+        self, layers: list[str], partitions: list[str] | None = None
+    ) -> dict[str, PartitionWriter]:
+        """One writer per layer, over the run's partitions (or `partitions`); their tables
+        are loaded (or created) in parallel."""
 
         def writer(layer: str) -> PartitionWriter:
             return self.lake.partition_writer(
                 self.table(layer),
                 _arrow(self.frames[layer]).schema,
                 column=SOURCE_KEY,
-                value=self.partition,
+                values=partitions or self.partitions,
                 table_properties=contract_properties(self.contract),
             )
 
         with ThreadPoolExecutor(len(layers), thread_name_prefix="open-table") as pool:
             return dict(zip(layers, pool.map(writer, layers), strict=True))
 
-    def _overwrite(self, layer: str, frame: pl.DataFrame) -> WriteResult:
-        writer = self._writers([layer])[layer]
+    def _overwrite(self, layer: str, frame: pl.DataFrame, partition: str) -> WriteResult:
+        writer = self._writers([layer], [partition])[layer]
         writer.add(frame)
         return writer.commit(contract_properties(self.contract))
 
-    def _read(self, layer: str, as_of: str) -> ReadResult:
+    def _read(self, layer: str, as_of: str, partition: str) -> ReadResult:
         table = self.table(layer)
         return self.lake.read_partition(
             table,
             column=SOURCE_KEY,
-            value=self.partition,
+            value=partition,
             snapshot_id=self.lake.resolve_snapshot(table, as_of),
         )
 
@@ -299,8 +447,8 @@ class IngestRun:
         self.client.get_file(key, path)
         return path, None
 
-    def _progress(self, rows: int, started: float) -> None:
-        self.log(f"{self.partition}: {rows:,} rows read ({time.monotonic() - started:.0f}s)")
+    def _progress(self, partition: str, rows: int, started: float) -> None:
+        self.log(f"{partition}: {rows:,} rows read ({time.monotonic() - started:.0f}s)")
 
 
 def _arrow(frame: pl.DataFrame) -> pa.Table:

@@ -14,7 +14,7 @@ import io
 import uuid
 import warnings
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.expressions import AlwaysTrue, BooleanExpression, EqualTo
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression, EqualTo, In
 from pyiceberg.io.pyarrow import (
     compute_statistics_plan,
     data_file_statistics_from_parquet_metadata,
@@ -223,7 +223,7 @@ class Lakehouse:
         properties: dict[str, str] | None = None,
     ) -> WriteResult:
         """Replace exactly the rows where `column == value` with `data` (idempotent)."""
-        writer = self.partition_writer(table, data.schema, column=column, value=value)
+        writer = self.partition_writer(table, data.schema, column=column, values=[value])
         writer.add(data)
         return writer.commit(properties)
 
@@ -233,12 +233,13 @@ class Lakehouse:
         schema: pa.Schema,
         *,
         column: str,
-        value: str,
+        values: Sequence[str],
         table_properties: dict[str, str] | None = None,
     ) -> PartitionWriter:
-        """A writer that adds batches to partition `column == value`, then commits once."""
+        """A writer that adds batches to the partitions `column` in `values`, then commits
+        them all in one snapshot."""
         target = self.ensure_table(table, schema, column, table_properties)
-        return PartitionWriter(self, table, target, column, value)
+        return PartitionWriter(self, table, target, column, values)
 
     def replace(self, table: str, data: pa.Table) -> WriteResult:
         """Replace the whole table's rows with `data`, in one snapshot."""
@@ -252,12 +253,14 @@ class Lakehouse:
 
         return self._result(table, "replace", data.num_rows, self._commit(table, attempt))
 
-    def delete_partition(self, table: str, *, column: str, value: str) -> WriteResult | None:
-        """Remove the rows where `column == value`; None if the table does not exist."""
+    def delete_partition(
+        self, table: str, *, column: str, values: Sequence[str]
+    ) -> WriteResult | None:
+        """Remove the rows where `column` is in `values`; None if the table does not exist."""
         target = self.load(table)
         if target is None:
             return None
-        writer = PartitionWriter(self, table, target, column, value)
+        writer = PartitionWriter(self, table, target, column, values)
         return writer.commit()
 
     def upsert(self, table: str, data: pa.Table, *, join_cols: list[str]) -> WriteResult:
@@ -376,55 +379,96 @@ class Lakehouse:
 
 
 class PartitionWriter:
-    """Writes one partition of a table in batches, then replaces it in one snapshot.
+    """Writes partitions of a table in batches, then replaces them all in one snapshot.
 
-    `add` hands each batch to a background thread that encodes and uploads its data file
-    (Parquet encoding and S3 I/O release the GIL, so the caller prepares the next batch
-    meanwhile); at most `IN_FLIGHT` batches wait, so memory follows the batch, not the
-    partition. `commit` waits for the files, then makes one snapshot that removes the
-    partition's old files and adds the new ones, re-done on a fresh table if another
+    The partitions are the values of `column` in `values` (one upload each, for ingestion:
+    a batch of uploads commits once per table). `add` hands each frame to a background
+    thread that encodes and uploads its data files, one per partition value (Parquet
+    encoding and S3 I/O release the GIL, so the caller prepares the next frame meanwhile);
+    at most `IN_FLIGHT` frames wait, so memory follows the frame, not the partitions.
+    `commit` waits for the files, then makes one snapshot that removes the old files of
+    every partition in `values` and adds the new ones, re-done on a fresh table if another
     writer committed meanwhile (the data files are written once, only the metadata is
-    redone). `abort` deletes the files of a write that will not be committed.
+    redone). A partition given no rows is emptied. `discard(value)` drops what was written
+    for one partition (it is emptied, as if given nothing); `abort` deletes every file of a
+    write that will not be committed.
     """
 
     IN_FLIGHT = 1
 
-    def __init__(self, lake: Lakehouse, table: str, target: Table, column: str, value: str):
+    def __init__(
+        self, lake: Lakehouse, table: str, target: Table, column: str, values: Sequence[str]
+    ):
         self.lake = lake
         self.table = table
         self.target = target
         self.column = column
-        self.value = value
+        self.values = list(dict.fromkeys(values))
+        self._known = set(self.values)
         self.files: list[DataFile] = []
         self.rows = 0
+        self._rows_of: dict[str, int] = {}
         # the table's columns as polars types: batches are conformed in polars, no copy
         # through Arrow on the way to the Parquet encoder
         empty = pl.from_arrow(target.schema().as_arrow().empty_table())
         assert isinstance(empty, pl.DataFrame)
         self.schema = empty.schema
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"write-{table}")
-        self._pending: deque[Future[DataFile]] = deque()
+        self._pending: deque[tuple[str, Future[DataFile]]] = deque()
+        self._value_of: dict[str, str] = {}  # data file path -> its partition value
 
     def add(self, data: pl.DataFrame | pa.Table) -> None:
         frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data)
         if not frame.height:
             return
-        if not frame.select((pl.col(self.column) == self.value).fill_null(False).all()).item():
-            values = set(frame.get_column(self.column).unique().to_list())
-            raise ValueError(
-                f"overwrite of partition {self.column}={self.value!r} got rows for {values}"
+        column = frame.get_column(self.column)
+        first = column[0]
+        if column.n_unique() == 1 and first in self._known:
+            parts = [(str(first), frame)]
+        else:
+            found = set(column.unique().to_list())
+            if not found <= self._known:
+                raise ValueError(
+                    f"overwrite of partitions {self.column} in {_shown(self.values)} got rows "
+                    f"for {_shown(sorted(found - self._known, key=str))}"
+                )
+            parts = [(str(v), frame.filter(pl.col(self.column) == v)) for v in sorted(found)]
+        for value, part in parts:
+            conformed = part.select(
+                _conformed(part.schema.get(name), name, dtype)
+                for name, dtype in self.schema.items()
             )
-        conformed = frame.select(
-            _conformed(frame.schema.get(name), name, dtype) for name, dtype in self.schema.items()
-        )
-        self._collect(keep=self.IN_FLIGHT - 1)
-        self._pending.append(self._pool.submit(write_data_file, self.target, conformed))
-        self.rows += frame.height
+            self._collect(keep=self.IN_FLIGHT - 1)
+            self._pending.append(
+                (value, self._pool.submit(write_data_file, self.target, conformed))
+            )
+            self.rows += part.height
+            self._rows_of[value] = self._rows_of.get(value, 0) + part.height
+
+    def rows_of(self, value: str) -> int:
+        """Rows added for partition `value` (and not discarded)."""
+        return self._rows_of.get(value, 0)
+
+    def discard(self, value: str) -> None:
+        """Forget (and delete) what was written for `value`: it is emptied on commit."""
+        self._collect()
+        kept: list[DataFile] = []
+        dropped: list[DataFile] = []
+        for data_file in self.files:
+            (dropped if self._value_of.get(data_file.file_path) == value else kept).append(
+                data_file
+            )
+        self.files = kept
+        self.rows -= self._rows_of.pop(value, 0)
+        _delete_files(self.target, dropped)
 
     def _collect(self, keep: int = 0) -> None:
         """Wait for written files until at most `keep` writes are still in flight."""
         while len(self._pending) > keep:
-            self.files.append(self._pending.popleft().result())
+            value, future = self._pending.popleft()
+            data_file = future.result()
+            self._value_of[data_file.file_path] = value
+            self.files.append(data_file)
 
     def _drain(self) -> None:
         try:
@@ -433,9 +477,8 @@ class PartitionWriter:
             self._pool.shutdown(wait=True)
 
     def commit(self, properties: dict[str, str] | None = None) -> WriteResult:
-        """Replace the partition with what was added (nothing added: delete it)."""
-        # pyiceberg: pydantic's synthesised __init__ hides the positional one from mypy
-        predicate = EqualTo(self.column, self.value)  # type: ignore[call-arg, arg-type]
+        """Replace the partitions with what was added (nothing added: delete them)."""
+        predicate = _partitions_predicate(self.column, self.values)
         committed_id: int | None = None
         try:
             self._drain()
@@ -481,21 +524,37 @@ class PartitionWriter:
 
     def abort(self) -> None:
         """Delete the data files written so far (they were never committed)."""
-        for future in self._pending:
+        for _, future in self._pending:
             future.cancel()
         self._pool.shutdown(wait=True)
         self.files += [
             future.result()
-            for future in self._pending
+            for _, future in self._pending
             if future.done() and not future.cancelled() and future.exception() is None
         ]
         self._pending.clear()
-        for data_file in self.files:
-            try:
-                self.target.io.delete(data_file.file_path)
-            except OSError:
-                pass  # orphan removal in maintenance collects what is left
+        _delete_files(self.target, self.files)
         self.files = []
+
+
+def _partitions_predicate(column: str, values: Sequence[str]) -> BooleanExpression:
+    # pyiceberg: pydantic's synthesised __init__ hides the positional one from mypy
+    if len(values) == 1:
+        return EqualTo(column, values[0])  # type: ignore[call-arg, arg-type]
+    return In(column, set(values))  # type: ignore[call-arg, arg-type]
+
+
+def _delete_files(table: Table, files: list[DataFile]) -> None:
+    for data_file in files:
+        try:
+            table.io.delete(data_file.file_path)
+        except OSError:
+            pass  # orphan removal in maintenance collects what is left
+
+
+def _shown(values: Sequence[Any], limit: int = 5) -> str:
+    head = ", ".join(repr(v) for v in values[:limit])
+    return f"[{head}{f', ... ({len(values)} in all)' if len(values) > limit else ''}]"
 
 
 def parquet_options(properties: dict[str, str]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Running the platform's jobs in this process, without a daemon.
 
-`ingest_landing` evaluates each dataset's landing sensor once and executes every run it
-asks for; `materialize` runs a selection of assets. The demo, `data-platform ingest` and
+`ingest_landing` evaluates each dataset's landing sensor until landing is drained and
+executes every run (batch) it asks for, with one outcome per upload; `materialize` runs a
+selection of assets. The demo, `data-platform ingest` and
 the tests go through the same sensors, jobs and assets as `dagster dev`, and record their
 runs in the same Dagster instance. Landing holds only uploads not yet ingested (ingestion
 moves them out), so what the daemon's sensor finds afterwards is only what is still new.
@@ -27,7 +28,8 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 @dataclass
 class RunOutcome:
-    """One run: what it was for, whether it succeeded, its check results per asset."""
+    """One upload's outcome (or one run's, for runs of no partition): what it was for,
+    whether it succeeded, its check results per asset."""
 
     dataset: str
     partition: str
@@ -36,8 +38,9 @@ class RunOutcome:
     # with a `skipped_reason` (defs/labeling/checks.py); it is counted apart, not as failed
     checks: dict[str, list[int]] = field(default_factory=dict)
     error: str | None = None
-    seconds: float = 0.0  # wall time of the run, in this process
+    seconds: float = 0.0  # wall time of the run, in this process (a batch's: shared)
     quarantined_to: str | None = None  # the refused upload's quarantine key
+    run_id: str = ""
 
     @property
     def checks_passed(self) -> int:
@@ -76,32 +79,43 @@ def ingest_landing(
     instance: dg.DagsterInstance,
     specs: Sequence[Contract],
     on_run: Callable[[RunOutcome], None] = lambda _: None,
+    max_ticks: int = 1000,
 ) -> list[RunOutcome]:
-    """One sensor tick per dataset, then every requested run, in process.
+    """Each dataset's landing sensor, tick after tick, with every batch it asks for run in
+    process, until it asks for nothing more; one outcome per upload.
 
-    The tick starts from no cursor: every upload still in landing is pending (a run that
-    failed for a passing reason left its upload there), so each is run now.
+    The first tick starts from no cursor: every upload still in landing is pending (a run
+    that failed for a passing reason left its upload there), so each is run now. Later
+    ticks carry the cursor, so a backlog larger than the sensor's bounds drains batch by
+    batch, as the daemon would run it; an upload its run left in landing (a failure) is
+    not asked for again.
     """
     outcomes = []
     resources = defs.resources or {}
     for spec in specs:
         sensor = defs.resolve_sensor_def(f"{spec.name}_landing_sensor")
-        with dg.build_sensor_context(
-            instance=instance,
-            cursor=None,
-            resources={"store": resources["store"]},
-            definitions=defs,
-        ) as context:
-            result = sensor(context)
-        if not isinstance(result, dg.SensorResult):
-            continue
-        for request in result.dynamic_partitions_requests or []:
-            instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
         job = defs.resolve_job_def(f"ingest_{spec.name}")
-        for run in result.run_requests or []:
-            outcome = _execute(job, instance, spec.name, run)
-            outcomes.append(outcome)
-            on_run(outcome)
+        cursor: str | None = None
+        for _ in range(max_ticks):
+            with dg.build_sensor_context(
+                instance=instance,
+                cursor=cursor,
+                resources={"store": resources["store"]},
+                definitions=defs,
+            ) as context:
+                result = sensor(context)
+                cursor = context.cursor
+            if not isinstance(result, dg.SensorResult) or not result.run_requests:
+                break
+            cursor = result.cursor or cursor
+            for request in result.dynamic_partitions_requests or []:
+                instance.add_dynamic_partitions(
+                    request.partitions_def_name, list(request.partition_keys or [])
+                )
+            for run in result.run_requests:
+                for outcome in _execute(job, instance, spec.name, run):
+                    outcomes.append(outcome)
+                    on_run(outcome)
     return outcomes
 
 
@@ -128,7 +142,9 @@ def materialize(
 
 def _execute(
     job: dg.JobDefinition, instance: dg.DagsterInstance, dataset: str, run: dg.RunRequest
-) -> RunOutcome:
+) -> list[RunOutcome]:
+    """The run a sensor asked for (one upload, or a batch over a range): one outcome per
+    upload, from its own check evaluation and materializations."""
     tags = {**run.tags, "dagster/run_key": run.run_key or ""}
     started = time.monotonic()
     result = job.execute_in_process(
@@ -138,7 +154,64 @@ def _execute(
         tags=tags,
         raise_on_error=False,
     )
-    return _outcome(result, dataset, run.partition_key or "", time.monotonic() - started)
+    seconds = time.monotonic() - started
+    whole = _outcome(result, dataset, run.partition_key or "", seconds)
+    if run.partition_key is not None:
+        return [whole]
+    key_range = run.partition_key_range
+    assert key_range is not None  # the sensor asks for one partition or a range
+    partitions = _partitions_between(instance, job, key_range.start, key_range.end)
+    return [_upload_outcome(result, whole, p) for p in partitions]
+
+
+def _partitions_between(
+    instance: dg.DagsterInstance, job: dg.JobDefinition, start: str, end: str
+) -> list[str]:
+    definition = job.partitions_def
+    assert isinstance(definition, dg.DynamicPartitionsDefinition)
+    assert definition.name
+    keys = instance.get_dynamic_partitions(definition.name)
+    return list(keys[keys.index(start) : keys.index(end) + 1])
+
+
+def _upload_outcome(
+    result: dg.ExecuteInProcessResult, whole: RunOutcome, partition: str
+) -> RunOutcome:
+    """One upload of a batch run: its verdict, or the run's failure if it got none."""
+    checks: dict[str, list[int]] = {}
+    verdict = None
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.partition != partition:
+            continue
+        verdict = evaluation
+        counts = checks.setdefault(evaluation.asset_key.to_user_string(), [0, 0, 0])
+        counts[0 if evaluation.passed else 1] += 1
+    if verdict is None:  # the run failed before deciding this upload
+        return RunOutcome(
+            whole.dataset,
+            partition,
+            False,
+            {},
+            whole.error or "run failed",
+            whole.seconds,
+            run_id=whole.run_id,
+        )
+    moved = verdict.metadata.get("quarantined_to")
+    error = None if verdict.passed else verdict.description or "refused"
+    quarantined = str(moved.value) if moved is not None and moved.value != "-" else None
+    published = verdict.passed and any(
+        e.partition == partition for e in result.get_asset_materialization_events()
+    )
+    return RunOutcome(
+        whole.dataset,
+        partition,
+        published,
+        checks,
+        error,
+        whole.seconds,
+        quarantined,
+        run_id=whole.run_id,
+    )
 
 
 def _outcome(
@@ -157,4 +230,6 @@ def _outcome(
         metadata = first.user_failure_data.metadata if first and first.user_failure_data else {}
         moved = metadata.get("quarantined_to")
         quarantined = str(moved.value) if moved is not None and moved.value != "-" else None
-    return RunOutcome(name, partition, result.success, checks, failure, seconds, quarantined)
+    return RunOutcome(
+        name, partition, result.success, checks, failure, seconds, quarantined, result.run_id
+    )

@@ -1,7 +1,9 @@
-"""The landing sensor against a real bucket: pagination, cursor, re-uploads, deletes.
+"""The landing sensor against a real bucket: pagination, batches, cursor, re-uploads, deletes.
 
-A run key names one upload version (ETag and upload time): a re-upload, or an upload put
-back from quarantine, is a new version and runs again.
+A new upload is asked for once, in a batch of new uploads (one run over their range of
+partitions); a re-upload, or an upload put back from quarantine, is a new version of a
+known partition and runs again, on its own. The planner's bounds are tested without a
+store in data_platform_tests/ingest/test_batches.py.
 """
 
 from __future__ import annotations
@@ -28,6 +30,24 @@ def _tick(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None
         return sensor(context)
 
 
+def requested(result: dg.SensorResult) -> list[str]:
+    """Every partition the tick's runs cover: a run's own, or its range of the new ones."""
+    added = [k for add in result.dynamic_partitions_requests for k in add.partition_keys]
+    found = []
+    for request in result.run_requests:
+        if request.partition_key is not None:
+            found.append(request.partition_key)
+        else:
+            span = request.partition_key_range
+            found += added[added.index(span.start) : added.index(span.end) + 1]
+    return found
+
+
+def asked(cursor: str) -> int:
+    """Uploads the cursor holds as asked for (11 characters each)."""
+    return sum(len(digests) // 11 for _, _, digests in json.loads(cursor)["asked"])
+
+
 def test_sensor_requests_partitions_and_runs_with_etag_run_keys(defs, instance, settings, store):
     info = put_bytes(store, settings, "reviews", "2026/a.csv", b"review_id\n1\n")
     result = _tick(defs, instance, None)
@@ -38,10 +58,10 @@ def test_sensor_requests_partitions_and_runs_with_etag_run_keys(defs, instance, 
     [add] = result.dynamic_partitions_requests
     assert add.partitions_def_name == "reviews_uploads"
     assert list(add.partition_keys) == ["2026/a.csv"]
-    assert json.loads(result.cursor) == {"2026/a.csv": version}
+    assert asked(result.cursor) == 1
     skipped = _tick(defs, instance, result.cursor)
     assert isinstance(skipped, dg.SkipReason)
-    assert "1 upload(s) still being ingested" in skipped.skip_message
+    assert "1 upload(s) pending, 1 being ingested" in skipped.skip_message
 
 
 def test_sensor_lists_past_one_page_and_survives_deleted_objects(defs, instance, settings):
@@ -50,7 +70,13 @@ def test_sensor_lists_past_one_page_and_survives_deleted_objects(defs, instance,
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda n: put_bytes(store, settings, "reviews", n, b"a\n1\n"), names))
     first = _tick(defs, instance, None)
-    assert sorted(r.partition_key for r in first.run_requests) == names
+    assert sorted(requested(first)) == names
+    # batches of at most 500 new uploads (DP_INGEST_BATCH_FILES), each one run over a range
+    assert sorted(int(r.tags["data_platform/uploads"]) for r in first.run_requests) == [
+        50,
+        500,
+        500,
+    ]
     for add in first.dynamic_partitions_requests:  # what the daemon does with the result
         instance.add_dynamic_partitions(add.partitions_def_name, add.partition_keys)
     store.delete(f"{settings.landing_prefix}reviews/{names[0]}")
@@ -61,7 +87,8 @@ def test_sensor_lists_past_one_page_and_survives_deleted_objects(defs, instance,
     third = _tick(defs, instance, first.cursor)
     [rerun] = third.run_requests
     assert rerun.run_key.startswith(f"{names[5]}@{changed.etag}@")
-    assert len(json.loads(third.cursor)) == 1048
+    assert rerun.partition_key == names[5]  # a known partition: a run of its own
+    assert asked(third.cursor) == 1048
     assert third.dynamic_partitions_requests == []  # the partition exists: only a run
 
 
@@ -71,7 +98,7 @@ def test_uploads_in_folders_that_sort_before_a_sibling_are_found(defs, instance,
     for name in names:
         put_bytes(store, settings, "reviews", name, b"review_id\n1\n")
     result = _tick(defs, instance, None)
-    assert sorted(r.partition_key for r in result.run_requests) == sorted(names)
+    assert sorted(requested(result)) == sorted(names)
 
 
 def test_the_cursor_holds_only_uploads_still_in_landing(defs, instance, settings, store):
@@ -79,15 +106,15 @@ def test_the_cursor_holds_only_uploads_still_in_landing(defs, instance, settings
     for i in range(5):
         put_bytes(store, settings, "reviews", f"p/{i}.csv", b"review_id\n1\n")
     first = _tick(defs, instance, None)
-    assert len(json.loads(first.cursor)) == 5
+    assert asked(first.cursor) == 5
     for i in range(4):  # what ingestion does: archive (or quarantine) moves them out
         store.move(f"{settings.landing_prefix}reviews/p/{i}.csv", f"archive/reviews/p/{i}.csv")
     after = _tick(defs, instance, first.cursor)
     assert isinstance(after, dg.SkipReason)
     put_bytes(store, settings, "reviews", "p/new.csv", b"review_id\n2\n")
     found = _tick(defs, instance, first.cursor)
-    assert [r.partition_key for r in found.run_requests] == ["p/new.csv"]
-    assert sorted(json.loads(found.cursor)) == ["p/4.csv", "p/new.csv"]
+    assert requested(found) == ["p/new.csv"]
+    assert asked(found.cursor) == 2
 
 
 def test_a_listing_that_fails_fails_the_tick_and_keeps_the_cursor(instance, own_stack):
@@ -110,7 +137,7 @@ def test_a_listing_that_fails_fails_the_tick_and_keeps_the_cursor(instance, own_
     assert "list failed" in str(raised.value)
     stack.up()  # back on its ports
     retried = _tick(defs, instance, first.cursor)
-    assert [r.partition_key for r in retried.run_requests] == ["waiting.csv"]
+    assert requested(retried) == ["waiting.csv"]
 
 
 def test_a_missing_bucket_fails_the_tick(instance, settings):

@@ -141,7 +141,9 @@ def test_a_partition_write_on_a_stale_table_commits_on_a_fresh_one(lakehouse: La
     """The writer's first commit uses the table it opened; another writer's commit in
     between costs a conflict and a retry on a fresh load, never a lost write."""
     lakehouse.overwrite_partition("raw.st", _rows("a", [1]), column="part", value="a")
-    writer = lakehouse.partition_writer("raw.st", _rows("b", [0]).schema, column="part", value="b")
+    writer = lakehouse.partition_writer(
+        "raw.st", _rows("b", [0]).schema, column="part", values=["b"]
+    )
     lakehouse.overwrite_partition("raw.st", _rows("c", [3]), column="part", value="c")
     writer.add(_rows("b", [2]))
     result = writer.commit()
@@ -176,7 +178,7 @@ def test_a_constant_column_held_as_an_enum_is_stored_and_read_as_plain_strings(
     schema = pa.schema(
         [("v", pa.int64()), ("part", pa.large_string()), ("etag", pa.large_string())]
     )
-    writer = lakehouse.partition_writer("raw.enum", schema, column="part", value="up/1.csv")
+    writer = lakehouse.partition_writer("raw.enum", schema, column="part", values=["up/1.csv"])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # pyiceberg warns on a dictionary type in a file
         writer.add(frame)
@@ -197,3 +199,28 @@ def test_a_constant_column_held_as_an_enum_is_stored_and_read_as_plain_strings(
     assert file.schema_arrow.field("part").type == pa.large_string()  # no dictionary type
     assert "RLE_DICTIONARY" in file.metadata.row_group(0).column(1).encodings
     assert task.file.lower_bounds[2] == task.file.upper_bounds[2] == b"up/1.csv"
+
+
+def test_a_batch_replaces_many_partitions_in_one_snapshot_and_a_discarded_one_is_emptied(
+    lakehouse: Lakehouse,
+):
+    """A batch of uploads commits once per table (#28): every partition of the batch is
+    replaced in one snapshot, and a partition discarded (a refused upload) is emptied."""
+    lakehouse.overwrite_partition("raw.batch", _rows("a", [1]), column="part", value="a")
+    lakehouse.overwrite_partition("raw.batch", _rows("z", [26]), column="part", value="z")
+    before = lakehouse.snapshot_id("raw.batch")
+    writer = lakehouse.partition_writer(
+        "raw.batch", _rows("a", [0]).schema, column="part", values=["a", "b", "c"]
+    )
+    writer.add(_rows("a", [10, 11]))
+    writer.add(pa.concat_tables([_rows("b", [20]), _rows("c", [30, 31])]))  # split by value
+    writer.discard("c")
+    assert (writer.rows_of("a"), writer.rows_of("b"), writer.rows_of("c")) == (2, 1, 0)
+    with pytest.raises(ValueError, match="got rows for \\['x'\\]"):
+        writer.add(_rows("x", [1]))
+    result = writer.commit()
+    table = lakehouse.load("raw.batch")
+    assert [s.parent_snapshot_id for s in table.snapshots()][-1] == before  # one snapshot
+    assert result.snapshot_id == table.current_snapshot().snapshot_id
+    data = lakehouse.read("raw.batch").data.sort_by("v").to_pydict()
+    assert data == {"part": ["a", "a", "b", "z"], "v": [10, 11, 20, 26]}

@@ -20,14 +20,15 @@ TRANSFORMED = dg.AssetKey(["transformed", "reviews"])
 
 @pytest.fixture
 def ingested(defs, instance, settings, store):
-    """Two uploads ingested through raw, staged and transformed, one run per upload."""
+    """Two uploads ingested through raw, staged and transformed, one after the other (two
+    runs: uploads that land together are one batch, one snapshot)."""
     spec = sample_contract("reviews")
-    uploads = {
-        name: put_upload(store, settings, "reviews", name, sample_rows(spec.name, rows, seed=rows))
-        for name, rows in (("a.csv", 20), ("b.csv", 10))
-    }
-    outcomes = ingest_landing(defs, instance, (spec,))
-    assert [o.success for o in outcomes] == [True, True]
+    uploads = {}
+    for name, rows in (("a.csv", 20), ("b.csv", 10)):
+        rows_of = sample_rows(spec.name, rows, seed=rows)
+        uploads[name] = put_upload(store, settings, "reviews", name, rows_of)
+        [outcome] = ingest_landing(defs, instance, (spec,))
+        assert outcome.success, outcome.error
     return uploads
 
 

@@ -89,6 +89,7 @@ def build_ingest_assets(contract: Contract) -> dg.AssetsDefinition:
         specs=specs,
         check_specs=[schema_valid_spec(keys["staged"], contract, partitions)],
         partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
         can_subset=True,
         retry_policy=RETRY,
         description=f"Ingest one upload of {contract.name}: read once, parse once, "
@@ -99,18 +100,20 @@ def build_ingest_assets(contract: Contract) -> dg.AssetsDefinition:
         config: LayerConfig,
         store: ObjectStoreResource,
         lakehouse: LakehouseResource,
-    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckEvaluation]:
         selected = {layer for layer in LAYERS if keys[layer] in context.selected_asset_keys}
         run = IngestRun(
             contract=contract,
-            partition=context.partition_key,
+            # one upload, or a batch: the sensor asks for ranges of new uploads, and a
+            # backfill of many uploads is one run (BackfillPolicy.single_run)
+            partitions=list(context.partition_keys),
             settings=store.platform.get_settings(),
             client=store.get_client(),
             lake=lakehouse.get_lakehouse(),
             log=context.log.info,
         )
         if "raw" in selected:
-            results = run.from_upload(selected)
+            results = run.from_uploads(selected)
         elif "staged" in selected:
             results = run.from_raw(config.as_of, selected)
         else:
@@ -139,18 +142,19 @@ def build_ingest_assets(contract: Contract) -> dg.AssetsDefinition:
 
 def event(
     result: IngestResult, keys: dict[str, dg.AssetKey]
-) -> dg.MaterializeResult | dg.AssetCheckResult:
-    """A materialization for a layer written, the `schema_valid` check for a verdict."""
+) -> dg.AssetMaterialization | dg.AssetCheckEvaluation:
+    """A materialization of the upload's partition for a layer written, its `schema_valid`
+    check for a verdict: each upload of a batch has its own events (and its own outcome)."""
     if isinstance(result, LayerWritten):
         extra = {k: EXTRA_AS[k](v) if k in EXTRA_AS else v for k, v in result.extra.items()}
         metadata: dict[str, Any] = {
             **write_metadata(result.write, result.inputs, result.preview),
             **extra,
         }
-        return dg.MaterializeResult(asset_key=keys[result.layer], metadata=metadata)
-    return schema_valid_result(
-        keys["staged"], result.source, result.problems, result.total, result.rows
-    )
+        return dg.AssetMaterialization(
+            asset_key=keys[result.layer], partition=result.partition, metadata=metadata
+        )
+    return schema_valid_result(keys["staged"], result)
 
 
 def failure(exc: IngestFailed) -> dg.Failure:

@@ -10,7 +10,8 @@ import polars as pl
 from data_platform.check_outcome import CheckOutcome, Markdown
 from data_platform.contracts import Contract
 from data_platform.defs.checks import check_result
-from data_platform.ingest.problems import Problem, summarise
+from data_platform.ingest.problems import summarise
+from data_platform.ingest.results import Validated
 
 CHECK_NAME = "schema_valid"
 
@@ -32,10 +33,10 @@ def schema_valid_spec(
         )
 
 
-def schema_valid_result(
-    asset_key: dg.AssetKey, source: str, problems: list[Problem], total: int, rows: int
-) -> dg.AssetCheckResult:
-    """Pass, or fail with a message naming the object, the rows and the columns."""
+def schema_valid_result(asset_key: dg.AssetKey, verdict: Validated) -> dg.AssetCheckEvaluation:
+    """One upload's verdict, on its partition: pass, or fail with a message naming the
+    object, the rows and the columns (and where the upload went)."""
+    problems, total = verdict.problems, verdict.total
     shown = problems[:50]
     table = pl.DataFrame(
         {
@@ -46,17 +47,28 @@ def schema_valid_result(
         },
         schema={"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String},
     )
+    metadata: dict[str, object] = {
+        "source_object": verdict.source,
+        "rows_checked": verdict.rows,
+        "problem_count": total,
+        "problems": Markdown(_markdown(table)) if total else "none",
+    }
+    if verdict.quarantined_to:
+        metadata["quarantined_to"] = verdict.quarantined_to
     outcome = CheckOutcome(
-        total == 0,
-        summarise(source, problems, limit=5, total=total),
-        {
-            "source_object": source,
-            "rows_checked": rows,
-            "problem_count": total,
-            "problems": Markdown(_markdown(table)) if total else "none",
-        },
+        total == 0, summarise(verdict.source, problems, limit=5, total=total), metadata
     )
-    return check_result(CHECK_NAME, outcome, asset_key)
+    result = check_result(CHECK_NAME, outcome, asset_key)
+    return dg.AssetCheckEvaluation(
+        asset_key=asset_key,
+        check_name=CHECK_NAME,
+        passed=result.passed,
+        metadata=result.metadata,
+        severity=result.severity,
+        description=result.description,
+        blocking=True,
+        partition=verdict.partition,
+    )
 
 
 def _markdown(table: pl.DataFrame) -> str:

@@ -12,13 +12,23 @@ from data_platform.ingest.landing.custody import (
     Quarantined,
     QuarantineEntry,
 )
-from data_platform.ingest.landing.watch import LandingChange, changes_since, pending_uploads
+from data_platform.ingest.landing.watch import (
+    Batch,
+    BatchLimits,
+    PendingUpload,
+    Plan,
+    pending_uploads,
+    plan_batches,
+)
 
 __all__ = [
+    "Batch",
+    "BatchLimits",
     "Custody",
-    "LandingChange",
+    "PendingUpload",
+    "Plan",
     "QuarantineEntry",
     "Quarantined",
-    "changes_since",
     "pending_uploads",
+    "plan_batches",
 ]
