@@ -10,6 +10,7 @@ moves them out), so what the daemon's sensor finds afterwards is only what is st
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +21,10 @@ import dagster as dg
 
 from data_platform.contracts import Contract
 from data_platform.settings import Settings
+
+# as `dagster dev` is started (ops/stack/dagster_dev.py: DAGSTER_ENV): one planned event per
+# asset for a batch run, not one per upload; read by Dagster where a run is created
+os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "1")
 
 # the run's events still go to the instance (and the UI); the terminal shows a summary,
 # not Dagster's log lines (a refused upload's ERROR line carries a stack trace)

@@ -91,7 +91,7 @@ def build_landing_sensor(
         instance = context.instance
 
         def known(keys: list[str]) -> set[str]:
-            return {k for k in keys if instance.has_dynamic_partition(name, k)}
+            return set(instance.get_existing_dynamic_partitions(name, keys))  # one query
 
         def running(batch_id: str) -> bool:
             runs = instance.get_run_records(

@@ -23,7 +23,7 @@ def dev(
     from data_platform.contracts import scan_contracts
     from data_platform.ops.cli.stack import ensure_stack
     from data_platform.ops.runner import prepare_dagster_home
-    from data_platform.ops.stack.dagster_dev import dagster_dev_args
+    from data_platform.ops.stack.dagster_dev import DAGSTER_ENV, dagster_dev_args
     from data_platform.settings import Settings, child_env
 
     settings = Settings()
@@ -39,5 +39,5 @@ def dev(
     console.print(f"[bold]store[/]   {ensure_stack(settings)}")
     home = str(settings.dagster_home or prepare_dagster_home(settings))
     console.print(f"[bold]dagster[/] http://127.0.0.1:{port}  (DAGSTER_HOME={home})")
-    env = child_env(DAGSTER_HOME=home)
+    env = child_env(DAGSTER_HOME=home, **DAGSTER_ENV)
     os.execve(sys.executable, [sys.executable, *dagster_dev_args(port)], env)
