@@ -100,9 +100,7 @@ def running_dagster_dev(
         [sys.executable, *dagster_dev_args(port)],
         log_file=log,
         pid_file=root / "dagster-dev.pid",
-        env=child_env(
-            DAGSTER_HOME=str(home), **DAGSTER_ENV, **settings.as_env(), **(env or {})
-        ),
+        env=child_env(DAGSTER_HOME=str(home), **DAGSTER_ENV, **settings.as_env(), **(env or {})),
         cwd=repo,
     )
     dev = DagsterDev(f"http://127.0.0.1:{port}", pid, home, settings, log)
