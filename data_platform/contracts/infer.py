@@ -66,6 +66,7 @@ def infer_contract(frame: pl.DataFrame, name: str, source: str = "") -> Proposal
     reasons["text"] = text_why
     label, label_why = _label(frame, columns, key, text)
     reasons["label"] = label_why
+    mode, reasons["mode"] = _mode(columns, key)
     for name_, spec in list(columns.items()):
         if name_ in key and spec.nullable:
             columns[name_] = spec.model_copy(update={"nullable": False})
@@ -77,6 +78,7 @@ def infer_contract(frame: pl.DataFrame, name: str, source: str = "") -> Proposal
             "version": 1,
             "description": f"Inferred from {source or 'a sample'} ({rows:,} rows).",
             "key": key,
+            "mode": mode,
             "text": text,
             "label": {"column": label[0], "classes": label[1]} if label else None,
             "target": {"column": label[0], "task": "classification"} if label else None,
@@ -199,6 +201,24 @@ def _typed(present: pl.Series, kind: str, extra: dict[str, Any]) -> pl.Series | 
 
 
 # -- key, text, label --------------------------------------------------------------------
+def _mode(columns: dict[str, Column], key: list[str]) -> tuple[str, str]:
+    """append for an event log (rows carry their own time) or no key; upsert for records
+    identified by a key with no event time (each upload a newer state of the same rows)."""
+    if not key:
+        return "append", "append: no key, so rows can only accumulate"
+    times = [n for n, c in columns.items() if c.type == "datetime"]
+    if times:
+        return "append", (
+            f"append: rows carry a time ({times[0]!r}), like an event log; each key once "
+            "across uploads (use upsert if a later upload corrects earlier rows)"
+        )
+    names = ", ".join(key)
+    return "upsert", (
+        f"upsert: rows are identified by ({names}) and carry no event time, so a later upload "
+        "is a newer state of the same records: its rows replace the current ones"
+    )
+
+
 def _key(frame: pl.DataFrame, columns: dict[str, Column]) -> tuple[list[str], str]:
     sample = frame.head(KEY_SAMPLE_ROWS)
 
@@ -296,6 +316,8 @@ def render_yaml(proposal: Proposal) -> str:
         f"description: {dump(contract.description)}",
         f"# {why['key']}",
         f"key: {dump(list(contract.key))}",
+        f"# {why['mode']}",
+        f"mode: {contract.mode}",
         f"# {why['text']}",
         f"text: {dump(list(contract.text))}",
         f"# {why['label']}",

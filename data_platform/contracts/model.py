@@ -176,6 +176,22 @@ class Contract(_Strict):
     key: tuple[str, ...] = Field(
         default=(), description="Columns identifying a row; empty: upload and row number."
     )
+    mode: Literal["append", "upsert"] = Field(
+        default="append",
+        description="append: rows accumulate, the key unique across the table; upsert: a "
+        "later upload's row replaces the current row with its key (raw keeps every version).",
+    )
+    duplicates: Literal["refuse", "allow"] = Field(
+        default="refuse",
+        description="append only: an upload repeating a key already published is refused "
+        "(quarantined, naming the upload that holds it) or allowed.",
+    )
+    delete_marker: str | None = Field(
+        default=None,
+        description="upsert only: an upload column whose value `delete_value` deletes the row's "
+        "key (the column need not be declared).",
+    )
+    delete_value: str = Field(default="D", description="The delete marker's value for a delete.")
     text: tuple[str, ...] = Field(default=(), description="Free-text columns to embed.")
     label: Label | None = None
     target: Target | None = None
@@ -206,6 +222,20 @@ class Contract(_Strict):
                 raise ValueError(f"key column {name!r} cannot be nullable")
         if len(set(self.key)) != len(self.key):
             raise ValueError("key columns must be distinct")
+        if self.mode == "upsert" and not self.key:
+            raise ValueError("mode upsert needs a key: which row does a later upload replace?")
+        if self.duplicates == "allow" and self.mode != "append":
+            raise ValueError("duplicates: allow is for mode append (upsert replaces by key)")
+        if self.duplicates == "allow" and not self.key:
+            raise ValueError("duplicates: allow needs a key (without one nothing is checked)")
+        if self.delete_marker is not None:
+            if self.mode != "upsert":
+                raise ValueError("delete_marker needs mode upsert (a delete removes a key)")
+            if self.delete_marker in self.columns:
+                raise ValueError(
+                    f"delete_marker {self.delete_marker!r} is a declared column: name an upload "
+                    "column the contract does not declare"
+                )
         for name in self.text:
             need("text column", name, ("string",))
         if self.label is not None:
@@ -316,6 +346,10 @@ class Contract(_Strict):
             "version",
             "description",
             "key",
+            "mode",
+            "duplicates",
+            "delete_marker",
+            "delete_value",
             "text",
             "label",
             "target",

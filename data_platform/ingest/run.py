@@ -23,15 +23,19 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
+from pyiceberg.table import Table
 
 from data_platform.contracts import Contract
-from data_platform.contracts.columns import SOURCE_KEY
+from data_platform.contracts.columns import SOURCE_KEY, SOURCE_ROW, VALID_FROM
 from data_platform.ingest.features import build_features
 from data_platform.ingest.formats import upload_format
+from data_platform.ingest.keys import key_frame, repeated_keys, superseded, without
 from data_platform.ingest.landing import Custody
 from data_platform.ingest.pipeline import Ingestion, Upload, layer_frames
 from data_platform.ingest.problems import Problem, UploadError, summarise
@@ -48,6 +52,13 @@ from data_platform.settings import Settings
 from data_platform.storage import NotFound, ObjectInfo, ObjectStore
 
 LAYERS = ("raw", "staged", "transformed")
+
+
+class KeysMoved(RuntimeError):
+    """An upsert batch's staged commit found the table changed since its keys were read: a
+    passing failure (the step's retry decides the batch again on the new state)."""
+
+
 IN_MEMORY_BATCH_ROWS = 1_000_000
 MOVE_THREADS = 8  # archive and quarantine moves of a batch, in parallel (metadata calls)
 PROGRESS_EVERY_S = 10.0
@@ -74,10 +85,19 @@ class _Read:
     rows: int
     columns: list[str]
     previews: dict[str, pl.DataFrame]
+    # the contract's key: each staged row's key values and file row (append and upsert)
+    keys: pl.DataFrame | None = None
+    ingested_at: datetime | None = None
+    # upsert in a batch of several: staged and transformed rows held until the batch knows
+    # which of them a later upload replaces
+    held: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.problem_count == 0
+
+    def refuse(self, problems: list[Problem], total: int) -> None:
+        self.problems, self.problem_count = problems, total
 
 
 @dataclass
@@ -94,10 +114,14 @@ class IngestRun:
     custody: Custody = field(init=False)
     # a refused upload's partition -> (its quarantine key, the message why)
     _moved: dict[str, tuple[str, str]] = field(default_factory=dict, init=False)
+    # the staged snapshot whose keys an upsert batch was decided against
+    _keys_snapshot: int | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.custody = Custody(self.client, self.settings)
         self.frames = layer_frames(self.contract)
+        if self.contract.mode == "upsert":
+            self.frames["history"] = self._versions(self.frames["staged"], None)
 
     def table(self, layer: str) -> str:
         return self.contract.table(layer)
@@ -111,7 +135,7 @@ class IngestRun:
         missing: list[str] = []
         # the tables are opened while the first upload downloads
         opener = ThreadPoolExecutor(1, thread_name_prefix="open-tables")
-        opening = opener.submit(self._writers, list(LAYERS) if decide else ["raw"])
+        opening = opener.submit(self._writers, self._layers(decide))
         opener.shutdown(wait=False)
         writers: dict[str, PartitionWriter] = {}
         try:
@@ -134,6 +158,13 @@ class IngestRun:
                 writer.abort()
             raise
         writers = opening.result()
+        if decide and self.contract.key:
+            try:
+                self._apply_key([r for r in reads if r.ok], writers)
+            except BaseException:
+                for writer in writers.values():
+                    writer.abort()
+                raise
         refused = [r for r in reads if decide and not r.ok]
         published = [r for r in reads if decide and r.ok]
         properties = contract_properties(self.contract)
@@ -179,6 +210,8 @@ class IngestRun:
                     read.previews.get("staged"),
                 )
             transformed = commits["transformed"].result()
+            if "history" in commits:
+                commits["history"].result()
         archived = self._archive(published)
         staged_read = ReadResult(self.table("staged"), pa.table({}), staged.snapshot_id)
         for read in published:
@@ -228,6 +261,11 @@ class IngestRun:
         )
         started = time.monotonic()
         previews: dict[str, pl.DataFrame] = {}
+        keyed = decide and bool(self.contract.key)
+        # upsert, several uploads: the batch decides which rows a later upload replaces
+        hold = keyed and self.contract.mode == "upsert" and len(self.partitions) > 1
+        held: dict[str, list[pl.DataFrame]] = {}
+        keys: list[pl.DataFrame] = []
         # an upload read into memory is hashed against its recorded checksum while it is
         # parsed (a mismatch fails the run before anything is committed)
         helpers = ThreadPoolExecutor(1, thread_name_prefix="ingest-helper")
@@ -238,7 +276,14 @@ class IngestRun:
             for rows in ingestion.rows(source):
                 if rows.layer not in writers:
                     continue  # a raw-only run: nothing is decided
-                writers[rows.layer].add(rows.frame)
+                if keyed and rows.layer == "staged":
+                    keys.append(key_frame(rows.frame, self.contract.key))
+                if hold and rows.layer != "raw":
+                    held.setdefault(rows.layer, []).append(rows.frame)
+                else:
+                    writers[rows.layer].add(rows.frame)
+                    if rows.layer == "staged" and "history" in writers:
+                        writers["history"].add(self._versions(rows.frame, ingestion.ingested_at))
                 previews.setdefault(rows.layer, rows.frame.head(5))
                 if rows.layer == "raw" and streamed:
                     self._progress(partition, ingestion.verdict.rows, started)
@@ -250,8 +295,8 @@ class IngestRun:
         verdict = ingestion.verdict
         if decide and not verdict.ok:
             # its staged and transformed rows are dropped: the commits empty its partitions
-            writers["staged"].discard(partition)
-            writers["transformed"].discard(partition)
+            self._discard(partition, writers)
+            held = {}
         return _Read(
             partition,
             source_key,
@@ -262,7 +307,108 @@ class IngestRun:
             verdict.rows,
             verdict.columns,
             previews,
+            keys=pl.concat(keys) if keys else None,
+            ingested_at=ingestion.ingested_at,
+            held=held,
         )
+
+    # -- the contract's key across uploads -------------------------------------------------
+    def _apply_key(self, reads: list[_Read], writers: dict[str, PartitionWriter]) -> None:
+        """append: refuse uploads repeating a published key (unless `duplicates: allow`);
+        upsert: later rows replace earlier ones, in the batch and in the table."""
+        key = self.contract.key
+        uploads = [(r.partition, r.keys) for r in reads if r.keys is not None]
+        if self.contract.mode == "append":
+            if self.contract.duplicates == "allow":
+                return
+            found = repeated_keys(uploads, self._published_keys(uploads), key)
+            for read in reads:
+                if read.partition in found:
+                    problems, total = found[read.partition]
+                    read.refuse(problems, total)
+                    self._discard(read.partition, writers)
+            return
+        published = self._published_keys(uploads)
+        replaced = superseded(uploads, published, key)
+        read_at = self._keys_snapshot
+
+        def unchanged(table: Table) -> None:
+            current = table.refresh().current_snapshot()  # the first attempt's table is old
+            if (current.snapshot_id if current else None) != read_at:
+                raise KeysMoved(
+                    f"{self.table('staged')} changed while this batch was decided (another "
+                    "upsert committed): the batch is decided again"
+                )
+
+        writers["staged"].guard = unchanged
+        for read in reads:  # the batch's own uploads: later ones win
+            lost = replaced.within.get(read.partition)
+            for layer, frames in read.held.items():
+                for frame in frames:
+                    kept = without(frame, lost, key)
+                    writers[layer].add(kept)
+                    if layer == "staged" and "history" in writers:
+                        writers["history"].add(self._versions(frame, read.ingested_at))
+            read.held = {}
+        for partition, lost in replaced.outside.items():  # the table's: the batch wins
+            for layer in ("staged", "transformed"):
+                rows = self.lake.read_partition(
+                    self.table(layer), column=SOURCE_KEY, value=partition
+                )
+                current = pl.from_arrow(rows.data)
+                assert isinstance(current, pl.DataFrame)
+                writers[layer].include([partition])
+                writers[layer].add(without(current, lost, key))
+        if replaced.outside:
+            self.log(
+                f"upsert: {sum(f.height for f in replaced.outside.values()):,} current row(s) of "
+                f"{len(replaced.outside):,} earlier upload(s) replaced"
+            )
+
+    def _published_keys(self, uploads: list[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
+        """The staged table's key columns, upload and row, less the batch's own uploads.
+
+        Only data files whose statistics say they may hold a key in the batch's range (of
+        its first key column) are read: keys that grow with time (ids, dates, timestamps)
+        read nothing of the table's past, whatever its size.
+        """
+        key = self.contract.key
+        columns = (*key, SOURCE_KEY, SOURCE_ROW)
+        first = pl.concat([k.select(key[0]) for _, k in uploads]) if uploads else None
+        row_filter = None
+        if first is not None and first.height and first[key[0]].null_count() < first.height:
+            low, high = first[key[0]].min(), first[key[0]].max()
+            row_filter = And(
+                GreaterThanOrEqual(key[0], _literal(low)),  # type: ignore[call-arg, arg-type]
+                LessThanOrEqual(key[0], _literal(high)),  # type: ignore[call-arg, arg-type]
+            )
+        try:
+            read = self.lake.read(self.table("staged"), columns=columns, row_filter=row_filter)
+            data, self._keys_snapshot = read.data, read.snapshot_id
+        except LookupError:  # no table yet: nothing published
+            data, self._keys_snapshot = None, None
+        frame = pl.from_arrow(data) if data is not None else None
+        if not isinstance(frame, pl.DataFrame) or not frame.height:
+            schema: dict[str, pl.DataType] = {c: self.contract.dtypes[c] for c in key}
+            schema.update({SOURCE_KEY: pl.String(), SOURCE_ROW: pl.Int64()})
+            return pl.DataFrame(schema=schema)
+        return frame.filter(~pl.col(SOURCE_KEY).is_in(self.partitions))
+
+    def _versions(self, staged: pl.DataFrame, ingested_at: datetime | None) -> pl.DataFrame:
+        """upsert's history: each published row, valid from when its upload was ingested."""
+        return staged.with_columns(
+            pl.lit(ingested_at).cast(pl.Datetime("us", "UTC")).alias(VALID_FROM)
+        )
+
+    def _discard(self, partition: str, writers: dict[str, PartitionWriter]) -> None:
+        for layer in ("staged", "transformed", "history"):
+            if layer in writers:
+                writers[layer].discard(partition)
+
+    def _layers(self, decide: bool) -> list[str]:
+        if not decide:
+            return ["raw"]
+        return [*LAYERS, "history"] if self.contract.mode == "upsert" else list(LAYERS)
 
     def _quarantine(self, refused: list[_Read]) -> Iterator[Validated]:
         """Move each refused upload to quarantine with its report; its verdict."""
@@ -449,6 +595,15 @@ class IngestRun:
 
     def _progress(self, partition: str, rows: int, started: float) -> None:
         self.log(f"{partition}: {rows:,} rows read ({time.monotonic() - started:.0f}s)")
+
+
+def _literal(value: object) -> object:
+    """A polars scalar as the value an Iceberg predicate compares with."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _arrow(frame: pl.DataFrame) -> pa.Table:

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -158,7 +159,9 @@ class Lakehouse:
         return renames
 
     def resolve_snapshot(self, table: str, ref: str | int | None) -> int | None:
-        """The snapshot id that `ref` names in `table`: a tag or branch name, or an id.
+        """The snapshot id that `ref` names in `table`: a tag or branch name, an id, or a
+        time (ISO 8601, e.g. `2026-12-01T00:00Z`; no offset is UTC): the snapshot that was
+        current then.
 
         None means the current snapshot. Raises LookupError naming the table and the ref.
         """
@@ -172,6 +175,12 @@ class Lakehouse:
             return named.snapshot_id
         if str(ref).lstrip("-").isdigit() and loaded.snapshot_by_id(int(ref)) is not None:
             return int(ref)
+        when = as_time(str(ref))
+        if when is not None:
+            at = loaded.snapshot_as_of_timestamp(int(when.timestamp() * 1000))
+            if at is None:
+                raise LookupError(f"table {table} had no snapshot yet at {when.isoformat()}")
+            return at.snapshot_id
         tags = sorted(loaded.metadata.refs)
         raise LookupError(f"table {table} has no snapshot or tag {ref!r} (refs: {tags})")
 
@@ -416,6 +425,9 @@ class PartitionWriter:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"write-{table}")
         self._pending: deque[tuple[str, Future[DataFile]]] = deque()
         self._value_of: dict[str, str] = {}  # data file path -> its partition value
+        # called with the fresh table before each commit attempt: raises if what this write
+        # was computed from has changed (another writer committed meanwhile)
+        self.guard: Callable[[Table], None] | None = None
 
     def add(self, data: pl.DataFrame | pa.Table) -> None:
         frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data)
@@ -444,6 +456,13 @@ class PartitionWriter:
             )
             self.rows += part.height
             self._rows_of[value] = self._rows_of.get(value, 0) + part.height
+
+    def include(self, values: Sequence[str]) -> None:
+        """Replace these partitions too (on commit: with what is added for them, or nothing)."""
+        for value in values:
+            if value not in self._known:
+                self._known.add(value)
+                self.values.append(value)
 
     def rows_of(self, value: str) -> int:
         """Rows added for partition `value` (and not discarded)."""
@@ -488,6 +507,8 @@ class PartitionWriter:
 
         def attempt(table: Table) -> Table:
             nonlocal committed_id
+            if self.guard is not None:
+                self.guard(table)
             old = [task.file for task in table.scan(row_filter=predicate).plan_files()]
             if not old and not self.files:
                 current = table.current_snapshot()
@@ -535,6 +556,17 @@ class PartitionWriter:
         self._pending.clear()
         _delete_files(self.target, self.files)
         self.files = []
+
+
+def as_time(ref: str) -> datetime | None:
+    """`ref` as a UTC time if it is one (ISO 8601; a date is its midnight), else None."""
+    if not ref[:4].isdigit() or "-" not in ref:
+        return None
+    try:
+        when = datetime.fromisoformat(ref)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _partitions_predicate(column: str, values: Sequence[str]) -> BooleanExpression:

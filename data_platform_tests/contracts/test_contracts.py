@@ -31,6 +31,8 @@ def test_the_sample_contracts_load():
         ),
         (MINIMAL + "key: [nope]\n", "x.yaml:4: key: key column 'nope' is not a declared column"),
         (MINIMAL + "text: [body, body2]\n", "text column 'body2' is not a declared column"),
+        (MINIMAL + "mode: upsert\n", "mode upsert needs a key"),
+        (MINIMAL + "mode: merge\n", "x.yaml:4: mode: Input should be 'append' or 'upsert'"),
         (
             "name: notes\ncolumns:\n  body: {type: string, colour: red}\n",
             "x.yaml:3: columns.body.colour: Extra inputs",
@@ -91,8 +93,24 @@ def test_inference_types_nulls_key_text_and_label_from_text():
     assert contract.label.column == "category"
     assert set(contract.label.classes) == {"books", "electronics", "kitchen", "toys", "sports"}
     assert contract.columns["price"].min == 0
-    assert all(proposal.reasons[k] for k in ("key", "text", "label", "target"))
+    assert all(proposal.reasons[k] for k in ("key", "mode", "text", "label", "target"))
+    # reviews carry their own time (created_at): an event log, appended
+    assert contract.mode == "append"
+    assert "'created_at'" in proposal.reasons["mode"]
     assert parse_contract(render_yaml(proposal), "reviews.yaml", "reviews") == contract
+
+
+def test_inference_proposes_upsert_for_keyed_records_without_an_event_time():
+    """#29: vega's seattle-weather (a date, measurements) is one row per day: upsert."""
+    rows = [
+        {"date": f"2012-01-{d:02d}", "temp_max": 10.0 + d, "weather": "rain" if d % 2 else "sun"}
+        for d in range(1, 29)
+    ]
+    proposal = infer_contract(_csv(pl.DataFrame(rows)), "weather")
+    assert proposal.contract.key == ("date",)
+    assert proposal.contract.mode == "upsert"
+    assert "newer state" in proposal.reasons["mode"]
+    assert "mode: upsert" in render_yaml(proposal)
 
 
 def test_inference_finds_a_composite_key_and_no_text():

@@ -104,7 +104,7 @@ def init(
         kind += f" of {column.items}" if column.items else ""
         table.add_row(column_name, kind, proposal.reasons.get(column_name, ""))
     console.print(table)
-    for part in ("key", "text", "label", "target"):
+    for part in ("key", "mode", "text", "label", "target"):
         console.print(f"[bold]{part:7s}[/] {proposal.reasons[part]}")
     layers = _layers(contract)
     console.print(f"[bold]layers[/]  {', '.join(layers)}")

@@ -27,6 +27,7 @@ COMMANDS = {
     "search": "data_platform.ops.cli.search:search",
     "sql": "data_platform.ops.cli.sql:sql_command",
     "export": "data_platform.ops.cli.export:export",
+    "features": "data_platform.ops.cli.features:features_app",
     "maintain": "data_platform.ops.cli.maintain:maintain",
     "stack": "data_platform.ops.cli.stack:stack_app",
     "cluster": "data_platform.ops.cli.cluster:cluster_app",

@@ -16,7 +16,11 @@ def sql_command(
         str, typer.Argument(help="SQL naming tables as layer.dataset, e.g. staged.reviews.")
     ],
     as_of: Annotated[
-        str | None, typer.Option(help="Read every table as of this tag or snapshot id.")
+        str | None,
+        typer.Option(
+            help="Read every table as of this tag, snapshot id or time "
+            "(ISO 8601, e.g. 2026-12-01T00:00Z; no offset is UTC)."
+        ),
     ] = None,
     limit: int = typer.Option(50, help="Rows to print at most."),
 ) -> None:

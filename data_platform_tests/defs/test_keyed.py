@@ -1,0 +1,201 @@
+"""The contract's key is the table's key (#29): the weather example in both modes.
+
+A daily weather table (1,461 days, key `date`) is uploaded twice: a CSV, then a JSON Lines
+export of the same days. Before, staged held 2,922 rows, every date twice, and no check
+failed. Now: append refuses the second upload naming the first; upsert lets the second's
+values win in staged and transformed while raw keeps both versions, `as_of` a time before
+the correction reads the old values, and the history joins point-in-time. Rows are read
+from the tables.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+
+import dagster as dg
+import polars as pl
+import pytest
+from pyiceberg.exceptions import CommitFailedException
+
+from data_platform.contracts import parse_contract
+from data_platform.contracts.columns import SOURCE_KEY
+from data_platform.definitions import build_definitions
+from data_platform.defs.resources import SettingsResource
+from data_platform.history import point_in_time_join, read_versions
+from data_platform.ingest.landing import Custody
+from data_platform.ingest.run import IngestRun, KeysMoved
+from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.ops.demo.samples import encode
+from data_platform.ops.runner import ingest_landing
+from data_platform.storage import ObjectStore
+from data_platform_tests.defs.helpers import put_bytes
+
+pytestmark = pytest.mark.integration
+
+WEATHER = """name: weather
+key: [date]
+mode: {mode}
+{extra}
+columns:
+  date: {{type: date}}
+  precipitation: {{type: float, min: 0}}
+  temp_max: {{type: float}}
+  temp_min: {{type: float}}
+  wind: {{type: float, min: 0}}
+  weather: {{type: string, allowed: [drizzle, rain, sun, snow, fog]}}
+"""
+DAYS = 1461  # 2012-01-01 .. 2015-12-31, as vega's seattle-weather
+
+
+def contract(mode: str, extra: str = ""):
+    return parse_contract(WEATHER.format(mode=mode, extra=extra), "weather.yaml")
+
+
+def days(shift: float = 0.0) -> pl.DataFrame:
+    first = date(2012, 1, 1)
+    kinds = ["drizzle", "rain", "sun", "snow", "fog"]
+    return pl.DataFrame(
+        {
+            "date": [first + timedelta(days=i) for i in range(DAYS)],
+            "precipitation": [float(i % 7) for i in range(DAYS)],
+            "temp_max": [10.0 + (i % 20) + shift for i in range(DAYS)],
+            "temp_min": [float(i % 10) for i in range(DAYS)],
+            "wind": [1.0 + i % 5 for i in range(DAYS)],
+            "weather": [kinds[i % 5] for i in range(DAYS)],
+        }
+    )
+
+
+def staged(settings, table: str = "staged.weather") -> pl.DataFrame:
+    frame = pl.from_arrow(Lakehouse(open_catalog(settings)).read(table).data)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def ingest(settings, store, instance, spec, name: str, frame: pl.DataFrame):
+    put_bytes(store, settings, "weather", name, encode(frame, name))
+    defs = build_definitions(SettingsResource.from_settings(settings), contracts=[spec])
+    [outcome] = ingest_landing(defs, instance, [spec])
+    return outcome
+
+
+def test_append_refuses_the_second_upload_naming_the_first(settings, store, instance):
+    spec = contract("append")
+    first = ingest(settings, store, instance, spec, "2016/csv.csv", days())
+    assert first.success, first.error
+    second = ingest(settings, store, instance, spec, "2016/export.jsonl", days())
+    assert not second.success
+    assert "already published by upload '2016/csv.csv'" in (second.error or "")
+    rows = staged(settings)
+    assert rows.height == DAYS
+    assert rows["date"].n_unique() == DAYS
+    [entry] = Custody(store, settings).quarantined("weather")
+    assert entry.partition == "2016/export.jsonl"
+    assert entry.problem_count == DAYS  # every repeated row counted, the first 100 listed
+    assert "key (date) already published by upload '2016/csv.csv' (row 1)" in entry.problems()[0]
+    raw = staged(settings, "raw.weather")  # raw records what arrived, both uploads
+    assert raw.height == 2 * DAYS
+
+
+def test_append_with_duplicates_allowed_accepts_a_repeated_key(settings, store, instance):
+    spec = contract("append", "duplicates: allow")
+    assert ingest(settings, store, instance, spec, "a.csv", days()).success
+    assert ingest(settings, store, instance, spec, "b.csv", days()).success
+    assert staged(settings).height == 2 * DAYS
+
+
+def test_upsert_the_second_upload_wins_raw_keeps_both_and_as_of_reads_the_old(
+    settings, store, instance
+):
+    spec = contract("upsert")
+    assert ingest(settings, store, instance, spec, "2016/csv.csv", days()).success
+    time.sleep(0.01)
+    between = datetime.now(UTC)
+    time.sleep(0.01)
+    corrected = days(shift=100.0)
+    assert ingest(settings, store, instance, spec, "2016/export.jsonl", corrected).success
+    rows = staged(settings).sort("date")
+    assert rows.height == DAYS
+    assert rows["temp_max"].to_list() == corrected["temp_max"].to_list()
+    assert set(rows[SOURCE_KEY].to_list()) == {"2016/export.jsonl"}
+    features = staged(settings, "transformed.weather").sort("date")
+    assert features.height == DAYS
+    assert features["temp_max"].to_list() == corrected["temp_max"].to_list()
+    assert staged(settings, "raw.weather").height == 2 * DAYS  # every version as it arrived
+    lake = Lakehouse(open_catalog(settings))
+    before = lake.resolve_snapshot("staged.weather", between.isoformat())
+    old = pl.from_arrow(lake.read("staged.weather", snapshot_id=before).data)
+    assert isinstance(old, pl.DataFrame)
+    assert old.sort("date")["temp_max"].to_list() == days()["temp_max"].to_list()
+    # the history keeps both versions; a point-in-time join never returns the later one
+    versions = read_versions(lake, spec)
+    assert versions.height == 2 * DAYS
+    events = pl.DataFrame({"date": [date(2012, 1, 1)] * 2, "seen_at": [between, datetime.now(UTC)]})
+    joined = point_in_time_join(events, versions, on=["date"], at="seen_at")
+    assert joined["temp_max"].to_list() == [10.0, 110.0]
+
+
+def test_rerunning_an_upload_is_idempotent_in_both_modes(settings, store, instance):
+    for mode in ("append", "upsert"):
+        spec = contract(mode).model_copy(update={"name": f"weather_{mode}"})
+        name = "again.csv"
+        put_bytes(store, settings, spec.name, name, encode(days(), name))
+        defs = build_definitions(SettingsResource.from_settings(settings), contracts=[spec])
+        assert all(o.success for o in ingest_landing(defs, instance, [spec]))
+        job = defs.resolve_job_def(f"ingest_{spec.name}")
+        again = job.execute_in_process(partition_key=name, instance=instance)  # from the archive
+        assert again.success
+        rows = staged(settings, f"staged.{spec.name}")
+        assert rows.height == DAYS, mode
+
+
+def test_two_upserts_of_the_same_key_at_once_end_with_the_later_commit(settings, store):
+    """Two runs decide against the same staged snapshot; the one that commits second finds
+    the table moved and decides again (KeysMoved, the step's retry): one row per key."""
+    spec = contract("upsert")
+    client = ObjectStore.from_settings(settings)
+    lake = Lakehouse(open_catalog(settings))
+    first = days().head(10)
+    base = IngestRun(spec, ["base.csv"], settings, client, lake, log=lambda _: None)
+    put_bytes(store, settings, "weather", "base.csv", encode(first, "base.csv"))
+    list(base.from_uploads({"raw", "staged", "transformed"}))  # the tables exist
+    for name, shift in (("one.csv", 1.0), ("two.csv", 2.0)):
+        frame = first.with_columns(pl.col("temp_max") + shift)
+        put_bytes(store, settings, "weather", name, encode(frame, name))
+
+    def run(name: str) -> str:
+        for _ in range(5):  # the step's retries
+            ingest_run = IngestRun(spec, [name], settings, client, lake, log=lambda _: None)
+            try:
+                list(ingest_run.from_uploads({"raw", "staged", "transformed"}))
+                return name
+            except (KeysMoved, CommitFailedException):  # what Dagster's RetryPolicy retries
+                continue
+        raise AssertionError(f"{name} never committed")
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(run, ["one.csv", "two.csv"]))
+    rows = staged(settings)
+    assert rows.height == 10  # one row per key
+    [winner] = rows[SOURCE_KEY].unique().to_list()  # every key from one upload
+    assert winner in {"one.csv", "two.csv"}
+    # ... the one whose staged commit came last: just before it, the table had none of its rows
+    last = lake.load("staged.weather").current_snapshot()
+    assert last is not None
+    assert last.parent_snapshot_id is not None
+    before = pl.from_arrow(lake.read("staged.weather", snapshot_id=last.parent_snapshot_id).data)
+    assert isinstance(before, pl.DataFrame)
+    assert winner not in before[SOURCE_KEY].to_list()
+    assert before.height == 10
+
+
+def test_mode_and_delete_marker_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="mode upsert needs a key"):
+        parse_contract("name: x\nmode: upsert\ncolumns:\n  a: {type: integer}\n", "x.yaml")
+    with pytest.raises(ValueError, match="delete_marker needs mode upsert"):
+        parse_contract(
+            "name: x\nkey: [a]\ndelete_marker: op\ncolumns:\n  a: {type: integer}\n", "x.yaml"
+        )
+    assert dg is not None
