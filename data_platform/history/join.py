@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import polars as pl
@@ -71,9 +72,12 @@ def point_in_time_join(
     right = versions.select(*on, VALID_FROM, *wanted).rename({c: f"{c}_feature" for c in clash})
     right = right.sort(VALID_FROM)
     left = events.with_row_index("__event").with_columns(_as_utc(events, at).alias("__at"))
-    joined = left.sort("__at").join_asof(
-        right, left_on="__at", right_on=VALID_FROM, by=list(on), strategy="backward"
-    )
+    with warnings.catch_warnings():
+        # both sides are sorted on their time just above; polars cannot check it per group
+        warnings.filterwarnings("ignore", "Sortedness of columns cannot be checked")
+        joined = left.sort("__at").join_asof(
+            right, left_on="__at", right_on=VALID_FROM, by=list(on), strategy="backward"
+        )
     return joined.sort("__event").drop("__event", "__at")
 
 

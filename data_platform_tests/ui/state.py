@@ -32,7 +32,7 @@ LATEST_METADATA = """query($key: AssetKeyInput!) { assetNodeOrError(assetKey: $k
     ... on TextMetadataEntry { text } ... on MarkdownMetadataEntry { mdStr }
     ... on UrlMetadataEntry { url } ... on PathMetadataEntry { path } } } } } }"""
 RUNS = """query($filter: RunsFilter) { runsOrError(filter: $filter, limit: 20) {
-  ... on Runs { results { runId status creationTime } } } }"""
+  ... on Runs { results { runId status creationTime tags { key value } } } } }"""
 RUN_LOGS = """query($id: ID!) { logsForRun(runId: $id, limit: 500) {
   ... on EventConnection { events { __typename ... on MessageEvent { message }
     ... on ExecutionStepFailureEvent { error { message cause { message stack } } } } } } }"""
@@ -126,6 +126,22 @@ def latest_metadata(dev: DagsterDev, path: tuple[str, ...]) -> tuple[str, dict[s
 def runs_tagged(dev: DagsterDev, tags: dict[str, str]) -> list[dict[str, Any]]:
     tag_list = [{"key": k, "value": v} for k, v in tags.items()]
     return dev.graphql(RUNS, {"filter": {"tags": tag_list}})["runsOrError"]["results"]
+
+
+def runs_of_upload(dev: DagsterDev, dataset: str, key: str) -> list[dict[str, Any]]:
+    """The ingest runs that name upload `key`: its own partition, or a batch's range that
+    starts or ends with it (the tests' batches are of two uploads at most)."""
+    found = []
+    for run in runs_tagged(dev, {"data_platform/dataset": dataset}):
+        tags = {t["key"]: t["value"] for t in run.get("tags", [])}
+        named = {
+            tags.get("dagster/partition"),
+            tags.get("dagster/asset_partition_range_start"),
+            tags.get("dagster/asset_partition_range_end"),
+        }
+        if key in named:
+            found.append(run)
+    return found
 
 
 def run_messages(dev: DagsterDev, run_id: str) -> str:
