@@ -16,6 +16,7 @@ RESCUED = "_rescued_data"  # raw: JSON of the values that did not fit the contra
 RECORD_ID = "_record_id"  # derived when the key is not exactly one column
 TEXT = "_text"  # the text columns joined, when there are several
 VALID_FROM = "_valid_from"  # history of an upsert dataset: when a row version became current
+DELETED = "_deleted"  # history of an upsert dataset: a version that deletes its key
 VALID_TO = "_valid_to"  # ... and when a later version (or a delete) replaced it (derived on read)
 STAGED_SNAPSHOT_ID = "_staged_snapshot_id"  # the staged.<dataset> snapshot a row was derived from
 

@@ -10,6 +10,7 @@ import polars as pl
 
 from data_platform.contracts import Contract
 from data_platform.contracts.columns import (
+    DELETED,
     INGESTED_AT,
     SOURCE_KEY,
     SOURCE_ROW,
@@ -66,10 +67,15 @@ def point_in_time_join(
     wanted = (
         list(features)
         if features is not None
-        else [c for c in versions.columns if c not in (*on, VALID_FROM, VALID_TO, *PLATFORM)]
+        else [
+            c for c in versions.columns if c not in (*on, VALID_FROM, VALID_TO, DELETED, *PLATFORM)
+        ]
     )
     clash = [c for c in wanted if c in events.columns and c not in on]
-    right = versions.select(*on, VALID_FROM, *wanted).rename({c: f"{c}_feature" for c in clash})
+    deleted = pl.col(DELETED) if DELETED in versions.columns else pl.lit(False)
+    right = versions.select(*on, VALID_FROM, *wanted, deleted.alias(DELETED))
+    right = right.rename({c: f"{c}_feature" for c in clash})
+    shown = [f"{c}_feature" if c in clash else c for c in wanted]
     right = right.sort(VALID_FROM)
     left = events.with_row_index("__event").with_columns(_as_utc(events, at).alias("__at"))
     with warnings.catch_warnings():
@@ -78,7 +84,12 @@ def point_in_time_join(
         joined = left.sort("__at").join_asof(
             right, left_on="__at", right_on=VALID_FROM, by=list(on), strategy="backward"
         )
-    return joined.sort("__event").drop("__event", "__at")
+    # a key deleted at the event's time has no features then
+    gone = pl.col(DELETED).fill_null(False)
+    joined = joined.with_columns(
+        [pl.when(gone).then(None).otherwise(pl.col(c)).alias(c) for c in shown]
+    )
+    return joined.sort("__event").drop("__event", "__at", DELETED)
 
 
 def _as_utc(events: pl.DataFrame, at: str) -> pl.Expr:

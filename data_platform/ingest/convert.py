@@ -69,7 +69,9 @@ def column_problems(
         if name not in present and not column.nullable
     ]
     problems += [
-        Problem("unexpected column", column=name) for name in present if name not in declared
+        Problem("unexpected column", column=name)
+        for name in present
+        if name not in declared and name != contract.delete_marker
     ]
     return problems
 

@@ -37,6 +37,7 @@ from data_platform.ingest.staged_schema import staged_schema
 from data_platform.ingest.validate import UniqueTracker, clean, validate
 
 MAX_PROBLEMS = 1000
+DELETES = "deletes"  # the keys an upload's delete rows remove (upsert's delete_marker)
 DEFAULT_BATCH_ROWS = 250_000
 
 
@@ -154,9 +155,14 @@ class Ingestion:
     ) -> Iterator[LayerRows]:
         """`texts`: the batch as read, so a problem can quote a value as the file wrote it."""
         self.verdict.rows += height
+        raw_frame = converted.frame
+        deletes = self._deletes(texts)
+        if deletes is not None:
+            converted, texts, removed = _split_deletes(converted, texts, deletes, self.contract)
+            yield LayerRows(DELETES, removed)
         self.verdict.add(converted.problems)
         self.verdict.problem_count += converted.failed_values - len(converted.problems)
-        raw = converted.frame.with_columns(
+        raw = raw_frame.with_columns(
             constant(self.upload.partition).alias(SOURCE_KEY),
             constant(self.upload.etag).alias(SOURCE_ETAG),
             pl.lit(self.ingested_at).cast(pl.Datetime("us", "UTC")).alias(INGESTED_AT),
@@ -175,6 +181,38 @@ class Ingestion:
         )
         yield LayerRows("staged", staged)
         yield LayerRows("transformed", build_features(staged, self.contract))
+
+    def _deletes(self, texts: pl.DataFrame | None) -> pl.Series | None:
+        """Which rows of the batch delete their key (upsert's `delete_marker`), if any."""
+        marker = self.contract.delete_marker
+        if marker is None or texts is None or marker not in texts.columns:
+            return None
+        values = texts.get_column(marker).cast(pl.String).str.strip_chars()
+        flagged = (values == self.contract.delete_value).fill_null(False)
+        return flagged if flagged.any() else None
+
+
+def _split_deletes(
+    converted: Converted, texts: pl.DataFrame | None, deletes: pl.Series, contract: Contract
+) -> tuple[Converted, pl.DataFrame | None, pl.DataFrame]:
+    """The batch less its delete rows, and the keys (with file rows) they delete.
+
+    A delete row needs only its key: problems on its other cells are not problems.
+    """
+    key = list(contract.key)
+    removed = converted.frame.filter(deletes).select(*key, SOURCE_ROW)
+    gone = set(removed.get_column(SOURCE_ROW).to_list())
+    problems = [p for p in converted.problems if p.row not in gone or p.column in key]
+    kept = ~deletes
+    failed = {c: m.filter(kept) for c, m in converted.failed.items()}
+    lost = sum(int(m.filter(deletes).sum()) for c, m in converted.failed.items() if c not in key)
+    rest = Converted(
+        frame=converted.frame.filter(kept),
+        problems=problems,
+        failed_values=converted.failed_values - lost,
+        failed={c: m for c, m in failed.items() if int(m.sum())},
+    )
+    return rest, texts.filter(kept) if texts is not None else None, removed
 
 
 def constant(value: str) -> pl.Expr:

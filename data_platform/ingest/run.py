@@ -32,12 +32,12 @@ from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
 from pyiceberg.table import Table
 
 from data_platform.contracts import Contract
-from data_platform.contracts.columns import SOURCE_KEY, SOURCE_ROW, VALID_FROM
+from data_platform.contracts.columns import DELETED, SOURCE_KEY, SOURCE_ROW, VALID_FROM
 from data_platform.ingest.features import build_features
 from data_platform.ingest.formats import upload_format
 from data_platform.ingest.keys import key_frame, repeated_keys, superseded, without
 from data_platform.ingest.landing import Custody
-from data_platform.ingest.pipeline import Ingestion, Upload, layer_frames
+from data_platform.ingest.pipeline import DELETES, Ingestion, Upload, layer_frames
 from data_platform.ingest.problems import Problem, UploadError, summarise
 from data_platform.ingest.results import (
     IngestResult,
@@ -91,6 +91,8 @@ class _Read:
     # upsert in a batch of several: staged and transformed rows held until the batch knows
     # which of them a later upload replaces
     held: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+    # upsert's delete rows: the keys (and file rows) the upload deletes
+    deletes: pl.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
@@ -116,6 +118,8 @@ class IngestRun:
     _moved: dict[str, tuple[str, str]] = field(default_factory=dict, init=False)
     # the staged snapshot whose keys an upsert batch was decided against
     _keys_snapshot: int | None = field(default=None, init=False)
+    # upsert: earlier uploads' partitions the batch rewrote -> layer -> rows left
+    _rewritten: dict[str, dict[str, int]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.custody = Custody(self.client, self.settings)
@@ -209,9 +213,11 @@ class IngestRun:
                     [raw_read],
                     read.previews.get("staged"),
                 )
+            yield from self._rewrites("staged", staged)
             transformed = commits["transformed"].result()
             if "history" in commits:
                 commits["history"].result()
+        yield from self._rewrites("transformed", transformed)
         archived = self._archive(published)
         staged_read = ReadResult(self.table("staged"), pa.table({}), staged.snapshot_id)
         for read in published:
@@ -266,6 +272,7 @@ class IngestRun:
         hold = keyed and self.contract.mode == "upsert" and len(self.partitions) > 1
         held: dict[str, list[pl.DataFrame]] = {}
         keys: list[pl.DataFrame] = []
+        deleted: list[pl.DataFrame] = []
         # an upload read into memory is hashed against its recorded checksum while it is
         # parsed (a mismatch fails the run before anything is committed)
         helpers = ThreadPoolExecutor(1, thread_name_prefix="ingest-helper")
@@ -274,6 +281,9 @@ class IngestRun:
             writers = opened()
             verified = helpers.submit(checked) if checked else None
             for rows in ingestion.rows(source):
+                if rows.layer == DELETES:
+                    deleted.append(rows.frame)
+                    continue
                 if rows.layer not in writers:
                     continue  # a raw-only run: nothing is decided
                 if keyed and rows.layer == "staged":
@@ -310,6 +320,7 @@ class IngestRun:
             keys=pl.concat(keys) if keys else None,
             ingested_at=ingestion.ingested_at,
             held=held,
+            deletes=pl.concat(deleted) if deleted and verdict.ok else None,
         )
 
     # -- the contract's key across uploads -------------------------------------------------
@@ -328,8 +339,10 @@ class IngestRun:
                     read.refuse(problems, total)
                     self._discard(read.partition, writers)
             return
-        published = self._published_keys(uploads)
-        replaced = superseded(uploads, published, key)
+        # a delete row replaces its key with nothing: it counts as the upload's key
+        changes = [(r.partition, k) for r in reads if (k := _changed_keys(r)) is not None]
+        published = self._published_keys(changes)
+        replaced = superseded(changes, published, key)
         read_at = self._keys_snapshot
 
         def unchanged(table: Table) -> None:
@@ -350,6 +363,8 @@ class IngestRun:
                     if layer == "staged" and "history" in writers:
                         writers["history"].add(self._versions(frame, read.ingested_at))
             read.held = {}
+            if read.deletes is not None and "history" in writers:
+                writers["history"].add(self._tombstones(read))
         for partition, lost in replaced.outside.items():  # the table's: the batch wins
             for layer in ("staged", "transformed"):
                 rows = self.lake.read_partition(
@@ -358,12 +373,28 @@ class IngestRun:
                 current = pl.from_arrow(rows.data)
                 assert isinstance(current, pl.DataFrame)
                 writers[layer].include([partition])
-                writers[layer].add(without(current, lost, key))
+                kept = without(current, lost, key)
+                writers[layer].add(kept)
+                self._rewritten.setdefault(partition, {})[layer] = kept.height
         if replaced.outside:
             self.log(
                 f"upsert: {sum(f.height for f in replaced.outside.values()):,} current row(s) of "
                 f"{len(replaced.outside):,} earlier upload(s) replaced"
             )
+
+    def _rewrites(self, layer: str, write: WriteResult) -> Iterator[LayerWritten]:
+        """upsert: a materialization of each earlier upload's partition the batch rewrote
+        (its replaced rows gone), so what follows it (vectors, the labeling queue) follows."""
+        for partition, rows in self._rewritten.items():
+            if layer in rows:
+                yield LayerWritten(
+                    partition,
+                    layer,
+                    replace(write, rows_written=rows[layer]),
+                    [],
+                    None,
+                    {"rows_replaced_by": ", ".join(self.partitions[:5])},
+                )
 
     def _published_keys(self, uploads: list[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
         """The staged table's key columns, upload and row, less the batch's own uploads.
@@ -397,7 +428,17 @@ class IngestRun:
     def _versions(self, staged: pl.DataFrame, ingested_at: datetime | None) -> pl.DataFrame:
         """upsert's history: each published row, valid from when its upload was ingested."""
         return staged.with_columns(
-            pl.lit(ingested_at).cast(pl.Datetime("us", "UTC")).alias(VALID_FROM)
+            pl.lit(ingested_at).cast(pl.Datetime("us", "UTC")).alias(VALID_FROM),
+            pl.lit(False).alias(DELETED),
+        )
+
+    def _tombstones(self, read: _Read) -> pl.DataFrame:
+        """upsert's history: a delete is a version of its key that holds nothing."""
+        assert read.deletes is not None
+        return read.deletes.with_columns(
+            pl.lit(read.partition).alias(SOURCE_KEY),
+            pl.lit(read.ingested_at).cast(pl.Datetime("us", "UTC")).alias(VALID_FROM),
+            pl.lit(True).alias(DELETED),
         )
 
     def _discard(self, partition: str, writers: dict[str, PartitionWriter]) -> None:
@@ -595,6 +636,12 @@ class IngestRun:
 
     def _progress(self, partition: str, rows: int, started: float) -> None:
         self.log(f"{partition}: {rows:,} rows read ({time.monotonic() - started:.0f}s)")
+
+
+def _changed_keys(read: _Read) -> pl.DataFrame | None:
+    """The keys an upsert upload writes or deletes (with their file rows)."""
+    parts = [f for f in (read.keys, read.deletes) if f is not None]
+    return pl.concat(parts, how="vertical_relaxed") if parts else None
 
 
 def _literal(value: object) -> object:

@@ -199,3 +199,32 @@ def test_mode_and_delete_marker_are_checked(tmp_path):
             "name: x\nkey: [a]\ndelete_marker: op\ncolumns:\n  a: {type: integer}\n", "x.yaml"
         )
     assert dg is not None
+
+
+def test_a_delete_row_removes_its_key_from_staged_and_transformed_and_raw_keeps_it(
+    settings, store, instance
+):
+    spec = contract("upsert", "delete_marker: _op")
+    assert ingest(settings, store, instance, spec, "2016/csv.csv", days()).success
+    gone = [date(2012, 1, 2), date(2013, 6, 1)]
+    deletes = "_op,date,precipitation,temp_max,temp_min,wind,weather\n" + "".join(
+        f"D,{d.isoformat()},,,,,\n" for d in gone
+    )
+    changed = days(shift=5.0).slice(10, 3).with_columns(pl.lit("U").alias("_op"))
+    body = deletes + changed.select("_op", *days().columns).write_csv(include_header=False)
+    put_bytes(store, settings, "weather", "2016/delete.csv", body.encode())
+    defs = build_definitions(SettingsResource.from_settings(settings), contracts=[spec])
+    [done] = ingest_landing(defs, instance, [spec])
+    assert done.success, done.error
+    for table in ("staged.weather", "transformed.weather"):
+        rows = staged(settings, table)
+        assert rows.height == DAYS - len(gone), table
+        assert not set(gone) & set(rows["date"].to_list()), table
+        updated = rows.filter(pl.col("date") == date(2012, 1, 11))["temp_max"].item()
+        assert updated == 25.0, table  # the update in the same upload won (20.0 before)
+    raw = staged(settings, "raw.weather")
+    assert raw.filter(pl.col(SOURCE_KEY) == "2016/delete.csv").height == len(gone) + 3
+    versions = read_versions(Lakehouse(open_catalog(settings)), spec)
+    events = pl.DataFrame({"date": gone, "seen_at": [datetime.now(UTC)] * 2})
+    joined = point_in_time_join(events, versions, on=["date"], at="seen_at")
+    assert joined["temp_max"].to_list() == [None, None]  # deleted by then
