@@ -40,6 +40,7 @@ from data_platform.ingest.landing import Custody
 from data_platform.ingest.pipeline import DELETES, Ingestion, Upload, layer_frames
 from data_platform.ingest.problems import Problem, UploadError, summarise
 from data_platform.ingest.results import (
+    ContractMismatch,
     IngestResult,
     LayerWritten,
     ReplayRefused,
@@ -52,6 +53,7 @@ from data_platform.settings import Settings
 from data_platform.storage import NotFound, ObjectInfo, ObjectStore
 
 LAYERS = ("raw", "staged", "transformed")
+MODE_PROPERTY = "data-platform.contract.mode"
 
 
 class KeysMoved(RuntimeError):
@@ -69,6 +71,7 @@ def contract_properties(contract: Contract) -> dict[str, str]:
     return {
         "data-platform.contract.version": str(contract.version),
         "data-platform.contract.fingerprint": contract.fingerprint,
+        MODE_PROPERTY: contract.mode,
     }
 
 
@@ -120,6 +123,7 @@ class IngestRun:
     _keys_snapshot: int | None = field(default=None, init=False)
     # upsert: earlier uploads' partitions the batch rewrote -> layer -> rows left
     _rewritten: dict[str, dict[str, int]] = field(default_factory=dict, init=False)
+    _was_mode: str = field(default="", init=False)  # staged's mode before this run
 
     def __post_init__(self) -> None:
         self.custody = Custody(self.client, self.settings)
@@ -139,7 +143,7 @@ class IngestRun:
         missing: list[str] = []
         # the tables are opened while the first upload downloads
         opener = ThreadPoolExecutor(1, thread_name_prefix="open-tables")
-        opening = opener.submit(self._writers, self._layers(decide))
+        opening = opener.submit(self._open, self._layers(decide))
         opener.shutdown(wait=False)
         writers: dict[str, PartitionWriter] = {}
         try:
@@ -328,6 +332,7 @@ class IngestRun:
         """append: refuse uploads repeating a published key (unless `duplicates: allow`);
         upsert: later rows replace earlier ones, in the batch and in the table."""
         key = self.contract.key
+        self._check_mode_change()
         uploads = [(r.partition, r.keys) for r in reads if r.keys is not None]
         if self.contract.mode == "append":
             if self.contract.duplicates == "allow":
@@ -380,6 +385,40 @@ class IngestRun:
             self.log(
                 f"upsert: {sum(f.height for f in replaced.outside.values()):,} current row(s) of "
                 f"{len(replaced.outside):,} earlier upload(s) replaced"
+            )
+
+    def _open(self, layers: list[str]) -> dict[str, PartitionWriter]:
+        """The writers, and the mode staged was last written under (its current snapshot's
+        summary says; a table written before modes existed was appended to)."""
+        staged = self.lake.load(self.table("staged")) if "staged" in layers else None
+        current = staged.current_snapshot() if staged else None
+        summary = current.summary if current else None
+        self._was_mode = (
+            summary.additional_properties.get(MODE_PROPERTY) if summary else None
+        ) or ("append" if current else "")
+        return self._writers(layers)
+
+    def _check_mode_change(self) -> None:
+        """A contract whose mode changed: upsert over a staged table that holds a key more
+        than once (an append that allowed duplicates) would have to pick one row per key and
+        drop the others: refused, with the keys named. upsert to append loses nothing."""
+        was = self._was_mode
+        if not was or was == self.contract.mode or self.contract.mode != "upsert":
+            return
+        key = list(self.contract.key)
+        try:
+            frame = pl.from_arrow(self.lake.read(self.table("staged"), columns=tuple(key)).data)
+        except LookupError:
+            return
+        assert isinstance(frame, pl.DataFrame)
+        repeated = frame.group_by(key).len().filter(pl.col("len") > 1)
+        if repeated.height:
+            shown = ", ".join(str(r) for r in repeated.head(3).select(key).rows())
+            raise ContractMismatch(
+                f"{self.contract.name}: the contract changed mode {was} to upsert, but "
+                f"{self.table('staged')} holds {repeated.height:,} key(s) more than once (e.g. "
+                f"{shown}): an upsert would keep one row of each and drop the others. Remove "
+                "the duplicates, or keep mode append; the upload stays in landing"
             )
 
     def _rewrites(self, layer: str, write: WriteResult) -> Iterator[LayerWritten]:
@@ -597,7 +636,13 @@ class IngestRun:
                 _arrow(self.frames[layer]).schema,
                 column=SOURCE_KEY,
                 values=partitions or self.partitions,
-                table_properties=contract_properties(self.contract),
+                # the mode is recorded by each commit (its snapshot's summary), not on open:
+                # a run refused for a mode change must leave the old mode in place
+                table_properties={
+                    k: v
+                    for k, v in contract_properties(self.contract).items()
+                    if k != MODE_PROPERTY
+                },
             )
 
         with ThreadPoolExecutor(len(layers), thread_name_prefix="open-table") as pool:

@@ -228,3 +228,21 @@ def test_a_delete_row_removes_its_key_from_staged_and_transformed_and_raw_keeps_
     events = pl.DataFrame({"date": gone, "seen_at": [datetime.now(UTC)] * 2})
     joined = point_in_time_join(events, versions, on=["date"], at="seen_at")
     assert joined["temp_max"].to_list() == [None, None]  # deleted by then
+
+
+def test_a_mode_change_that_would_drop_rows_is_refused_and_explained(settings, store, instance):
+    allowed = contract("append", "duplicates: allow")
+    assert ingest(settings, store, instance, allowed, "a.csv", days()).success
+    assert ingest(settings, store, instance, allowed, "b.csv", days()).success
+    outcome = ingest(settings, store, instance, contract("upsert"), "c.csv", days().head(5))
+    assert not outcome.success
+    assert "changed mode append to upsert" in (outcome.error or "")
+    assert f"holds {DAYS:,} key(s) more than once" in (outcome.error or "")
+    assert store.exists(f"{settings.landing_prefix}weather/c.csv")  # nothing lost
+    assert staged(settings).height == 2 * DAYS
+    defs = build_definitions(
+        SettingsResource.from_settings(settings), contracts=[contract("upsert")]
+    )
+    [again] = ingest_landing(defs, instance, [contract("upsert")])  # the refusal did not
+    assert not again.success  # record the new mode: refused again, for the same reason
+    assert "changed mode append to upsert" in (again.error or "")
