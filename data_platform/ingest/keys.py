@@ -50,7 +50,8 @@ def repeated_keys(
         if clash.height:
             clash = clash.sort(SOURCE_ROW)
             problems = [
-                _problem(row, key) for row in clash.head(MAX_KEY_PROBLEMS).iter_rows(named=True)
+                _problem(row, key, hint=i == 0)
+                for i, row in enumerate(clash.head(MAX_KEY_PROBLEMS).iter_rows(named=True))
             ]
             refused[partition] = (problems, clash.height)
             continue
@@ -68,12 +69,13 @@ def repeated_keys(
     return refused
 
 
-def _problem(row: dict[str, object], key: tuple[str, ...]) -> Problem:
+def _problem(row: dict[str, object], key: tuple[str, ...], *, hint: bool) -> Problem:
     values = ", ".join(str(row[c]) for c in key)
     names = ", ".join(key)
+    advice = " (a correction? declare mode: upsert; repeats expected? duplicates: allow)"
     return Problem(
-        f"key ({names}) already published by upload {row[HOLDER]!r} (row {row[HOLDER_ROW]}); "
-        "upload a correction under mode: upsert, or declare duplicates: allow",
+        f"key ({names}) already published by upload {row[HOLDER]!r} (row {row[HOLDER_ROW]})"
+        + (advice if hint else ""),
         row=int(str(row[SOURCE_ROW])),
         column=key[0] if len(key) == 1 else None,
         value=values,

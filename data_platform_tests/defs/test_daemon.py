@@ -30,7 +30,9 @@ def test_upload_is_ingested_by_the_daemon_then_backfilled(dagster_dev):
         interval=0.5,
         what="sensor run ingested the upload",
     )
-    put_upload(store, settings, "reviews", "daemon/b.csv", sample_rows("reviews", 5))
+    put_upload(
+        store, settings, "reviews", "daemon/b.csv", sample_rows("reviews", 5, start_id=10_000)
+    )
     wait_until(
         lambda: lake.count("transformed.reviews") == 55,
         timeout=180,

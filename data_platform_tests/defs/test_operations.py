@@ -39,7 +39,7 @@ def test_s3_server_restart_between_materialisations(tmp_path, instance):
         assert restarted.endpoint == settings.endpoint  # same ports, same keys, same data
         job = defs.resolve_job_def("ingest_reviews")
         assert job.execute_in_process(partition_key="a.csv", instance=instance).success
-        put_upload(store, settings, "reviews", "b.csv", sample_rows("reviews", 10))
+        put_upload(store, settings, "reviews", "b.csv", sample_rows("reviews", 10, start_id=1000))
         assert [o.success for o in ingest_landing(defs, instance, REVIEWS)] == [True]
         assert Lakehouse(open_catalog(settings)).count("transformed.reviews") == 70
     finally:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
+import polars as pl
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -10,7 +13,7 @@ from typer.testing import CliRunner
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.lineage import parse_asset_key, sources, trace
 from data_platform.ops.cli.lineage import lineage
-from data_platform.ops.runner import ingest_landing
+from data_platform.ops.runner import ingest_landing, materialize
 from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
 
 pytestmark = pytest.mark.integration
@@ -25,7 +28,7 @@ def ingested(defs, instance, settings, store):
     spec = sample_contract("reviews")
     uploads = {}
     for name, rows in (("a.csv", 20), ("b.csv", 10)):
-        rows_of = sample_rows(spec.name, rows, seed=rows)
+        rows_of = sample_rows(spec.name, rows, seed=rows, start_id=100 * rows)
         uploads[name] = put_upload(store, settings, "reviews", name, rows_of)
         [outcome] = ingest_landing(defs, instance, (spec,))
         assert outcome.success, outcome.error
@@ -82,3 +85,35 @@ def test_asset_key_parsing():
     assert parse_asset_key("/transformed/reviews") == TRANSFORMED
     with pytest.raises(ValueError, match="not an asset key"):
         parse_asset_key("/")
+
+
+def test_lineage_of_a_whole_table_read_names_every_upload(defs, instance, settings, store):
+    """#32: `lineage inference/reviews` named one chain down to one landing object, while
+    the transformed snapshot it read held the rows of every upload. It now lists each
+    upload in that snapshot with its ETag, checked against raw's distinct key and ETag."""
+    spec = sample_contract("reviews")
+    for i in range(5):
+        frame = sample_rows(spec.name, 30, seed=i, start_id=1000 * i)
+        put_upload(store, settings, "reviews", f"many/{i}.csv", frame)
+    assert all(o.success for o in ingest_landing(defs, instance, (spec,)))
+    inference = dg.AssetKey(["inference", "reviews"])
+    assert materialize(defs, instance, [inference], label="inference").success
+    app = typer.Typer()
+    app.command()(lineage)
+    env = {**settings.as_env(), "COLUMNS": "300"}  # the CLI reads the lake of the settings
+    printed = CliRunner().invoke(app, ["inference/reviews", "--json"], env=env)
+    assert printed.exit_code == 0, printed.output
+    document = json.loads(printed.output)
+    [read] = document["reads"]
+    assert read["table"] == "transformed.reviews"
+    named = {(u["key"], u["etag"]) for u in read["uploads"]}
+    raw = pl.from_arrow(Lakehouse(open_catalog(settings)).read("raw.reviews").data)
+    assert isinstance(raw, pl.DataFrame)
+    expected = set(raw.select("_source_key", "_source_etag").unique().iter_rows())
+    assert named == expected
+    assert len(named) == 5
+    assert sum(u["rows"] for u in read["uploads"]) == 150
+    text = CliRunner().invoke(app, ["inference/reviews"], env=env)
+    first = text.output.splitlines()[0]
+    assert "read transformed.reviews" in first
+    assert "5 upload(s), 150 rows" in first

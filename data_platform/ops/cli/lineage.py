@@ -17,7 +17,7 @@ from rich.tree import Tree
 if TYPE_CHECKING:
     import dagster as dg
 
-    from data_platform.lineage import LineageNode
+    from data_platform.lineage import LineageNode, UploadRead
 
 console = Console(width=160)  # tables of ids and URIs: wider than a default 80-column pipe
 
@@ -47,12 +47,19 @@ def lineage(
     partition: Annotated[
         str | None, typer.Option("--partition", "-p", help="Partition key (default: latest).")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the lineage as JSON (for machines).")
+    ] = False,
 ) -> None:
     """Print which snapshots and landing objects produced an asset's latest materialisation.
 
     Every materialisation records the Iceberg snapshot it wrote and the snapshot of each
-    input it read; this follows them down to the uploaded objects (key and ETag).
+    input it read; this follows them down to the uploaded objects (key and ETag). An asset
+    that read whole tables (inference, a labeling queue) read every upload in those
+    snapshots: each is listed (key, ETag, rows, when ingested), with a summary line first.
     """
+    import json
+
     from data_platform.lineage import parse_asset_key, sources, trace
 
     try:
@@ -65,10 +72,61 @@ def lineage(
         where = f" partition {partition}" if partition else ""
         typer.secho(f"error: {key.to_user_string()}{where} was never materialised", err=True)
         raise typer.Exit(1)
+    reads = whole_table_reads(root)
+    if as_json:
+        document = {
+            "asset": root.name,
+            "partition": root.partition,
+            "snapshot_id": root.snapshot_id,
+            "run_id": root.run_id,
+            "reads": [
+                {"table": t, "snapshot_id": s, "uploads": [u.as_json() for u in ups]}
+                for t, s, ups in reads
+            ],
+            "landing_objects": [
+                {"object": n.source_object, "etag": n.source_etag} for n in sources(root)
+            ],
+        }
+        typer.echo(json.dumps(document, indent=2))
+        return
+    for table, snapshot, uploads in reads:
+        rows = sum(u.rows for u in uploads)
+        console.print(
+            f"[bold]{escape(root.name)}[/] read {table} at snapshot {snapshot}: "
+            f"{len(uploads):,} upload(s), {rows:,} rows"
+        )
     console.print(render(root))
+    for table, _, uploads in reads:
+        for upload in uploads:
+            console.print(
+                f"  {escape(table)}  [cyan]{escape(upload.key)}[/]  ETag {upload.etag or '-'}  "
+                f"{upload.rows:,} rows  ingested {upload.ingested_at or '-'}"
+            )
     landing = sources(root)
     incomplete = [n for n in root.walk() if n.note]
-    console.print(f"{len(landing)} landing object(s); {len(incomplete)} unrecorded input(s)")
+    count = len(landing) if not reads else sum(len(u) for _, _, u in reads)
+    console.print(f"{count} landing object(s); {len(incomplete)} unrecorded input(s)")
+
+
+def whole_table_reads(root: LineageNode) -> list[tuple[str, str, list[UploadRead]]]:
+    """For an unpartitioned materialisation: every upload in each dataset table it read."""
+    if root.partition is not None:
+        return []  # a partition's chain leads to its own upload
+    from data_platform.lakehouse import open_lakehouse
+    from data_platform.lineage import uploads_in
+    from data_platform.settings import Settings
+
+    lake = open_lakehouse(Settings())
+    reads = []
+    for node in root.inputs:
+        snapshot = node.read_snapshot_id or node.snapshot_id
+        if not node.table or not snapshot or lake.load(node.table) is None:
+            continue
+        columns = lake.load(node.table).schema().column_names  # type: ignore[union-attr]
+        if "_source_key" not in columns:
+            continue  # not a table of uploads (a benchmark's, a model's)
+        reads.append((node.table, snapshot, uploads_in(lake, node.table, int(snapshot))))
+    return reads
 
 
 def _grow(tree: Tree, node: LineageNode) -> None:
