@@ -107,3 +107,18 @@ def test_an_older_or_broken_cursor_asks_for_each_pending_upload_once_more():
         plan = plan_batches(pending, cursor, limits=BatchLimits(), known=nothing_known)
         assert [b.partitions for b in plan.batches] == [sorted(pending)]
         assert json.loads(plan.cursor)["v"] == 2
+
+
+def test_a_new_contract_asks_again_at_once_for_uploads_left_in_landing():
+    """#32: an upload that waited for the contract to be fixed runs again when it is."""
+    pending = uploads(3)
+    limits = BatchLimits(retry_after_s=900)
+    plan = plan_batches(pending, None, limits=limits, known=nothing_known, now=0, contract="v1")
+    same = plan_batches(
+        pending, plan.cursor, limits=limits, known=nothing_known, now=10, contract="v1"
+    )
+    assert same.batches == []
+    fixed = plan_batches(
+        pending, plan.cursor, limits=limits, known=nothing_known, now=10, contract="v2"
+    )
+    assert [b.partitions for b in fixed.batches] == [sorted(pending)]

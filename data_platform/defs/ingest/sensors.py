@@ -109,11 +109,13 @@ def build_landing_sensor(
             limits=batch_limits(settings),
             known=known,
             running=running,
+            contract=contract.fingerprint,
         )
         if plan.expired:
             context.log.warning(
-                f"{len(plan.expired)} batch(es) still pending {settings.landing_retry_after_s}s "
-                f"after they were asked for (their runs ended): asked for again"
+                f"{len(plan.expired)} batch(es) whose uploads are still in landing (their runs "
+                f"ended without moving them) asked for again: the contract changed, or "
+                f"{settings.landing_retry_after_s}s passed"
             )
         if not plan.batches:
             context.update_cursor(plan.cursor)

@@ -122,25 +122,30 @@ def plan_batches(
     known: Callable[[list[str]], set[str]],
     running: Callable[[str], bool] = lambda _: False,
     now: float | None = None,
+    contract: str = "",
 ) -> Plan:
     """The batches to ask for now, oldest uploads first, and the next cursor.
 
     `known(partitions)`: which of them Dagster already has as partitions (a re-upload, a
     retry from quarantine); each of those is asked for alone, since a run's range can only
     span partitions added together. `running(batch_id)`: whether a run of that batch is
-    still queued or going (asked only of batches past `retry_after_s`).
+    still queued or going (asked only of batches past `retry_after_s`). `contract`: the
+    contract's fingerprint; when it differs from the one the cursor was written under,
+    uploads still pending are asked for again at once (they may have waited for it).
     """
     now = datetime.now(UTC).timestamp() if now is None else now
     by_digest = {u.digest: u for u in pending.values()}
     kept: list[tuple[float, str, str]] = []
     expired: list[str] = []
-    for asked_at, batch_id, digests in _read_cursor(cursor):
+    entries, written_under = _read_cursor(cursor)
+    changed = bool(contract) and written_under != contract
+    for asked_at, batch_id, digests in entries:
         still = "".join(
             d for d in _chunks(digests) if d in by_digest
         )  # out of landing: done (published or quarantined)
         if not still:
             continue
-        if now - asked_at > limits.retry_after_s and not running(batch_id):
+        if (changed or now - asked_at > limits.retry_after_s) and not running(batch_id):
             expired.append(batch_id)
             continue
         kept.append((asked_at, batch_id, still))
@@ -157,7 +162,11 @@ def plan_batches(
         batches = _cut(candidates, existing, limits)
     for batch in batches:
         kept.append((now, batch.id, "".join(u.digest for u in batch.uploads)))
-    state = {"v": CURSOR_VERSION, "asked": [[round(t), i, d] for t, i, d in kept]}
+    state = {
+        "v": CURSOR_VERSION,
+        "contract": contract,
+        "asked": [[round(t), i, d] for t, i, d in kept],
+    }
     return Plan(
         batches=batches,
         cursor=json.dumps(state, separators=(",", ":")),
@@ -206,15 +215,16 @@ def _chunks(digests: str) -> Iterable[str]:
     return (digests[i : i + DIGEST_CHARS] for i in range(0, len(digests), DIGEST_CHARS))
 
 
-def _read_cursor(cursor: str | None) -> list[tuple[float, str, str]]:
-    """The batches asked for; an unreadable or older cursor is no batch (each pending
-    upload is asked for once more: ingestion is idempotent per upload)."""
+def _read_cursor(cursor: str | None) -> tuple[list[tuple[float, str, str]], str]:
+    """The batches asked for, and the contract they were asked under; an unreadable or
+    older cursor is no batch (each pending upload is asked for once more: ingestion is
+    idempotent per upload)."""
     try:
         state = json.loads(cursor) if cursor else {}
     except ValueError:
-        return []
+        return [], ""
     if not isinstance(state, dict) or state.get("v") != CURSOR_VERSION:
-        return []
+        return [], ""
     entries = []
     for entry in state.get("asked", []):
         if (
@@ -225,4 +235,5 @@ def _read_cursor(cursor: str | None) -> list[tuple[float, str, str]]:
             and isinstance(entry[2], str)
         ):
             entries.append((float(entry[0]), entry[1], entry[2]))
-    return entries
+    written_under = state.get("contract")
+    return entries, written_under if isinstance(written_under, str) else ""
