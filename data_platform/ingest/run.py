@@ -683,6 +683,18 @@ class IngestRun:
         self.log(f"{partition}: {rows:,} rows read ({time.monotonic() - started:.0f}s)")
 
 
+def layer_schemas(contract: Contract) -> dict[str, pa.Schema]:
+    """The Arrow schema each layer's table gets under `contract`."""
+    frames = layer_frames(contract)
+    schemas = {layer: _arrow(frame).schema for layer, frame in frames.items()}
+    if contract.mode == "upsert":
+        staged = frames["staged"].with_columns(
+            pl.lit(None, pl.Datetime("us", "UTC")).alias(VALID_FROM), pl.lit(False).alias(DELETED)
+        )
+        schemas["history"] = _arrow(staged).schema
+    return schemas
+
+
 def _changed_keys(read: _Read) -> pl.DataFrame | None:
     """The keys an upsert upload writes or deletes (with their file rows)."""
     parts = [f for f in (read.keys, read.deletes) if f is not None]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyarrow as pa
 from pyiceberg.table import Table
 
@@ -30,6 +32,43 @@ def evolve_schema(table: Table, incoming: pa.Schema) -> None:
     if new:
         with table.update_schema() as update:
             update.union_by_name(pa.schema(new))
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """One column whose type the incoming schema changes (or adds)."""
+
+    column: str
+    have: str  # the table's type, "-" for a new column
+    new: str
+    in_place: bool  # Iceberg can apply it to the table as it is (a new column, a promotion)
+
+    def describe(self) -> str:
+        if self.have == "-":
+            return f"new column {self.column!r} ({self.new}): added in place"
+        how = "in place" if self.in_place else "needs a migration"
+        return f"column {self.column!r}: {self.have} -> {self.new}: {how}"
+
+
+def schema_changes(table: Table, incoming: pa.Schema) -> list[SchemaChange]:
+    """What writing `incoming` would change in `table`'s schema, column by column."""
+    current = table.schema().as_arrow()
+    changes = []
+    for fld in incoming:
+        if fld.name not in current.names:
+            changes.append(SchemaChange(fld.name, "-", str(fld.type), True))
+            continue
+        have = current.field(fld.name).type
+        if have != fld.type and not (_same_text(have, fld.type)):
+            changes.append(
+                SchemaChange(fld.name, str(have), str(fld.type), _widens(fld.type, have))
+            )
+    return changes
+
+
+def _same_text(a: pa.DataType, b: pa.DataType) -> bool:
+    text = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+    return any(t(a) for t in text) and any(t(b) for t in text)
 
 
 def _widens(new: pa.DataType, have: pa.DataType) -> bool:

@@ -118,7 +118,7 @@ def ingest_landing(
                     request.partitions_def_name, list(request.partition_keys or [])
                 )
             for run in result.run_requests:
-                for outcome in _execute(job, instance, spec.name, run):
+                for outcome in execute_request(job, instance, spec.name, run):
                     outcomes.append(outcome)
                     on_run(outcome)
     return outcomes
@@ -145,7 +145,7 @@ def materialize(
     return _outcome(result, label, partition_key or "", time.monotonic() - started)
 
 
-def _execute(
+def execute_request(
     job: dg.JobDefinition, instance: dg.DagsterInstance, dataset: str, run: dg.RunRequest
 ) -> list[RunOutcome]:
     """The run a sensor asked for (one upload, or a batch over a range): one outcome per

@@ -16,8 +16,11 @@ from data_platform.contracts import parse_contract
 from data_platform.definitions import build_definitions
 from data_platform.defs.ingest import assets as ingest_assets
 from data_platform.defs.resources import SettingsResource
+from data_platform.ingest.evolution import contract_changes, migration_advice
 from data_platform.ingest.landing import Custody
+from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.ops.demo.samples import encode
+from data_platform.ops.migrate import migrate_dataset
 from data_platform.ops.runner import ingest_landing
 from data_platform_tests.defs.helpers import put_bytes
 from data_platform_tests.fixtures.dagster import quick_retries
@@ -60,3 +63,47 @@ def test_a_schema_error_is_not_retried(settings, store, instance, monkeypatch):
     custody = Custody(store, settings)
     assert custody.quarantined("flights") == []
     assert store.exists(custody.landing_key("flights", "b.csv"))
+
+
+def test_an_integer_to_float_change_is_named_then_migrated_and_the_waiting_upload_published(
+    settings, store, instance
+):
+    """#32: the change is named (column, old type, new type, the command) before any run;
+    `datasets migrate` rebuilds the tables from the archive under the new contract, the
+    upload that waited in landing is published, rows per layer are equal before and after
+    (plus the new upload), and the old tables, kept aside with a tag, read the old values."""
+    platform = SettingsResource.from_settings(settings)
+    first = pl.DataFrame({"flight_id": [1, 2], "distance": [100, 200]})
+    put_bytes(store, settings, "flights", "a.csv", encode(first, "a.csv"))
+    v1 = _flights(1, "integer")
+    assert all(
+        o.success
+        for o in ingest_landing(build_definitions(platform, contracts=[v1]), instance, [v1])
+    )
+    v2 = _flights(2, "float")
+    lake = Lakehouse(open_catalog(settings))
+    changes = contract_changes(v2, lake)
+    advice = migration_advice(v2, changes)
+    assert "raw.flights: column 'distance': int64 -> double: needs a migration" in advice
+    assert "data-platform datasets migrate flights" in advice
+    second = pl.DataFrame({"flight_id": [3], "distance": [150.5]})
+    put_bytes(store, settings, "flights", "b.csv", encode(second, "b.csv"))
+    [waiting] = ingest_landing(build_definitions(platform, contracts=[v2]), instance, [v2])
+    assert not waiting.success
+    assert "datasets migrate flights" in (waiting.error or "")
+    report = migrate_dataset(settings, v2, instance=instance, progress=lambda _: None)
+    assert report is not None
+    assert report.refused == 0
+    assert report.rows["raw.flights"] == (2, 3)
+    assert report.rows["staged.flights"] == (2, 3)
+    staged = pl.from_arrow(lake.read("staged.flights").data)
+    assert isinstance(staged, pl.DataFrame)
+    assert staged.sort("flight_id")["distance"].to_list() == [100.0, 200.0, 150.5]
+    assert staged.schema["distance"] == pl.Float64
+    aside = report.kept_aside["staged.flights"]
+    tagged = lake.resolve_snapshot(aside, "before-migrate")
+    old = pl.from_arrow(lake.read(aside, snapshot_id=tagged).data)
+    assert isinstance(old, pl.DataFrame)
+    assert old.sort("flight_id")["distance"].to_list() == [100, 200]  # old type, old rows
+    assert not store.exists(Custody(store, settings).landing_key("flights", "b.csv"))
+    assert migrate_dataset(settings, v2, instance=instance) is None  # nothing left to do

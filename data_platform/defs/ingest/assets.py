@@ -127,7 +127,9 @@ def build_ingest_assets(contract: Contract) -> dg.AssetsDefinition:
             failed = exc
         except SchemaPolicyError as exc:  # deterministic: fail once, with its message
             failed = ContractMismatch(
-                f"{exc}; the upload stays in landing until the contract and the table agree"
+                f"{exc}; the upload stays in landing until the contract and the table agree: "
+                f"`data-platform datasets migrate {contract.name}` rebuilds the tables under "
+                "the new contract (or change the contract back)"
             )
         if failed:
             # raised outside the handler, so it chains as the run's exception did (an

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -187,6 +188,63 @@ def show(name: Annotated[str, typer.Argument(help="The dataset to describe.")]) 
         snapshot = str(lake.snapshot_id(table_name) or "-") if loaded and lake else "-"
         layers.add_row(table_name, _count(lake, table_name), snapshot, version)
     console.print(layers)
+    if lake is not None:
+        _show_changes(contract, lake)
+
+
+def _show_changes(contract: Contract, lake: Lakehouse) -> None:
+    """What the contract changes in its tables: in place, or by `datasets migrate`."""
+    from data_platform.ingest.evolution import contract_changes, migration_advice
+    from data_platform.storage import StorageError
+
+    try:
+        changes = contract_changes(contract, lake)
+    except (OSError, StorageError):
+        return
+    for table in changes:
+        for change in table.changes:
+            style = "green" if change.in_place else "yellow"
+            console.print(f"[{style}]change[/]     {table.table}: {escape(change.describe())}")
+    advice = migration_advice(contract, changes)
+    if advice:
+        console.print(f"[yellow]migrate[/]    {escape(advice)}")
+
+
+@datasets_app.command("migrate")
+def migrate(
+    name: Annotated[str, typer.Argument(help="The dataset whose tables to rebuild.")],
+) -> None:
+    """Rebuild a dataset's tables under its changed contract (a type that Iceberg cannot
+    change in place, e.g. integer -> float).
+
+    The current raw, staged and transformed tables are tagged `before-migrate` and kept
+    aside as `<layer>.<name>__v<old version>` (their snapshots and tags still read the old
+    data); then every upload in the archive, and every one waiting in landing, is ingested
+    again under the new contract, in batches, through the ingest job (its runs and
+    materialisations are recorded as the sensor's are). Rows per layer, before and after,
+    end the report; rows the new rules refuse go to quarantine with their reasons.
+    """
+    from data_platform.contracts import ContractError, load_dataset
+    from data_platform.ops.migrate import migrate_dataset
+    from data_platform.settings import Settings
+
+    settings = Settings()
+    try:
+        contract = load_dataset(settings.datasets_dir, name)
+    except (KeyError, ContractError) as exc:
+        _error(exc.args[0])
+        raise typer.Exit(1) from None
+    report = migrate_dataset(settings, contract, progress=console.print)
+    if report is None:
+        console.print(f"{name}: the tables already agree with the contract; nothing to migrate")
+        return
+    for layer, (before, after) in report.rows.items():
+        console.print(f"[bold]{layer:12s}[/] {before:>10,} rows before  {after:>10,} after")
+    for table, aside in report.kept_aside.items():
+        console.print(f"kept aside   {table} -> {aside} (tag before-migrate)")
+    if report.refused:
+        console.print(f"[yellow]{report.refused} upload(s) refused under the new contract[/]")
+        raise typer.Exit(1)
 
 
 def _error(message: str) -> None:
