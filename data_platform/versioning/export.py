@@ -18,7 +18,9 @@ import pyarrow.parquet as pq
 import yaml
 
 from data_platform.contracts import load_dataset
+from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.lineage.uploads import uploads_in
 from data_platform.settings import Settings
 from data_platform.versioning.dvc import DVC_REMOTE, DvcError, DvcRepo
 
@@ -91,6 +93,8 @@ def export_dataset(
         "rows": data.num_rows,
         "files": len(files),
     }
+    if SOURCE_KEY in data.column_names:  # a table of uploads: which ones the export holds
+        meta["uploads"] = [u.as_json() for u in uploads_in(lake, table, snapshot_id)]
     _write_meta(dvc_file, meta)
     if push:
         repo.push(dvc_file, remote)

@@ -50,8 +50,9 @@ def _env(settings: Settings) -> dict[str, str]:
     }
 
 
-def _write(lake: Lakehouse, frame: pl.DataFrame) -> None:
-    lake.append("transformed.reviews", frame.to_arrow(compat_level=pl.CompatLevel.oldest()))
+def _write(lake: Lakehouse, frame: pl.DataFrame, upload: str = "a.csv") -> None:
+    rows = frame.with_columns(pl.lit(upload).alias("_source_key"))
+    lake.append("transformed.reviews", rows.to_arrow(compat_level=pl.CompatLevel.oldest()))
 
 
 def test_export_push_then_pull_on_a_fresh_clone_is_byte_identical(
@@ -59,7 +60,7 @@ def test_export_push_then_pull_on_a_fresh_clone_is_byte_identical(
 ):
     _write(lakehouse, generate_reviews(300, seed=1))
     tagged = lakehouse.tag("release-1")
-    _write(lakehouse, generate_reviews(50, seed=2, start_id=300))  # after the tag
+    _write(lakehouse, generate_reviews(50, seed=2, start_id=300), "b.csv")  # after the tag
     origin = _git_repo(tmp_path / "origin")
     out = origin / "datasets" / "reviews"
 
@@ -74,6 +75,8 @@ def test_export_push_then_pull_on_a_fresh_clone_is_byte_identical(
     assert meta["snapshot_id"] == tagged["transformed.reviews"]
     assert meta["snapshots"] == {"transformed.reviews": tagged["transformed.reviews"]}
     assert (meta["as_of"], meta["rows"], meta["table"]) == ("release-1", 300, "transformed.reviews")
+    # #32: the export names the uploads it holds (the one before the tag, not b.csv)
+    assert [(u["key"], u["rows"]) for u in meta["uploads"]] == [("a.csv", 300)]
     exported = pl.from_arrow(pq.read_table(out))
     assert exported.height == 300  # the tagged rows, not the 50 written since
     assert exported["review_id"].to_list() == sorted(exported["review_id"].to_list())
