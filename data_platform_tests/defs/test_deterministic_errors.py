@@ -11,6 +11,7 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
 from data_platform.contracts import parse_contract
 from data_platform.definitions import build_definitions
@@ -19,6 +20,7 @@ from data_platform.defs.resources import SettingsResource
 from data_platform.ingest.evolution import contract_changes, migration_advice
 from data_platform.ingest.landing import Custody
 from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.ops.cli.datasets import datasets_app
 from data_platform.ops.demo.samples import encode
 from data_platform.ops.migrate import migrate_dataset
 from data_platform.ops.runner import ingest_landing
@@ -66,7 +68,7 @@ def test_a_schema_error_is_not_retried(settings, store, instance, monkeypatch):
 
 
 def test_an_integer_to_float_change_is_named_then_migrated_and_the_waiting_upload_published(
-    settings, store, instance
+    settings, store, instance, tmp_path
 ):
     """#32: the change is named (column, old type, new type, the command) before any run;
     `datasets migrate` rebuilds the tables from the archive under the new contract, the
@@ -91,16 +93,34 @@ def test_an_integer_to_float_change_is_named_then_migrated_and_the_waiting_uploa
     [waiting] = ingest_landing(build_definitions(platform, contracts=[v2]), instance, [v2])
     assert not waiting.success
     assert "datasets migrate flights" in (waiting.error or "")
-    report = migrate_dataset(settings, v2, instance=instance, progress=lambda _: None)
-    assert report is not None
-    assert report.refused == 0
-    assert report.rows["raw.flights"] == (2, 3)
-    assert report.rows["staged.flights"] == (2, 3)
+    # `datasets show` names the change, the command, the waiting upload and why it waits
+    folder = tmp_path / "datasets"
+    folder.mkdir()
+    (folder / "flights.yaml").write_text(FLIGHTS.format(version=2, distance="float"))
+    env = {**settings.as_env(), "DP_DATASETS_DIR": str(folder), "COLUMNS": "400"}
+    shown = CliRunner().invoke(datasets_app, ["show", "flights"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "column 'distance': int64 -> double: needs a migration" in shown.output
+    assert "pending    1 upload(s) in landing: b.csv" in shown.output
+    assert "last failure" in shown.output
+    assert "is int64 in the table" in shown.output
+    migrated = CliRunner().invoke(datasets_app, ["migrate", "flights"], env=env)
+    assert migrated.exit_code == 0, migrated.output
+    assert "kept aside   staged.flights -> staged.flights__v1" in migrated.output
+    rows = {
+        line.split()[0]: line.split()
+        for line in migrated.output.splitlines()
+        if "rows before" in line
+    }
+    assert rows["raw.flights"][1] == "2"  # before
+    assert rows["raw.flights"][4] == "3"  # after: the waiting upload too
+    assert rows["staged.flights"][1] == "2"
+    assert rows["staged.flights"][4] == "3"
     staged = pl.from_arrow(lake.read("staged.flights").data)
     assert isinstance(staged, pl.DataFrame)
     assert staged.sort("flight_id")["distance"].to_list() == [100.0, 200.0, 150.5]
     assert staged.schema["distance"] == pl.Float64
-    aside = report.kept_aside["staged.flights"]
+    aside = "staged.flights__v1"
     tagged = lake.resolve_snapshot(aside, "before-migrate")
     old = pl.from_arrow(lake.read(aside, snapshot_id=tagged).data)
     assert isinstance(old, pl.DataFrame)

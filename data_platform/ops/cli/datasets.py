@@ -190,6 +190,49 @@ def show(name: Annotated[str, typer.Argument(help="The dataset to describe.")]) 
     console.print(layers)
     if lake is not None:
         _show_changes(contract, lake)
+        _show_pending(contract, settings)
+
+
+def _show_pending(contract: Contract, settings: Settings) -> None:
+    """Uploads waiting in landing, and why the last ingest run of the dataset failed."""
+    from data_platform.storage import ObjectStore, StorageError
+
+    prefix = contract.landing_prefix(settings.landing_prefix)
+    try:
+        waiting = [
+            i.key.removeprefix(prefix)
+            for i in ObjectStore.from_settings(settings).list(prefix, recursive=True)
+        ]
+    except (OSError, StorageError):
+        return
+    if not waiting:
+        console.print("pending    none (landing is empty)")
+        return
+    shown = ", ".join(sorted(waiting)[:5]) + (" ..." if len(waiting) > 5 else "")
+    console.print(f"pending    {len(waiting):,} upload(s) in landing: {escape(shown)}")
+    failure = _last_failure(contract.name)
+    if failure:
+        console.print(f"[yellow]last failure[/] {escape(failure)}")
+
+
+def _last_failure(dataset: str) -> str | None:
+    """The error of the dataset's latest failed ingest run, if its latest run failed."""
+    import dagster as dg
+
+    from data_platform.ops.cli.lineage import open_instance
+
+    with open_instance() as instance:
+        runs = instance.get_run_records(
+            dg.RunsFilter(tags={"data_platform/dataset": dataset}), limit=1
+        )
+        if not runs or runs[0].dagster_run.status != dg.DagsterRunStatus.FAILURE:
+            return None
+        run = runs[0].dagster_run
+        for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+            data = event.dagster_event.step_failure_data if event.dagster_event else None
+            if data and data.error:
+                return f"run {run.run_id[:8]}: {data.error.message.strip().splitlines()[-1]}"
+        return f"run {run.run_id[:8]} failed"
 
 
 def _show_changes(contract: Contract, lake: Lakehouse) -> None:
@@ -234,7 +277,10 @@ def migrate(
     except (KeyError, ContractError) as exc:
         _error(exc.args[0])
         raise typer.Exit(1) from None
-    report = migrate_dataset(settings, contract, progress=console.print)
+    from data_platform.ops.cli.lineage import open_instance
+
+    with open_instance() as instance:
+        report = migrate_dataset(settings, contract, instance=instance, progress=console.print)
     if report is None:
         console.print(f"{name}: the tables already agree with the contract; nothing to migrate")
         return
