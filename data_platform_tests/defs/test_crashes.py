@@ -54,6 +54,16 @@ from data_platform.defs.resources import SettingsResource
 from data_platform.settings import Settings
 from data_platform_tests.fixtures.dagster import use_quick_ingest_retries
 use_quick_ingest_retries()  # as many retries; against a dead store their delays only wait
+import os, time
+from data_platform.lakehouse.tables import PartitionWriter
+pause = float(os.environ.get("SLOW_LATER_COMMITS_S", "0"))
+if pause:  # staged and transformed commit that much later than raw: a kill between them lands
+    commit = PartitionWriter.commit
+    def slow(self, *args, **kwargs):
+        if not self.table.startswith("raw."):
+            time.sleep(pause)
+        return commit(self, *args, **kwargs)
+    PartitionWriter.commit = slow
 settings = Settings()
 contract = load_dataset(Path(sys.argv[2]), "reviews")
 defs = build_definitions(SettingsResource.from_settings(settings), contracts=[contract])
@@ -96,13 +106,15 @@ class Ingest:
     log: Path
 
     @classmethod
-    def start(cls, settings: Settings, home: Path, attempt: int) -> Ingest:
+    def start(
+        cls, settings: Settings, home: Path, attempt: int, env: dict[str, str] | None = None
+    ) -> Ingest:
         home.mkdir(parents=True, exist_ok=True)
         log = home / f"ingest-{attempt}.log"  # a file, not a pipe: a full pipe would stall it
         with log.open("w") as out:
             process = subprocess.Popen(
                 [sys.executable, "-c", INGEST, "big.csv", str(DATASETS_DIR), str(home)],
-                env={**os.environ, **settings.as_env()},
+                env={**os.environ, **settings.as_env(), **(env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -146,11 +158,13 @@ def wrote_data_files(settings: Settings) -> bool:
     )
 
 
-def ingest_mid_write(settings: Settings, home: Path, frame: pl.DataFrame) -> Ingest:
+def ingest_mid_write(
+    settings: Settings, home: Path, frame: pl.DataFrame, env: dict[str, str] | None = None
+) -> Ingest:
     """Upload a large CSV and start its ingest; return once data files are being written."""
     store = ObjectStore.from_settings(settings)
     store.put_bytes(f"{settings.landing_prefix}reviews/big.csv", encode(frame, "big.csv"))
-    run = Ingest.start(settings, home, attempt=1)
+    run = Ingest.start(settings, home, attempt=1, env=env)
     wait_until(lambda: wrote_data_files(settings), timeout=120, interval=0.05, what="mid-write")
     return run
 
@@ -194,7 +208,10 @@ def test_run_worker_killed_mid_commit(own_stack, tmp_path):
     _, settings = own_stack
     frame = upload(seed=4)
     home = tmp_path / "dagster"
-    run = ingest_mid_write(settings, home, frame)
+    # staged and transformed commit 3 s after raw (a slow catalog): the kill, at raw's
+    # recorded commit, lands between them whatever the machine's load (without the pause,
+    # on a busy machine the run could end before the signal arrived)
+    run = ingest_mid_write(settings, home, frame, env={"SLOW_LATER_COMMITS_S": "3"})
     with dg.DagsterInstance.from_config(str(home)) as instance:
         # kill as soon as the run records its first commit (raw), while staged and
         # transformed still commit and the upload is not yet archived
