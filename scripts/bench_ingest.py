@@ -115,6 +115,13 @@ class Bench:
             SettingsResource.from_settings(settings), contracts=[self.contract, *others]
         )
         self.store = ObjectStore.from_settings(settings)
+        self.next_id = 0
+
+    def fresh_ids(self, rows: int) -> int:
+        """The first of `rows` review ids no earlier upload used: a dataset's key is unique
+        across uploads (mode append), so every upload here brings rows of its own."""
+        first, self.next_id = self.next_id, self.next_id + rows
+        return first
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds (user + system) used so far by this process and by the S3 server."""
@@ -204,12 +211,15 @@ class Side:
 
 
 def end_to_end(bench: Bench, rows: int, repeats: int, layer_costs: bool) -> list[bool]:
-    data = encode(generate_reviews(rows, seed=0), "x.csv")
+    def upload() -> bytes:  # the same rows but for their ids (each upload's keys its own)
+        return encode(generate_reviews(rows, seed=0, start_id=bench.fresh_ids(rows)), "x.csv")
+
+    data = upload()
     print(f"upload: {rows:,} rows, {len(data) / 1e6:.0f} MB CSV")
     key = "bench/source.csv"  # the bare pipeline's input: not an upload, not in landing
     bench.store.put_bytes(key, data)
     bench.bare(key, "bench/warm.parquet")
-    bench.put("e2e/warm.csv", data)
+    bench.put("e2e/warm.csv", upload())
     bench.ingest("e2e/warm.csv")
     bare, platform, rerun = Side("bare"), Side("platform"), Side("re-run")
     without = {
@@ -219,7 +229,7 @@ def end_to_end(bench: Bench, rows: int, repeats: int, layer_costs: bool) -> list
     for i in range(repeats):
         bare.timed(bench, bench.bare, key, f"bench/bare-{i}.parquet")
         partition = f"e2e/run-{i}.csv"
-        bench.put(partition, data)
+        bench.put(partition, upload())
         platform.timed(bench, bench.ingest, partition)
         before = lake.count(bench.contract.table("staged"))
         rerun.timed(bench, bench.ingest, partition)  # unchanged: from the archive
@@ -227,7 +237,7 @@ def end_to_end(bench: Bench, rows: int, repeats: int, layer_costs: bool) -> list
             raise RuntimeError("a re-run changed the row count")
         for layer, side in without.items():
             partition = f"e2e/no-{layer}-{i}.csv"
-            bench.put(partition, data)
+            bench.put(partition, upload())
             with data_file_not_written(bench.contract.table(layer)):
                 side.timed(bench, bench.ingest, partition)
     for side in (bare, platform, rerun, *without.values()):
@@ -301,13 +311,13 @@ print(peak.baseline_bytes + peak.peak_bytes)
     return int(done.stdout.strip().splitlines()[-1])
 
 
-def write_csv_of_size(path: Path, gigabytes: float) -> int:
+def write_csv_of_size(path: Path, gigabytes: float, first_id: int) -> int:
     """A CSV of about `gigabytes` of sample reviews, written in chunks; its row count."""
     rows = 0
     with path.open("wb") as out:
         chunk = 500_000
         while out.tell() < gigabytes * 1e9:
-            frame = generate_reviews(chunk, seed=rows, start_id=rows)
+            frame = generate_reviews(chunk, seed=rows, start_id=first_id + rows)
             frame.write_csv(out, include_header=rows == 0)
             rows += chunk
     return rows
@@ -317,7 +327,7 @@ def memory(bench: Bench, sizes: list[float], scratch: Path) -> list[bool]:
     peaks = {}
     for gigabytes in sizes:
         path = scratch / f"upload-{gigabytes}.csv"
-        rows = write_csv_of_size(path, gigabytes)
+        rows = write_csv_of_size(path, gigabytes, bench.fresh_ids(0) + 10**8 * (len(peaks) + 1))
         partition = f"memory/{gigabytes}gb.csv"
         bench.store.put_file(f"{bench.settings.landing_prefix}{DATASET}/{partition}", path)
         path.unlink()
@@ -337,10 +347,9 @@ def memory(bench: Bench, sizes: list[float], scratch: Path) -> list[bool]:
 
 
 def growth(bench: Bench, uploads: int) -> list[bool]:
-    data = encode(generate_reviews(500, seed=1), "x.csv")
-
     def upload(dataset: str, i: int) -> float:
         partition = f"growth/{i:05d}.csv"
+        data = encode(generate_reviews(500, seed=1, start_id=bench.fresh_ids(500)), "x.csv")
         bench.put(partition, data, dataset)
         return bench.ingest(partition, dataset)
 
