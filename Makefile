@@ -78,6 +78,7 @@ bench-ingest: install ## Ingestion targets side by side: end-to-end, re-run, mem
 
 bench-smoke: install ## Every benchmark script at a small size: PASS/FAIL lines; fails only on a crash
 	$(PY) scripts/bench_ingest.py --rows 20000 --repeats 1 --memory-gb 0.01,0.02 --uploads 12 --sensor-objects 300 --feed-uploads 100 --feed-latency 3
+	$(PY) scripts/bench_keys.py --sizes 100000 --changed 1000 --events 100000 --append-table 200000 --append-rows 10000 --repeats 1
 	$(PY) scripts/bench_inference.py --seed-rows 200k --seed-workers 4 --rows 20k --train-rows 5k --chunk-sizes 5k,10k --repeats 1 --executors single thread process-fork ray --cpu-executors thread --out .data_platform/benchmarks/smoke/inference
 	$(PY) scripts/bench_formats.py --rows 10k --repeats 5 --no-memory --out .data_platform/benchmarks/smoke/formats
 	$(PY) scripts/bench_embed.py --texts 64 --repeats 2 --rows 2000 --queries 10 --backends torch onnx --out .data_platform/benchmarks/smoke/embedding

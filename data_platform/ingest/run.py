@@ -28,7 +28,13 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
+from pyiceberg.expressions import (
+    And,
+    BooleanExpression,
+    GreaterThanOrEqual,
+    LessThanOrEqual,
+    NotIn,
+)
 from pyiceberg.table import Table
 
 from data_platform.contracts import Contract
@@ -445,10 +451,13 @@ class IngestRun:
         key = self.contract.key
         columns = (*key, SOURCE_KEY, SOURCE_ROW)
         first = pl.concat([k.select(key[0]) for _, k in uploads]) if uploads else None
-        row_filter = None
+        # the batch's own partitions are replaced, not compared with: their files are left
+        # out when the scan is planned (one partition per upload)
+        row_filter: BooleanExpression = NotIn(SOURCE_KEY, set(self.partitions))  # type: ignore[call-arg, arg-type]
         if first is not None and first.height and first[key[0]].null_count() < first.height:
             low, high = first[key[0]].min(), first[key[0]].max()
             row_filter = And(
+                row_filter,
                 GreaterThanOrEqual(key[0], _literal(low)),  # type: ignore[call-arg, arg-type]
                 LessThanOrEqual(key[0], _literal(high)),  # type: ignore[call-arg, arg-type]
             )
