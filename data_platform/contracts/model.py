@@ -96,6 +96,10 @@ class Column(_Strict):
     allow_non_finite: bool = Field(
         default=False, description="float only: accept inf, -inf and NaN (refused by default)."
     )
+    renamed_from: str | None = Field(
+        default=None,
+        description="The column's former name: the tables rename it in place, keeping its data.",
+    )
 
     @model_validator(mode="after")
     def _fits_the_type(self) -> Column:
@@ -216,6 +220,11 @@ class Contract(_Strict):
             if types and self.columns[name].type not in types:
                 raise ValueError(f"{what} {name!r} must be of type {' or '.join(types)}")
 
+        for name, column in self.columns.items():
+            if column.renamed_from is not None and column.renamed_from in self.columns:
+                raise ValueError(
+                    f"column {name!r}: renamed_from {column.renamed_from!r} is still declared"
+                )
         for name in self.key:
             need("key column", name)
             if self.columns[name].nullable:
@@ -254,6 +263,11 @@ class Contract(_Strict):
         return self
 
     # -- what the layers ask ---------------------------------------------------------------
+    @property
+    def renames(self) -> dict[str, str]:
+        """Former column name -> current name, for columns declared with `renamed_from`."""
+        return {c.renamed_from: n for n, c in self.columns.items() if c.renamed_from}
+
     @property
     def id_column(self) -> str:
         """The column that identifies a record: the key if it is one column, else derived."""

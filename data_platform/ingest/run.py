@@ -396,6 +396,10 @@ class IngestRun:
     def _open(self, layers: list[str]) -> dict[str, PartitionWriter]:
         """The writers, and the mode staged was last written under (its current snapshot's
         summary says; a table written before modes existed was appended to)."""
+        for layer in layers:  # `renamed_from`: renamed in place before anything is written
+            renamed = self.lake.rename_columns(self.table(layer), self.contract.renames)
+            if renamed:
+                self.log(f"{self.table(layer)}: renamed {renamed} (the contract's renamed_from)")
         staged = self.lake.load(self.table("staged")) if "staged" in layers else None
         current = staged.current_snapshot() if staged else None
         summary = current.summary if current else None

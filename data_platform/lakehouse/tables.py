@@ -158,6 +158,20 @@ class Lakehouse:
                     update.rename_column(former, current)
         return renames
 
+    def rename_columns(self, table: str, renames: dict[str, str]) -> dict[str, str]:
+        """Rename columns in place (Iceberg keeps their data and field ids): each former
+        name the table has and whose new name it lacks. Returns the renames applied."""
+        loaded = self.load(table)
+        if loaded is None or not renames:
+            return {}
+        names = set(loaded.schema().column_names)
+        todo = {old: new for old, new in renames.items() if old in names and new not in names}
+        if todo:
+            with loaded.update_schema() as update:
+                for old, new in todo.items():
+                    update.rename_column(old, new)
+        return todo
+
     def resolve_snapshot(self, table: str, ref: str | int | None) -> int | None:
         """The snapshot id that `ref` names in `table`: a tag or branch name, an id, or a
         time (ISO 8601, e.g. `2026-12-01T00:00Z`; no offset is UTC): the snapshot that was

@@ -5,15 +5,12 @@ from data_platform.lineage.events import (
     latest_materialization,
     materialization_for_snapshot,
 )
-from data_platform.lineage.uploads import UploadRead, uploads_in
 
 __all__ = [
     "LineageNode",
-    "UploadRead",
     "latest_materialization",
     "materialization_for_snapshot",
     "parse_asset_key",
     "sources",
     "trace",
-    "uploads_in",
 ]

@@ -27,7 +27,9 @@ from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.table import FileScanTask
 
+from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.lakehouse import open_lakehouse
+from data_platform.lakehouse.uploads import uploads_in
 from data_platform.settings import Settings
 from data_platform.training.plan import Shard, epoch_order, plan_files, resolve, shard_files
 
@@ -111,13 +113,21 @@ class TrainingStream:
         return [task.file.file_path for task in self.tasks]
 
     def lineage(self) -> dict[str, Any]:
-        """What a training run read: the table, the ref asked for, the snapshot id resolved."""
-        return {
+        """What a training run read: the table, the ref asked for, the snapshot id resolved,
+        and every upload in that snapshot (key, ETag, rows, when ingested) when the table is
+        one of uploads."""
+        record: dict[str, Any] = {
             "training_table": self.table_name,
             "training_ref": "" if self.ref is None else str(self.ref),
             "training_snapshot_id": self.snapshot_id,
             "training_seed": self.seed,
         }
+        lake = open_lakehouse(self.settings)
+        table = lake.load(self.table_name)
+        if table is not None and SOURCE_KEY in table.schema().column_names:
+            uploads = uploads_in(lake, self.table_name, self.snapshot_id)
+            record["training_uploads"] = [u.as_json() for u in uploads]
+        return record
 
     # -- reading -----------------------------------------------------------------------------
     def _read(self, index: int) -> list[pa.RecordBatch]:

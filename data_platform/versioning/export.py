@@ -20,7 +20,7 @@ import yaml
 from data_platform.contracts import load_dataset
 from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.lakehouse import Lakehouse, open_catalog
-from data_platform.lineage.uploads import uploads_in
+from data_platform.lakehouse.uploads import uploads_in
 from data_platform.settings import Settings
 from data_platform.versioning.dvc import DVC_REMOTE, DvcError, DvcRepo
 

@@ -90,9 +90,23 @@ def test_an_integer_to_float_change_is_named_then_migrated_and_the_waiting_uploa
     assert "data-platform datasets migrate flights" in advice
     second = pl.DataFrame({"flight_id": [3], "distance": [150.5]})
     put_bytes(store, settings, "flights", "b.csv", encode(second, "b.csv"))
-    [waiting] = ingest_landing(build_definitions(platform, contracts=[v2]), instance, [v2])
+    defs_v2 = build_definitions(platform, contracts=[v2])
+    [waiting] = ingest_landing(defs_v2, instance, [v2])
     assert not waiting.success
     assert "datasets migrate flights" in (waiting.error or "")
+    # the sensor's tick (what the UI shows) says why the upload waits
+    sensor = defs_v2.resolve_sensor_def("flights_landing_sensor")
+    store_resource = {"store": defs_v2.resources["store"]}
+    with dg.build_sensor_context(instance=instance, resources=store_resource) as context:
+        asked = sensor(context)
+    assert isinstance(asked, dg.SensorResult)
+    with dg.build_sensor_context(
+        instance=instance, cursor=asked.cursor, resources=store_resource
+    ) as context:
+        idle = sensor(context)
+    assert isinstance(idle, dg.SkipReason)
+    assert "1 upload(s) pending, 1 being ingested; the last run failed" in idle.skip_message
+    assert "is int64 in the table" in idle.skip_message
     # `datasets show` names the change, the command, the waiting upload and why it waits
     folder = tmp_path / "datasets"
     folder.mkdir()
@@ -127,3 +141,31 @@ def test_an_integer_to_float_change_is_named_then_migrated_and_the_waiting_uploa
     assert old.sort("flight_id")["distance"].to_list() == [100, 200]  # old type, old rows
     assert not store.exists(Custody(store, settings).landing_key("flights", "b.csv"))
     assert migrate_dataset(settings, v2, instance=instance) is None  # nothing left to do
+
+
+def test_a_renamed_column_keeps_its_data(settings, store, instance):
+    """#32: `renamed_from` renames the column in the tables in place (Iceberg keeps the data):
+    the rows published under the old name read under the new one."""
+    platform = SettingsResource.from_settings(settings)
+    v1 = _flights(1, "integer")
+    first = pl.DataFrame({"flight_id": [1, 2], "distance": [100, 200]})
+    put_bytes(store, settings, "flights", "a.csv", encode(first, "a.csv"))
+    assert all(
+        o.success
+        for o in ingest_landing(build_definitions(platform, contracts=[v1]), instance, [v1])
+    )
+    v2 = parse_contract(
+        "name: flights\nversion: 2\nkey: [flight_id]\ncolumns:\n  flight_id: {type: integer}\n"
+        "  miles: {type: integer, renamed_from: distance}\n",
+        "flights.yaml",
+    )
+    second = pl.DataFrame({"flight_id": [3], "miles": [300]})
+    put_bytes(store, settings, "flights", "b.csv", encode(second, "b.csv"))
+    [done] = ingest_landing(build_definitions(platform, contracts=[v2]), instance, [v2])
+    assert done.success, done.error
+    lake = Lakehouse(open_catalog(settings))
+    for layer in ("raw", "staged", "transformed"):
+        rows = pl.from_arrow(lake.read(f"{layer}.flights").data)
+        assert isinstance(rows, pl.DataFrame)
+        assert "distance" not in rows.columns, layer
+        assert rows.sort("flight_id")["miles"].to_list() == [100, 200, 300], layer

@@ -34,7 +34,13 @@ def test_the_tag_pins_the_snapshot_and_its_files(training_lake):
     assert len(stream.files) == 5  # one data file per upload at the tag; f.csv came later
     rows = sum(b.num_rows for b in stream.record_batches())
     assert rows == training_lake.tagged_rows
-    assert stream.lineage()["training_snapshot_id"] == training_lake.tagged_snapshot
+    lineage = stream.lineage()
+    assert lineage["training_snapshot_id"] == training_lake.tagged_snapshot
+    # #32: every upload the run read, from the rows of the tagged snapshot (not f.csv)
+    uploads = lineage["training_uploads"]
+    assert len(uploads) == 5
+    assert sum(u["rows"] for u in uploads) == training_lake.tagged_rows
+    assert all(u["etag"] for u in uploads)
 
 
 def test_two_ranks_two_workers_cover_every_row_exactly_once(training_lake):

@@ -21,6 +21,7 @@ from dagster._core.storage.tags import (
 )
 
 from data_platform.contracts import Contract
+from data_platform.defs.ingest.failures import DATASET_TAG, last_failure
 from data_platform.defs.ingest.partitions import uploads_partitions
 from data_platform.defs.resources import ObjectStoreResource
 from data_platform.ingest.landing import Batch, BatchLimits, pending_uploads, plan_batches
@@ -48,7 +49,7 @@ def batch_limits(settings: Settings) -> BatchLimits:
 
 def run_request(batch: Batch, dataset: str) -> dg.RunRequest:
     """One run for the batch: a range of new partitions, or one known partition."""
-    tags = {BATCH_TAG: batch.id, "data_platform/dataset": dataset}
+    tags = {BATCH_TAG: batch.id, DATASET_TAG: dataset}
     first, last = batch.uploads[0], batch.uploads[-1]
     if len(batch.uploads) == 1:
         return dg.RunRequest(
@@ -119,11 +120,15 @@ def build_landing_sensor(
             )
         if not plan.batches:
             context.update_cursor(plan.cursor)
-            waiting = (
-                f"; {plan.pending:,} upload(s) pending, {plan.in_flight:,} being ingested"
-                if plan.pending
-                else ""
-            )
+            waiting = ""
+            if plan.pending:
+                waiting = f"; {plan.pending:,} upload(s) pending, {plan.in_flight:,} being ingested"
+                failed = last_failure(instance, contract.name)
+                if failed:  # why they wait, on the sensor's tick in the UI
+                    waiting += (
+                        f"; the last run failed ({failed}): they are asked for again when the "
+                        f"contract changes or after {settings.landing_retry_after_s}s"
+                    )
             return dg.SkipReason(f"no new uploads under {prefix}{waiting}")
         new_keys = [p for batch in plan.batches if batch.new for p in batch.partitions]
         return dg.SensorResult(

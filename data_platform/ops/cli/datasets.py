@@ -216,23 +216,12 @@ def _show_pending(contract: Contract, settings: Settings) -> None:
 
 
 def _last_failure(dataset: str) -> str | None:
-    """The error of the dataset's latest failed ingest run, if its latest run failed."""
-    import dagster as dg
-
+    """The error of the dataset's latest ingest run, if that run failed."""
+    from data_platform.defs.ingest.failures import last_failure
     from data_platform.ops.cli.lineage import open_instance
 
     with open_instance() as instance:
-        runs = instance.get_run_records(
-            dg.RunsFilter(tags={"data_platform/dataset": dataset}), limit=1
-        )
-        if not runs or runs[0].dagster_run.status != dg.DagsterRunStatus.FAILURE:
-            return None
-        run = runs[0].dagster_run
-        for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
-            data = event.dagster_event.step_failure_data if event.dagster_event else None
-            if data and data.error:
-                return f"run {run.run_id[:8]}: {data.error.message.strip().splitlines()[-1]}"
-        return f"run {run.run_id[:8]} failed"
+        return last_failure(instance, dataset)
 
 
 def _show_changes(contract: Contract, lake: Lakehouse) -> None:

@@ -17,7 +17,8 @@ from rich.tree import Tree
 if TYPE_CHECKING:
     import dagster as dg
 
-    from data_platform.lineage import LineageNode, UploadRead
+    from data_platform.lakehouse.uploads import UploadRead
+    from data_platform.lineage import LineageNode
 
 console = Console(width=160)  # tables of ids and URIs: wider than a default 80-column pipe
 
@@ -113,7 +114,7 @@ def whole_table_reads(root: LineageNode) -> list[tuple[str, str, list[UploadRead
     if root.partition is not None:
         return []  # a partition's chain leads to its own upload
     from data_platform.lakehouse import open_lakehouse
-    from data_platform.lineage import uploads_in
+    from data_platform.lakehouse.uploads import uploads_in
     from data_platform.settings import Settings
 
     lake = open_lakehouse(Settings())

@@ -15,7 +15,7 @@ import polars as pl
 from pyiceberg.expressions import In
 
 from data_platform.contracts.columns import INGESTED_AT, SOURCE_ETAG, SOURCE_KEY
-from data_platform.lakehouse import Lakehouse
+from data_platform.lakehouse.tables import Lakehouse
 
 
 @dataclass(frozen=True)
