@@ -11,6 +11,8 @@ contract fails the load with one error per problem, `<file>:<line>: <field>: <wh
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -48,13 +50,50 @@ def build_definitions(
     )
 
 
+class ContractChangeWarning(UserWarning):
+    """A contract changes a table in a way Iceberg cannot apply in place: a migration is due."""
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    """The code location, as the environment's settings describe it."""
+    """The code location, as the environment's settings describe it.
+
+    Loaded where the lake is reachable, each contract is compared with its tables: a change
+    that needs a migration (the table, the column, the old and new types, the command) fails
+    `dg check defs`, before any upload meets it, and is a warning elsewhere.
+    """
     try:
-        return build_definitions()
+        loaded = build_definitions()
     except Exception as exc:
         if isinstance(exc.__cause__, ContractError):  # Dagster wraps it in the defs tree
             # the file, line and field, without the loader's frames (the message says all)
             raise ContractError(str(exc.__cause__)) from None
         raise
+    advice = contract_advice()
+    if advice and os.environ.get("DAGSTER_IS_DEFS_VALIDATION_CLI") == "1":
+        # `dg check defs` (it sets the variable): a migration due is something to act on
+        raise ContractError("; ".join(advice))
+    for line in advice:  # `dagster dev`, the code server: every other dataset keeps loading
+        warnings.warn(line, ContractChangeWarning, stacklevel=2)
+    return loaded
+
+
+def contract_advice() -> list[str]:
+    """For each contract whose tables need a migration, what to run; nothing when the lake
+    cannot be reached (a load must not depend on it)."""
+    from data_platform.contracts import scan_contracts
+    from data_platform.ingest.evolution import contract_changes, migration_advice
+    from data_platform.lakehouse import open_lakehouse
+    from data_platform.settings import Settings
+
+    try:
+        settings = Settings()
+        lake = open_lakehouse(settings)
+        found = []
+        for contract in scan_contracts(settings.datasets_dir).contracts:
+            advice = migration_advice(contract, contract_changes(contract, lake))
+            if advice:
+                found.append(f"dataset {contract.name}: {advice}")
+        return found
+    except Exception:  # no stack, no catalog, a store that is down: nothing to compare
+        return []

@@ -8,6 +8,11 @@ for transient failures (connection errors, 5xx, commit conflicts).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 import pytest
@@ -169,3 +174,43 @@ def test_a_renamed_column_keeps_its_data(settings, store, instance):
         assert isinstance(rows, pl.DataFrame)
         assert "distance" not in rows.columns, layer
         assert rows.sort("flight_id")["miles"].to_list() == [100, 200, 300], layer
+
+
+@pytest.mark.slow
+def test_dg_check_defs_names_a_change_that_needs_a_migration(settings, store, instance, tmp_path):
+    """#32: the change is named when the code location loads, before any upload meets it."""
+    platform = SettingsResource.from_settings(settings)
+    v1 = _flights(1, "integer")
+    first = pl.DataFrame({"flight_id": [1, 2], "distance": [100, 200]})
+    put_bytes(store, settings, "flights", "a.csv", encode(first, "a.csv"))
+    assert all(
+        o.success
+        for o in ingest_landing(build_definitions(platform, contracts=[v1]), instance, [v1])
+    )
+    folder = tmp_path / "datasets"
+    folder.mkdir()
+    (folder / "flights.yaml").write_text(FLIGHTS.format(version=2, distance="float"))
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    root = Path(__file__).resolve().parents[2]
+    (home / "dagster.yaml").write_text((root / "dagster.yaml").read_text())
+    env = {
+        **os.environ,
+        **settings.as_env(),
+        "DP_DATASETS_DIR": str(folder),
+        "DAGSTER_HOME": str(home),
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dg"), "check", "defs"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+        env=env,
+        check=False,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out[-2000:]  # a migration due is something to act on
+    assert "ContractError: dataset flights: raw.flights: column 'distance': int64 -> double" in out
+    assert "needs a migration" in out
+    assert "data-platform datasets migrate flights" in out
