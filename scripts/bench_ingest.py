@@ -447,10 +447,13 @@ def sensor(bench: Bench, objects: int) -> list[bool]:
         list(pool.map(lambda p: bench.store.delete(landing + p), first_batch))
     _, found, _ = run(cursor)
     following = [p for r in found for p in _covered(r, added)]
-    drains = len(following) == len(first_batch) > 0 and not set(following) & asked
+    # the batch's room goes to uploads not asked for yet (none left when all fit at first)
+    expected = min(len(first_batch), pending - len(asked))
+    drains = len(following) == expected and not set(following) & asked
     print(
         f"  after a batch of {len(first_batch):,} left landing: {len(found):,} run(s) asked for "
-        f"{len(following):,} more uploads, {len(set(following) & asked):,} of them asked before"
+        f"{len(following):,} more uploads (expected {expected:,}), "
+        f"{len(set(following) & asked):,} of them asked before"
     )
     later = statistics.median(idle)
     worst = max(first, later)

@@ -400,13 +400,16 @@ class IngestRun:
             renamed = self.lake.rename_columns(self.table(layer), self.contract.renames)
             if renamed:
                 self.log(f"{self.table(layer)}: renamed {renamed} (the contract's renamed_from)")
-        staged = self.lake.load(self.table("staged")) if "staged" in layers else None
+        writers = self._writers(layers)
+        # opening a writer sets table properties, never a snapshot: the current snapshot is
+        # still the last commit's, and its summary the mode it was written under
+        staged = writers["staged"].target if "staged" in writers else None
         current = staged.current_snapshot() if staged else None
         summary = current.summary if current else None
         self._was_mode = (
             summary.additional_properties.get(MODE_PROPERTY) if summary else None
         ) or ("append" if current else "")
-        return self._writers(layers)
+        return writers
 
     def _check_mode_change(self) -> None:
         """A contract whose mode changed: upsert over a staged table that holds a key more

@@ -161,8 +161,10 @@ class Lakehouse:
     def rename_columns(self, table: str, renames: dict[str, str]) -> dict[str, str]:
         """Rename columns in place (Iceberg keeps their data and field ids): each former
         name the table has and whose new name it lacks. Returns the renames applied."""
+        if not renames:
+            return {}
         loaded = self.load(table)
-        if loaded is None or not renames:
+        if loaded is None:
             return {}
         names = set(loaded.schema().column_names)
         todo = {old: new for old, new in renames.items() if old in names and new not in names}
