@@ -8,10 +8,12 @@ import polars as pl
 import pytest
 
 from data_platform.contracts.columns import SOURCE_KEY
+from data_platform.definitions import build_definitions
+from data_platform.defs.resources import SettingsResource
 from data_platform.embedding import VectorStore
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.ops.runner import ingest_landing, materialize
-from data_platform_tests.defs.helpers import put_upload, sample_contract, sample_rows
+from data_platform_tests.defs.helpers import put_bytes, put_upload, sample_contract, sample_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KEY = dg.AssetKey(["embedded", "reviews"])
@@ -58,3 +60,36 @@ def test_saved_searches_asset_keeps_top_hits(defs, instance, settings, store):
     assert hits.filter(pl.col("search") == "outages")["rank"].to_list() == list(range(1, 11))
     for _, group in hits.group_by("search"):
         assert group.sort("rank")["score"].is_sorted(descending=True)  # best hit first
+
+
+def test_vectors_follow_an_upsert_and_a_delete(instance, settings, store):
+    """#29: a correction and a delete in a later upload rewrite the earlier upload's staged
+    partition in the same commit and materialise it again, so `embedded` (which follows
+    staged per partition) re-embeds it: the corrected text is found once, the deleted key
+    never, and no vector is left for a row that is no longer current."""
+    spec = sample_contract("reviews").model_copy(update={"mode": "upsert", "delete_marker": "_op"})
+    defs = build_definitions(SettingsResource.from_settings(settings), contracts=[spec])
+    first = sample_rows(spec.name, 40, seed=5)
+    put_upload(store, settings, "reviews", "a.csv", first)
+    assert all(o.success for o in ingest_landing(defs, instance, (spec,)))
+    assert materialize(defs, instance, [KEY], label="embed", partition_key="a.csv").success
+    corrected_id, deleted_id = first["review_id"][0], first["review_id"][1]
+    text = "the kettle boils water in forty seconds and never leaks"
+    correction = first.head(1).with_columns(pl.lit(text).alias("text"), pl.lit("U").alias("_op"))
+    body = correction.write_csv() + f"{deleted_id},,,,,,,,D\n"
+    put_bytes(store, settings, "reviews", "b.csv", body.encode())
+    [done] = ingest_landing(defs, instance, (spec,))
+    assert done.success, done.error
+    staged = dg.AssetKey(["staged", "reviews"])
+    rewritten = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=staged, asset_partitions=["a.csv"]), limit=1
+    ).records[0]
+    assert rewritten.run_id == done.run_id  # the later upload's run materialised a.csv again
+    for partition in ("a.csv", "b.csv"):  # what the automation runs for the two partitions
+        assert materialize(defs, instance, [KEY], label="embed", partition_key=partition).success
+    vectors = VectorStore.from_settings(settings)
+    assert vectors.count("reviews") == 39  # 40, one deleted; the corrected one moved to b.csv
+    assert vectors.count("reviews", where=f"review_id = '{deleted_id}'") == 0
+    assert vectors.count("reviews", where=f"review_id = '{corrected_id}'") == 1
+    [hit] = vectors.search("reviews", text, k=1)["review_id"].to_list()
+    assert hit == corrected_id
