@@ -12,7 +12,6 @@ contract fails the load with one error per problem, `<file>:<line>: <field>: <wh
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -50,17 +49,16 @@ def build_definitions(
     )
 
 
-class ContractChangeWarning(UserWarning):
-    """A contract changes a table in a way Iceberg cannot apply in place: a migration is due."""
-
-
 @dg.definitions
 def defs() -> dg.Definitions:
     """The code location, as the environment's settings describe it.
 
-    Loaded where the lake is reachable, each contract is compared with its tables: a change
-    that needs a migration (the table, the column, the old and new types, the command) fails
-    `dg check defs`, before any upload meets it, and is a warning elsewhere.
+    Under `dg check defs` (which sets `DAGSTER_IS_DEFS_VALIDATION_CLI`) each contract is
+    also compared with its tables: a change that needs a migration fails the check, naming
+    the table, the column, the old and new types and the command, before any upload meets
+    it. Other loads (the webserver, the daemon, every run worker) skip the comparison:
+    `datasets show` and the landing sensor say it there, without a catalog round trip at
+    each start.
     """
     try:
         loaded = build_definitions()
@@ -69,12 +67,10 @@ def defs() -> dg.Definitions:
             # the file, line and field, without the loader's frames (the message says all)
             raise ContractError(str(exc.__cause__)) from None
         raise
-    advice = contract_advice()
-    if advice and os.environ.get("DAGSTER_IS_DEFS_VALIDATION_CLI") == "1":
-        # `dg check defs` (it sets the variable): a migration due is something to act on
-        raise ContractError("; ".join(advice))
-    for line in advice:  # `dagster dev`, the code server: every other dataset keeps loading
-        warnings.warn(line, ContractChangeWarning, stacklevel=2)
+    if os.environ.get("DAGSTER_IS_DEFS_VALIDATION_CLI") == "1":
+        advice = contract_advice()
+        if advice:  # a migration due is something to act on
+            raise ContractError("; ".join(advice))
     return loaded
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from data_platform.contracts import Contract
-from data_platform.ingest.run import LAYERS, layer_schemas
+from data_platform.ingest.run import layer_schemas
 from data_platform.lakehouse import Lakehouse
 from data_platform.lakehouse.schema_policy import SchemaChange, schema_changes
 
@@ -25,8 +25,6 @@ def contract_changes(contract: Contract, lake: Lakehouse) -> list[TableChanges]:
     """For each existing layer table of `contract`: what the contract changes in it."""
     found = []
     for layer, schema in layer_schemas(contract).items():
-        if layer not in (*LAYERS, "history"):
-            continue
         table = lake.load(contract.table(layer))
         if table is None:
             continue

@@ -100,7 +100,7 @@ def superseded(
     `existing`: the table's key columns with `_source_key` (the batch's partitions left out).
     """
     result = Supersession()
-    later = pl.DataFrame(schema={c: existing.schema[c] for c in key}) if key else pl.DataFrame()
+    later = pl.DataFrame(schema={c: existing.schema[c] for c in key})  # an upsert has a key
     for partition, keys in reversed(uploads):
         keyed = keys.select(*key).unique()
         if later.height:

@@ -22,11 +22,13 @@ import polars as pl
 
 from data_platform.contracts import RECORD_ID, Contract
 from data_platform.contracts.columns import (
+    DELETED,
     INGESTED_AT,
     RESCUED,
     SOURCE_ETAG,
     SOURCE_KEY,
     SOURCE_ROW,
+    VALID_FROM,
 )
 from data_platform.ingest.convert import Converted, column_problems, convert, from_raw
 from data_platform.ingest.features import build_features
@@ -249,4 +251,18 @@ def layer_frames(contract: Contract) -> dict[str, pl.DataFrame]:
     staged = with_record_id(typed, contract, "").with_columns(
         pl.lit(None, pl.String).alias(SOURCE_KEY)
     )
-    return {"raw": raw, "staged": staged, "transformed": build_features(staged, contract)}
+    frames = {"raw": raw, "staged": staged, "transformed": build_features(staged, contract)}
+    if contract.mode == "upsert":  # every published version, valid from its ingest
+        frames["history"] = versions(staged, None)
+    return frames
+
+
+def versions(
+    staged: pl.DataFrame, valid_from: datetime | None, *, deleted: bool = False
+) -> pl.DataFrame:
+    """Rows of an upsert dataset's history: each a version of its key, current from
+    `valid_from` (when its upload was ingested); `deleted` for a delete's tombstone."""
+    return staged.with_columns(
+        pl.lit(valid_from).cast(pl.Datetime("us", "UTC")).alias(VALID_FROM),
+        pl.lit(deleted).alias(DELETED),
+    )

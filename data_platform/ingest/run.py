@@ -38,12 +38,12 @@ from pyiceberg.expressions import (
 from pyiceberg.table import Table
 
 from data_platform.contracts import Contract
-from data_platform.contracts.columns import DELETED, SOURCE_KEY, SOURCE_ROW, VALID_FROM
+from data_platform.contracts.columns import SOURCE_KEY, SOURCE_ROW
 from data_platform.ingest.features import build_features
 from data_platform.ingest.formats import upload_format
 from data_platform.ingest.keys import key_frame, repeated_keys, superseded, without
 from data_platform.ingest.landing import Custody
-from data_platform.ingest.pipeline import DELETES, Ingestion, Upload, layer_frames
+from data_platform.ingest.pipeline import DELETES, Ingestion, Upload, layer_frames, versions
 from data_platform.ingest.problems import Problem, UploadError, summarise
 from data_platform.ingest.results import (
     ContractMismatch,
@@ -134,8 +134,6 @@ class IngestRun:
     def __post_init__(self) -> None:
         self.custody = Custody(self.client, self.settings)
         self.frames = layer_frames(self.contract)
-        if self.contract.mode == "upsert":
-            self.frames["history"] = self._versions(self.frames["staged"], None)
 
     def table(self, layer: str) -> str:
         return self.contract.table(layer)
@@ -151,12 +149,10 @@ class IngestRun:
         opener = ThreadPoolExecutor(1, thread_name_prefix="open-tables")
         opening = opener.submit(self._open, self._layers(decide))
         opener.shutdown(wait=False)
-        writers: dict[str, PartitionWriter] = {}
         try:
             reported = started
             for done, partition in enumerate(self.partitions, 1):
                 read = self._read_upload(partition, opening.result, decide)
-                writers = opening.result()
                 if read is None:
                     missing.append(partition)
                 else:
@@ -167,18 +163,14 @@ class IngestRun:
                         f"{done:,}/{len(self.partitions):,} uploads read "
                         f"({reported - started:.0f}s; {sum(not r.ok for r in reads)} refused)"
                     )
-        except BaseException:
-            for writer in (writers or opening.result()).values():
-                writer.abort()
-            raise
-        writers = opening.result()
-        if decide and self.contract.key:
-            try:
+            writers = opening.result()
+            if decide and self.contract.key:
                 self._apply_key([r for r in reads if r.ok], writers)
-            except BaseException:
-                for writer in writers.values():
+        except BaseException:
+            if opening.exception() is None:  # (waits for it) the writers opened: undo them
+                for writer in opening.result().values():
                     writer.abort()
-                raise
+            raise
         refused = [r for r in reads if decide and not r.ok]
         published = [r for r in reads if decide and r.ok]
         properties = contract_properties(self.contract)
@@ -301,9 +293,7 @@ class IngestRun:
                 if hold and rows.layer != "raw":
                     held.setdefault(rows.layer, []).append(rows.frame)
                 else:
-                    writers[rows.layer].add(rows.frame)
-                    if rows.layer == "staged" and "history" in writers:
-                        writers["history"].add(self._versions(rows.frame, ingestion.ingested_at))
+                    _add(writers, rows.layer, rows.frame, ingestion.ingested_at)
                 previews.setdefault(rows.layer, rows.frame.head(5))
                 if rows.layer == "raw" and streamed:
                     self._progress(partition, ingestion.verdict.rows, started)
@@ -369,13 +359,11 @@ class IngestRun:
             lost = replaced.within.get(read.partition)
             for layer, frames in read.held.items():
                 for frame in frames:
-                    kept = without(frame, lost, key)
-                    writers[layer].add(kept)
-                    if layer == "staged" and "history" in writers:
-                        writers["history"].add(self._versions(frame, read.ingested_at))
+                    _add(writers, layer, frame, read.ingested_at, kept=without(frame, lost, key))
             read.held = {}
             if read.deletes is not None and "history" in writers:
-                writers["history"].add(self._tombstones(read))
+                tombstones = read.deletes.with_columns(pl.lit(read.partition).alias(SOURCE_KEY))
+                writers["history"].add(versions(tombstones, read.ingested_at, deleted=True))
         for partition, lost in replaced.outside.items():  # the table's: the batch wins
             for layer in ("staged", "transformed"):
                 rows = self.lake.read_partition(
@@ -470,31 +458,15 @@ class IngestRun:
             )
         try:
             read = self.lake.read(self.table("staged"), columns=columns, row_filter=row_filter)
-            data, self._keys_snapshot = read.data, read.snapshot_id
         except LookupError:  # no table yet: nothing published
-            data, self._keys_snapshot = None, None
-        frame = pl.from_arrow(data) if data is not None else None
-        if not isinstance(frame, pl.DataFrame) or not frame.height:
+            self._keys_snapshot = None
             schema: dict[str, pl.DataType] = {c: self.contract.dtypes[c] for c in key}
             schema.update({SOURCE_KEY: pl.String(), SOURCE_ROW: pl.Int64()})
             return pl.DataFrame(schema=schema)
-        return frame.filter(~pl.col(SOURCE_KEY).is_in(self.partitions))
-
-    def _versions(self, staged: pl.DataFrame, ingested_at: datetime | None) -> pl.DataFrame:
-        """upsert's history: each published row, valid from when its upload was ingested."""
-        return staged.with_columns(
-            pl.lit(ingested_at).cast(pl.Datetime("us", "UTC")).alias(VALID_FROM),
-            pl.lit(False).alias(DELETED),
-        )
-
-    def _tombstones(self, read: _Read) -> pl.DataFrame:
-        """upsert's history: a delete is a version of its key that holds nothing."""
-        assert read.deletes is not None
-        return read.deletes.with_columns(
-            pl.lit(read.partition).alias(SOURCE_KEY),
-            pl.lit(read.ingested_at).cast(pl.Datetime("us", "UTC")).alias(VALID_FROM),
-            pl.lit(True).alias(DELETED),
-        )
+        self._keys_snapshot = read.snapshot_id
+        frame = pl.from_arrow(read.data)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
 
     def _discard(self, partition: str, writers: dict[str, PartitionWriter]) -> None:
         for layer in ("staged", "transformed", "history"):
@@ -701,14 +673,7 @@ class IngestRun:
 
 def layer_schemas(contract: Contract) -> dict[str, pa.Schema]:
     """The Arrow schema each layer's table gets under `contract`."""
-    frames = layer_frames(contract)
-    schemas = {layer: _arrow(frame).schema for layer, frame in frames.items()}
-    if contract.mode == "upsert":
-        staged = frames["staged"].with_columns(
-            pl.lit(None, pl.Datetime("us", "UTC")).alias(VALID_FROM), pl.lit(False).alias(DELETED)
-        )
-        schemas["history"] = _arrow(staged).schema
-    return schemas
+    return {layer: _arrow(frame).schema for layer, frame in layer_frames(contract).items()}
 
 
 def _changed_keys(read: _Read) -> pl.DataFrame | None:
@@ -719,11 +684,22 @@ def _changed_keys(read: _Read) -> pl.DataFrame | None:
 
 def _literal(value: object) -> object:
     """A polars scalar as the value an Iceberg predicate compares with."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    return value.isoformat() if isinstance(value, date) else value  # dates and datetimes
+
+
+def _add(
+    writers: dict[str, PartitionWriter],
+    layer: str,
+    frame: pl.DataFrame,
+    ingested_at: datetime | None,
+    *,
+    kept: pl.DataFrame | None = None,
+) -> None:
+    """`frame` into its layer's writer (or `kept`, its rows a later upload does not
+    replace); staged rows are versions of an upsert dataset's history too, all of them."""
+    writers[layer].add(frame if kept is None else kept)
+    if layer == "staged" and "history" in writers:
+        writers["history"].add(versions(frame, ingested_at))
 
 
 def _arrow(frame: pl.DataFrame) -> pa.Table:

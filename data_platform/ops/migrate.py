@@ -24,7 +24,7 @@ from data_platform.contracts import Contract
 from data_platform.definitions import build_definitions
 from data_platform.defs.resources import SettingsResource
 from data_platform.ingest.evolution import contract_changes
-from data_platform.ingest.landing import Custody
+from data_platform.ingest.landing import Custody, pending_uploads
 from data_platform.lakehouse import Lakehouse, open_lakehouse
 from data_platform.ops.runner import (
     RunOutcome,
@@ -109,12 +109,9 @@ def _reingest(
     store = ObjectStore.from_settings(settings)
     custody = Custody(store, settings)
     kept = {
-        info.key.removeprefix(prefix)
-        for prefix in (
-            f"{custody.archive}{contract.name}/",
-            f"{custody.landing}{contract.name}/",
-        )
-        for info in store.list(prefix, recursive=True)
+        partition
+        for root in (custody.archive, custody.landing)
+        for partition in pending_uploads(store, f"{root}{contract.name}/")
     }
     keys = list(instance.get_dynamic_partitions(f"{contract.name}_uploads"))
     job = defs.resolve_job_def(f"ingest_{contract.name}")

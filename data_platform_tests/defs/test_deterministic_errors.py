@@ -47,6 +47,17 @@ def _flights(version: int, distance: str):
     return parse_contract(FLIGHTS.format(version=version, distance=distance), "flights.yaml")
 
 
+def _publish_v1(settings, store, instance) -> None:
+    """flights v1 (distance an integer) with one upload of two rows, published."""
+    first = pl.DataFrame({"flight_id": [1, 2], "distance": [100, 200]})
+    put_bytes(store, settings, "flights", "a.csv", encode(first, "a.csv"))
+    v1 = _flights(1, "integer")
+    defs = build_definitions(SettingsResource.from_settings(settings), contracts=[v1])
+    outcomes = ingest_landing(defs, instance, [v1])
+    assert outcomes
+    assert all(o.success for o in outcomes), [o.error for o in outcomes]
+
+
 def test_a_schema_error_is_not_retried(settings, store, instance, monkeypatch):
     monkeypatch.setattr(ingest_assets, "RETRY", quick_retries(ingest_assets.RETRY))
     platform = SettingsResource.from_settings(settings)
@@ -80,13 +91,7 @@ def test_an_integer_to_float_change_is_named_then_migrated_and_the_waiting_uploa
     upload that waited in landing is published, rows per layer are equal before and after
     (plus the new upload), and the old tables, kept aside with a tag, read the old values."""
     platform = SettingsResource.from_settings(settings)
-    first = pl.DataFrame({"flight_id": [1, 2], "distance": [100, 200]})
-    put_bytes(store, settings, "flights", "a.csv", encode(first, "a.csv"))
-    v1 = _flights(1, "integer")
-    assert all(
-        o.success
-        for o in ingest_landing(build_definitions(platform, contracts=[v1]), instance, [v1])
-    )
+    _publish_v1(settings, store, instance)
     v2 = _flights(2, "float")
     lake = Lakehouse(open_catalog(settings))
     changes = contract_changes(v2, lake)
@@ -152,13 +157,7 @@ def test_a_renamed_column_keeps_its_data(settings, store, instance):
     """#32: `renamed_from` renames the column in the tables in place (Iceberg keeps the data):
     the rows published under the old name read under the new one."""
     platform = SettingsResource.from_settings(settings)
-    v1 = _flights(1, "integer")
-    first = pl.DataFrame({"flight_id": [1, 2], "distance": [100, 200]})
-    put_bytes(store, settings, "flights", "a.csv", encode(first, "a.csv"))
-    assert all(
-        o.success
-        for o in ingest_landing(build_definitions(platform, contracts=[v1]), instance, [v1])
-    )
+    _publish_v1(settings, store, instance)
     v2 = parse_contract(
         "name: flights\nversion: 2\nkey: [flight_id]\ncolumns:\n  flight_id: {type: integer}\n"
         "  miles: {type: integer, renamed_from: distance}\n",
@@ -179,14 +178,7 @@ def test_a_renamed_column_keeps_its_data(settings, store, instance):
 @pytest.mark.slow
 def test_dg_check_defs_names_a_change_that_needs_a_migration(settings, store, instance, tmp_path):
     """#32: the change is named when the code location loads, before any upload meets it."""
-    platform = SettingsResource.from_settings(settings)
-    v1 = _flights(1, "integer")
-    first = pl.DataFrame({"flight_id": [1, 2], "distance": [100, 200]})
-    put_bytes(store, settings, "flights", "a.csv", encode(first, "a.csv"))
-    assert all(
-        o.success
-        for o in ingest_landing(build_definitions(platform, contracts=[v1]), instance, [v1])
-    )
+    _publish_v1(settings, store, instance)
     folder = tmp_path / "datasets"
     folder.mkdir()
     (folder / "flights.yaml").write_text(FLIGHTS.format(version=2, distance="float"))

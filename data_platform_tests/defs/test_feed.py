@@ -9,7 +9,6 @@ counted from manifests.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,14 +20,13 @@ import pytest
 from data_platform.ingest.landing import Custody
 from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.ops.demo.samples import encode
-from data_platform.ops.stack.dagster_dev import DagsterDev, running_dagster_dev
+from data_platform.ops.stack.dagster_dev import DagsterDev
 from data_platform.ops.stack.process import pid_alive, wait_until
 from data_platform.ops.stack.seaweed import StackState
 from data_platform.settings import Settings
 from data_platform.storage import ObjectStore
 from data_platform.synthetic import generate_reviews
-from data_platform_tests.fixtures.dagster_dev import REPO, pace_env
-from data_platform_tests.fixtures.s3 import make_settings
+from data_platform_tests.fixtures.dagster_dev import paced_dagster_dev
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 BATCH = 10
@@ -41,11 +39,9 @@ BAD = "burst/bad.csv"
 def feed_dev(
     s3_server: StackState, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DagsterDev]:
+    """`dagster dev` whose batches hold at most BATCH uploads."""
     root = tmp_path_factory.mktemp("feed-dev")
-    settings = make_settings(s3_server, root / "dp_home", f"feed-{secrets.token_hex(5)}")
-    ObjectStore.from_settings(settings).ensure_bucket()
-    env = {**pace_env(), "DP_INGEST_BATCH_FILES": str(BATCH)}
-    with running_dagster_dev(root, settings, REPO, env=env) as dev:
+    with paced_dagster_dev(s3_server, root, {"DP_INGEST_BATCH_FILES": str(BATCH)}) as dev:
         yield dev
 
 

@@ -153,15 +153,7 @@ def list_datasets() -> None:
 @datasets_app.command("show")
 def show(name: Annotated[str, typer.Argument(help="The dataset to describe.")]) -> None:
     """One dataset: its contract, its layers with row counts and latest snapshots."""
-    from data_platform.contracts import ContractError, load_dataset
-    from data_platform.settings import Settings
-
-    settings = Settings()
-    try:
-        contract = load_dataset(settings.datasets_dir, name)
-    except (KeyError, ContractError) as exc:
-        _error(exc.args[0])
-        raise typer.Exit(1) from None
+    settings, contract = _load(name)
     console.print(f"[bold]{contract.name}[/] v{contract.version}: {contract.description}")
     console.print(f"contract   {settings.datasets_dir / (name + '.yaml')}")
     console.print(f"key        {', '.join(contract.key) or '(upload and row number)'}")
@@ -195,14 +187,12 @@ def show(name: Annotated[str, typer.Argument(help="The dataset to describe.")]) 
 
 def _show_pending(contract: Contract, settings: Settings) -> None:
     """Uploads waiting in landing, and why the last ingest run of the dataset failed."""
+    from data_platform.ingest.landing import pending_uploads
     from data_platform.storage import ObjectStore, StorageError
 
     prefix = contract.landing_prefix(settings.landing_prefix)
     try:
-        waiting = [
-            i.key.removeprefix(prefix)
-            for i in ObjectStore.from_settings(settings).list(prefix, recursive=True)
-        ]
+        waiting = list(pending_uploads(ObjectStore.from_settings(settings), prefix))
     except (OSError, StorageError):
         return
     if not waiting:
@@ -256,17 +246,10 @@ def migrate(
     materialisations are recorded as the sensor's are). Rows per layer, before and after,
     end the report; rows the new rules refuse go to quarantine with their reasons.
     """
-    from data_platform.contracts import ContractError, load_dataset
-    from data_platform.ops.migrate import migrate_dataset
-    from data_platform.settings import Settings
-
-    settings = Settings()
-    try:
-        contract = load_dataset(settings.datasets_dir, name)
-    except (KeyError, ContractError) as exc:
-        _error(exc.args[0])
-        raise typer.Exit(1) from None
     from data_platform.ops.cli.lineage import open_instance
+    from data_platform.ops.migrate import migrate_dataset
+
+    settings, contract = _load(name)
 
     with open_instance() as instance:
         report = migrate_dataset(settings, contract, instance=instance, progress=console.print)
@@ -280,6 +263,19 @@ def migrate(
     if report.refused:
         console.print(f"[yellow]{report.refused} upload(s) refused under the new contract[/]")
         raise typer.Exit(1)
+
+
+def _load(name: str) -> tuple[Settings, Contract]:
+    """The settings and dataset `name`'s contract; a missing or broken one exits 1, named."""
+    from data_platform.contracts import ContractError, load_dataset
+    from data_platform.settings import Settings
+
+    settings = Settings()
+    try:
+        return settings, load_dataset(settings.datasets_dir, name)
+    except (KeyError, ContractError) as exc:
+        _error(exc.args[0])
+        raise typer.Exit(1) from None
 
 
 def _error(message: str) -> None:
