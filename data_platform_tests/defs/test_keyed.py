@@ -18,6 +18,7 @@ import dagster as dg
 import polars as pl
 import pytest
 from pyiceberg.exceptions import CommitFailedException
+from typer.testing import CliRunner
 
 from data_platform.contracts import parse_contract
 from data_platform.contracts.columns import SOURCE_KEY
@@ -27,6 +28,7 @@ from data_platform.history import point_in_time_join, read_versions
 from data_platform.ingest.landing import Custody
 from data_platform.ingest.run import IngestRun, KeysMoved
 from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.ops.cli.main import app
 from data_platform.ops.demo.samples import encode
 from data_platform.ops.runner import ingest_landing
 from data_platform.storage import ObjectStore
@@ -246,3 +248,41 @@ def test_a_mode_change_that_would_drop_rows_is_refused_and_explained(settings, s
     [again] = ingest_landing(defs, instance, [contract("upsert")])  # the refusal did not
     assert not again.success  # record the new mode: refused again, for the same reason
     assert "changed mode append to upsert" in (again.error or "")
+
+
+def test_features_join_from_the_command_line(settings, store, instance, tmp_path):
+    """`data-platform features join` writes the events with the values as they were, and a
+    file that is not Parquet gets one line and exit 1, not a traceback."""
+    spec = contract("upsert")
+    assert ingest(settings, store, instance, spec, "a.csv", days()).success
+    between = datetime.now(UTC)
+    assert ingest(settings, store, instance, spec, "b.csv", days(shift=100.0)).success
+    folder = tmp_path / "datasets"
+    folder.mkdir()
+    (folder / "weather.yaml").write_text(WEATHER.format(mode="upsert", extra=""))
+    events = tmp_path / "events.parquet"
+    pl.DataFrame(
+        {"date": [date(2012, 1, 1)] * 2, "seen_at": [between, datetime.now(UTC)]}
+    ).write_parquet(events)
+    out = tmp_path / "joined.parquet"
+    env = {**settings.as_env(), "DP_DATASETS_DIR": str(folder)}
+    args = [
+        "features",
+        "join",
+        str(events),
+        "--dataset",
+        "weather",
+        "--on",
+        "date",
+        "--at",
+        "seen_at",
+    ]
+    done = CliRunner().invoke(app, [*args, "--out", str(out)], env=env)
+    assert done.exit_code == 0, done.output
+    assert "2 event(s)" in done.output
+    assert pl.read_parquet(out)["temp_max"].to_list() == [10.0, 110.0]
+    events.write_text("date,seen_at\n2012-01-01,2026-01-01\n")  # CSV, not Parquet
+    broken = CliRunner().invoke(app, [*args, "--out", str(out)], env=env)
+    assert broken.exit_code == 1
+    assert "not a readable Parquet file" in broken.output
+    assert "Traceback" not in broken.output

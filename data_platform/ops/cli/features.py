@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 features_app = typer.Typer(
     help="Point-in-time features from an upsert dataset's history.", no_args_is_help=True
@@ -44,11 +45,14 @@ def join(
     settings = Settings()
     try:
         contract = load_dataset(settings.datasets_dir, dataset)
-        frame = pl.read_parquet(events)
+        try:
+            frame = pl.read_parquet(events)
+        except pl.exceptions.PolarsError as exc:  # not Parquet, or a broken file
+            raise ValueError(f"{events}: not a readable Parquet file ({exc})") from None
         versions = read_versions(open_lakehouse(settings), contract, as_of)
         joined = point_in_time_join(frame, versions, on=on, at=at)
     except (LookupError, ValueError, OSError) as exc:
-        console.print(f"[red]error[/]: {exc}", markup=True, highlight=False)
+        console.print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
     joined.write_parquet(out)
     matched = joined.select(pl.col(VALID_FROM).is_not_null().sum()).item()
