@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Uploads larger than this are spooled to local disk and streamed.",
     )
+    ingest_profiles: bool = Field(
+        default=True,
+        description="Profile each upload as it is ingested (profiles/<name>) and check its "
+        "drift against the contract's reference.",
+    )
     ingest_batch_files: int = Field(
         default=500,
         ge=1,

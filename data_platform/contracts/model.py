@@ -14,9 +14,11 @@ import re
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from data_platform.contracts.base import Strict
 from data_platform.contracts.columns import RECORD_ID, TEXT
+from data_platform.contracts.monitoring import TRAINING, Drift, Environment
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -70,11 +72,7 @@ def _scalar(name: str) -> pl.DataType:
     return scalars[name]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Column(_Strict):
+class Column(Strict):
     """One column: its type and the rules its values must follow."""
 
     type: ColumnType = Field(description="integer, float, boolean, string, date, datetime, list")
@@ -141,7 +139,7 @@ class Column(_Strict):
         return _scalar(self.type)
 
 
-class Label(_Strict):
+class Label(Strict):
     """A class label annotators assign (the labeling queue and `labeled` follow from it)."""
 
     column: str
@@ -155,14 +153,14 @@ class Label(_Strict):
         return classes
 
 
-class Target(_Strict):
+class Target(Strict):
     """A column a model predicts from the others (`inference/<name>` follows from it)."""
 
     column: str
     task: Literal["classification", "regression"]
 
 
-class SavedSearch(_Strict):
+class SavedSearch(Strict):
     """A semantic search kept as an asset (`embedded/saved_searches`), re-run on change."""
 
     name: str = Field(pattern=NAME)
@@ -171,7 +169,7 @@ class SavedSearch(_Strict):
     k: int = Field(default=10, ge=1, le=100)
 
 
-class Contract(_Strict):
+class Contract(Strict):
     """A dataset, declared once in `datasets/<name>.yaml`; every layer is built from it."""
 
     name: Annotated[str, Field(pattern=NAME, description="snake_case; the table name")]
@@ -202,6 +200,14 @@ class Contract(_Strict):
     columns: dict[str, Column] = Field(min_length=1)
     searches: tuple[SavedSearch, ...] = Field(
         default=(), description="Semantic searches to keep (needs text columns)."
+    )
+    drift: Drift = Field(
+        default_factory=Drift,
+        description="Thresholds of the `drift` check of each upload against a reference.",
+    )
+    environments: dict[str, Environment] = Field(
+        default_factory=dict,
+        description="Folders of landing whose uploads may lack some columns (e.g. serving).",
     )
 
     @field_validator("columns")
@@ -260,9 +266,37 @@ class Contract(_Strict):
             need("target column", self.target.column, numeric)
         if self.searches and not self.text:
             raise ValueError("searches need text columns to search (declare `text:`)")
+        for name in self.drift.columns:
+            need("drift column", name)
+        for env, environment in self.environments.items():
+            if not re.match(NAME, env) or env == TRAINING:
+                raise ValueError(
+                    f"environment {env!r}: a snake_case folder name other than {TRAINING!r}"
+                )
+            for name in environment.without:
+                need(f"environment {env}: column", name)
+                if name in self.key:
+                    raise ValueError(f"environment {env}: the key column {name!r} is required")
         return self
 
     # -- what the layers ask ---------------------------------------------------------------
+    def environment_of(self, partition: str) -> str:
+        """The environment of an upload: its first folder if that names a declared one."""
+        first = partition.split("/", 1)[0] if "/" in partition else ""
+        return first if first in self.environments else TRAINING
+
+    def in_environment(self, environment: str) -> Contract:
+        """The contract an upload of `environment` is read by: its `without` columns may be
+        absent (they are null in staged)."""
+        spec = self.environments.get(environment)
+        if spec is None or not spec.without:
+            return self
+        columns = {
+            name: column.model_copy(update={"nullable": True}) if name in spec.without else column
+            for name, column in self.columns.items()
+        }
+        return self.model_copy(update={"columns": columns})
+
     @property
     def renames(self) -> dict[str, str]:
         """Former column name -> current name, for columns declared with `renamed_from`."""
@@ -369,6 +403,8 @@ class Contract(_Strict):
             "target",
             "columns",
             "searches",
+            "drift",
+            "environments",
         ]
         data.setdefault("version", self.version)
         data.setdefault("key", list(self.key))

@@ -12,6 +12,8 @@ import polars as pl
 
 from data_platform.ingest.problems import Problem
 from data_platform.lakehouse import ReadResult, WriteResult
+from data_platform.profiles.drift import DriftReport
+from data_platform.profiles.profile import Profile
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,20 @@ class Validated:
     error: str = ""
 
 
-IngestResult = LayerWritten | Validated
+@dataclass(frozen=True)
+class Profiled:
+    """One upload's profile (written to `profiles.<name>` unless refused) and its drift
+    against the reference (staged's `drift` check): `refused` when the drift blocked it."""
+
+    partition: str
+    write: WriteResult | None
+    profile: Profile
+    drift: DriftReport
+    plot: bytes | None
+    refused: bool
+
+
+IngestResult = LayerWritten | Validated | Profiled
 
 
 class IngestFailed(Exception):

@@ -21,9 +21,9 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -43,18 +43,21 @@ from data_platform.ingest.features import build_features
 from data_platform.ingest.formats import upload_format
 from data_platform.ingest.keys import key_frame, repeated_keys, superseded, without
 from data_platform.ingest.landing import Custody
+from data_platform.ingest.monitor import Candidate, Judged, judge_batch
 from data_platform.ingest.pipeline import DELETES, Ingestion, Upload, layer_frames, versions
 from data_platform.ingest.problems import Problem, UploadError, summarise
 from data_platform.ingest.results import (
     ContractMismatch,
     IngestResult,
     LayerWritten,
+    Profiled,
     ReplayRefused,
     UploadMissing,
     UploadRefused,
     Validated,
 )
 from data_platform.lakehouse import Lakehouse, PartitionWriter, ReadResult, WriteResult
+from data_platform.profiles.profile import ROW_SCHEMA, Profile
 from data_platform.settings import Settings
 from data_platform.storage import NotFound, ObjectInfo, ObjectStore
 
@@ -102,6 +105,9 @@ class _Read:
     held: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
     # upsert's delete rows: the keys (and file rows) the upload deletes
     deletes: pl.DataFrame | None = None
+    environment: str = ""  # training, or the declared environment whose folder it is in
+    profile: Profile | None = None  # of its staged rows, built as they were read
+    judged: Judged | None = None  # its drift against the reference
 
     @property
     def ok(self) -> bool:
@@ -130,10 +136,12 @@ class IngestRun:
     # upsert: earlier uploads' partitions the batch rewrote -> layer -> rows left
     _rewritten: dict[str, dict[str, int]] = field(default_factory=dict, init=False)
     _was_mode: str = field(default="", init=False)  # staged's mode before this run
+    _profiling: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.custody = Custody(self.client, self.settings)
         self.frames = layer_frames(self.contract)
+        self.frames["profiles"] = pl.DataFrame(schema=ROW_SCHEMA)
 
     def table(self, layer: str) -> str:
         return self.contract.table(layer)
@@ -142,6 +150,9 @@ class IngestRun:
     def from_uploads(self, selected: set[str]) -> Iterator[IngestResult]:
         """Read each upload (landing, else the archive), write raw, decide each, publish."""
         decide = "staged" in selected
+        # each upload's profile is built from its staged rows as they pass, and judged for
+        # drift before the batch commits (`profiles` selected with staged)
+        self._profiling = decide and "profiles" in selected and self.settings.ingest_profiles
         started = time.monotonic()
         reads: list[_Read] = []
         missing: list[str] = []
@@ -164,6 +175,8 @@ class IngestRun:
                         f"({reported - started:.0f}s; {sum(not r.ok for r in reads)} refused)"
                     )
             writers = opening.result()
+            if self._profiling:
+                self._judge([r for r in reads if r.ok], writers)
             if decide and self.contract.key:
                 self._apply_key([r for r in reads if r.ok], writers)
         except BaseException:
@@ -216,6 +229,7 @@ class IngestRun:
                     read.previews.get("staged"),
                 )
             yield from self._rewrites("staged", staged)
+            yield from self._profiled(reads, commits.get("profiles"), writers)
             transformed = commits["transformed"].result()
             if "history" in commits:
                 commits["history"].result()
@@ -259,8 +273,10 @@ class IngestRun:
         except UploadError as exc:
             return _Read(partition, source_key, info, uri, [exc.problem], 1, 0, [], {})
         streamed = info.size > self.settings.ingest_spool_mb * 1024 * 1024
+        environment = self.contract.environment_of(partition)
         ingestion = Ingestion(
-            self.contract,
+            # an environment's uploads may lack the columns it names (e.g. the label)
+            self.contract.in_environment(environment),
             Upload(uri, partition, info.etag, fmt),
             # an upload in memory is read in big batches (fewer, larger files: cheaper);
             # a streamed one in small batches, so memory stays flat whatever its size
@@ -275,6 +291,7 @@ class IngestRun:
         held: dict[str, list[pl.DataFrame]] = {}
         keys: list[pl.DataFrame] = []
         deleted: list[pl.DataFrame] = []
+        profile = Profile.empty(self.contract) if self._profiling else None
         # an upload read into memory is hashed against its recorded checksum while it is
         # parsed (a mismatch fails the run before anything is committed)
         helpers = ThreadPoolExecutor(1, thread_name_prefix="ingest-helper")
@@ -290,6 +307,8 @@ class IngestRun:
                     continue  # a raw-only run: nothing is decided
                 if keyed and rows.layer == "staged":
                     keys.append(key_frame(rows.frame, self.contract.key))
+                if profile is not None and rows.layer == "staged":
+                    profile.update(rows.frame)
                 if hold and rows.layer != "raw":
                     held.setdefault(rows.layer, []).append(rows.frame)
                 else:
@@ -321,6 +340,8 @@ class IngestRun:
             ingested_at=ingestion.ingested_at,
             held=held,
             deletes=pl.concat(deleted) if deleted and verdict.ok else None,
+            environment=environment,
+            profile=profile if verdict.ok else None,
         )
 
     # -- the contract's key across uploads -------------------------------------------------
@@ -399,6 +420,53 @@ class IngestRun:
         ) or ("append" if current else "")
         return writers
 
+    # -- profiles and drift -----------------------------------------------------------------
+    def _judge(self, reads: list[_Read], writers: dict[str, PartitionWriter]) -> None:
+        """Each valid upload's drift against the reference; those the contract's drift
+        settings block are refused (quarantined with the findings), the others' profiles
+        go to `profiles.<name>`."""
+        candidates = [
+            Candidate(r.partition, r.environment, r.profile) for r in reads if r.profile is not None
+        ]
+        judged = judge_batch(self.contract, self.lake, candidates, self.log)
+        for read in reads:
+            read.judged = judged.get(read.partition)
+            if read.judged is None or read.profile is None:
+                continue
+            if read.judged.refused:
+                problems = read.judged.problems()
+                read.refuse(problems, len(problems))
+                self._discard(read.partition, writers)
+                continue
+            ingested_at = read.ingested_at or datetime.now(UTC)
+            writers["profiles"].add(
+                read.profile.rows_for(read.partition, read.environment, ingested_at)
+            )
+
+    def _profiled(
+        self,
+        reads: list[_Read],
+        commit: Future[WriteResult] | None,
+        writers: dict[str, PartitionWriter],
+    ) -> Iterator[Profiled]:
+        """Each judged upload's profile (committed) and drift verdict."""
+        if commit is None:
+            return
+        write = commit.result()
+        for read in reads:
+            judged = read.judged
+            if judged is None or read.profile is None:
+                continue
+            rows = writers["profiles"].rows_of(read.partition)
+            yield Profiled(
+                read.partition,
+                None if judged.refused else replace(write, rows_written=rows),
+                read.profile,
+                judged.report,
+                judged.plot,
+                judged.refused,
+            )
+
     def _check_mode_change(self) -> None:
         """A contract whose mode changed: upsert over a staged table that holds a key more
         than once (an append that allowed duplicates) would have to pick one row per key and
@@ -469,14 +537,15 @@ class IngestRun:
         return frame
 
     def _discard(self, partition: str, writers: dict[str, PartitionWriter]) -> None:
-        for layer in ("staged", "transformed", "history"):
+        for layer in ("staged", "transformed", "history", "profiles"):
             if layer in writers:
                 writers[layer].discard(partition)
 
     def _layers(self, decide: bool) -> list[str]:
         if not decide:
             return ["raw"]
-        return [*LAYERS, "history"] if self.contract.mode == "upsert" else list(LAYERS)
+        layers = [*LAYERS, "history"] if self.contract.mode == "upsert" else list(LAYERS)
+        return [*layers, "profiles"] if self._profiling else layers
 
     def _quarantine(self, refused: list[_Read]) -> Iterator[Validated]:
         """Move each refused upload to quarantine with its report; its verdict."""

@@ -24,13 +24,15 @@ from data_platform.defs.constants import OWNERS
 from data_platform.defs.ingest.checks import schema_valid_result, schema_valid_spec
 from data_platform.defs.ingest.partitions import uploads_partitions
 from data_platform.defs.metadata import write_metadata
+from data_platform.defs.profiles.events import drift_spec, profiled_events, profiles_spec
 from data_platform.defs.resources import LakehouseResource, ObjectStoreResource
 from data_platform.ingest.results import (
     ContractMismatch,
     IngestFailed,
-    IngestResult,
     LayerWritten,
+    Profiled,
     UploadRefused,
+    Validated,
 )
 from data_platform.ingest.run import LAYERS, IngestRun
 from data_platform.lakehouse.schema_policy import SchemaPolicyError
@@ -83,11 +85,15 @@ def build_ingest_assets(contract: Contract) -> dg.AssetsDefinition:
         )
         for i, layer in enumerate(LAYERS)
     ]
+    specs.append(dg.AssetSpec(**profiles_spec(contract, partitions), owners=OWNERS, skippable=True))
 
     @dg.multi_asset(
         name=f"ingest__{contract.name}",  # the op; the job is ingest_<name>
         specs=specs,
-        check_specs=[schema_valid_spec(keys["staged"], contract, partitions)],
+        check_specs=[
+            schema_valid_spec(keys["staged"], contract, partitions),
+            drift_spec(contract, partitions),
+        ],
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         can_subset=True,
@@ -102,6 +108,8 @@ def build_ingest_assets(contract: Contract) -> dg.AssetsDefinition:
         lakehouse: LakehouseResource,
     ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckEvaluation]:
         selected = {layer for layer in LAYERS if keys[layer] in context.selected_asset_keys}
+        if contract.asset_key("profiles") in context.selected_asset_keys:
+            selected.add("profiles")
         run = IngestRun(
             contract=contract,
             # one upload, or a batch: the sensor asks for ranges of new uploads, and a
@@ -122,7 +130,16 @@ def build_ingest_assets(contract: Contract) -> dg.AssetsDefinition:
         try:
             # each result becomes its event as soon as the run yields it
             for result in results:
-                yield event(result, keys)
+                if isinstance(result, Profiled):
+                    checks = context.selected_asset_check_keys
+                    yield from (
+                        e
+                        for e in profiled_events(result, contract)
+                        if not isinstance(e, dg.AssetCheckEvaluation)
+                        or e.asset_check_key in checks
+                    )
+                else:
+                    yield event(result, keys)
         except IngestFailed as exc:
             failed = exc
         except SchemaPolicyError as exc:  # deterministic: fail once, with its message
@@ -143,7 +160,7 @@ def build_ingest_assets(contract: Contract) -> dg.AssetsDefinition:
 
 
 def event(
-    result: IngestResult, keys: dict[str, dg.AssetKey]
+    result: LayerWritten | Validated, keys: dict[str, dg.AssetKey]
 ) -> dg.AssetMaterialization | dg.AssetCheckEvaluation:
     """A materialization of the upload's partition for a layer written, its `schema_valid`
     check for a verdict: each upload of a batch has its own events (and its own outcome)."""
