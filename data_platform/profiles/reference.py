@@ -78,3 +78,32 @@ def uploads_at(lake: Lakehouse, contract: Contract, ref: str) -> set[str]:
     frame = pl.from_arrow(read.data)
     assert isinstance(frame, pl.DataFrame)
     return set(frame.get_column(SOURCE_KEY).unique().to_list())
+
+
+@dataclass(frozen=True)
+class UploadProfile:
+    """One upload's stored profile, with its environment and when it was ingested."""
+
+    key: str
+    profile: Profile
+    environment: str
+    ingested_at: datetime
+
+
+def upload_profile(lake: Lakehouse, contract: Contract, key: str | None = None) -> UploadProfile:
+    """The stored profile of upload `key` (None: the latest ingested); LookupError if none."""
+    rows = profile_rows(lake, contract, EqualTo(SOURCE_KEY, key) if key else None)
+    if not rows.height:
+        what = f"upload {key!r}" if key else "any upload"
+        raise LookupError(
+            f"{contract.table('profiles')} has no profile of {what} (uploads are profiled as "
+            "they are ingested: `data-platform datasets show "
+            f"{contract.name}` lists them)"
+        )
+    if key is None:
+        latest = rows.sort("ingested_at", SOURCE_KEY).get_column(SOURCE_KEY)[-1]
+        rows = rows.filter(pl.col(SOURCE_KEY) == latest)
+    first = rows.row(0, named=True)
+    return UploadProfile(
+        first[SOURCE_KEY], merged(rows), first["environment"], first["ingested_at"]
+    )

@@ -33,7 +33,7 @@ def profile_table(profile: Profile, contract: Contract) -> pl.DataFrame:
                 f"{column.distinct.estimate:,.0f}" + ("" if column.distinct.exact else " ~"),
                 show(moments.low) if moments.n else "",
                 show(moments.mean) if moments.n else "",
-                _number(moments.std, relative=column.kind == "time"),
+                _spread(moments.std, contract, name, column),
                 show(q05),
                 show(q50),
                 show(q95),
@@ -87,12 +87,17 @@ def _shower(contract: Contract, name: str, column: ColumnProfile):  # type: igno
     return lambda v: _number(v)
 
 
-def _number(value: float | None, *, relative: bool = False) -> str:
-    if value is None:
-        return ""
-    if relative:  # a spread of times, in days
-        return f"{value / 86400:,.1f} d"
-    return f"{value:,.4g}"
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:,.4g}"
+
+
+def _spread(std: float | None, contract: Contract, name: str, column: ColumnProfile) -> str:
+    """A standard deviation; of times, in days (dates are held in days, datetimes in s)."""
+    if std is None or column.kind != "time":
+        return _number(std)
+    declared = contract.columns.get(name)
+    days = std if declared is not None and declared.type == "date" else std / 86400
+    return f"{days:,.1f} d"
 
 
 def _extra(column: ColumnProfile) -> str:

@@ -135,8 +135,7 @@ def build_ingest_assets(contract: Contract) -> dg.AssetsDefinition:
                     yield from (
                         e
                         for e in profiled_events(result, contract)
-                        if not isinstance(e, dg.AssetCheckEvaluation)
-                        or e.asset_check_key in checks
+                        if not isinstance(e, dg.AssetCheckEvaluation) or e.asset_check_key in checks
                     )
                 else:
                     yield event(result, keys)

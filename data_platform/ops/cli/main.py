@@ -28,6 +28,8 @@ COMMANDS = {
     "sql": "data_platform.ops.cli.sql:sql_command",
     "export": "data_platform.ops.cli.export:export",
     "features": "data_platform.ops.cli.features:features_app",
+    "profile": "data_platform.ops.cli.profiles:profile",
+    "drift": "data_platform.ops.cli.profiles:drift",
     "maintain": "data_platform.ops.cli.maintain:maintain",
     "stack": "data_platform.ops.cli.stack:stack_app",
     "cluster": "data_platform.ops.cli.cluster:cluster_app",
