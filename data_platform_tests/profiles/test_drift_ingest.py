@@ -74,16 +74,16 @@ def drift_check(instance, outcome) -> dg.AssetCheckEvaluation:
     ).records
     evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
     [drift] = [
-        e
-        for e in evaluations
-        if e.check_name == "drift" and e.partition == outcome.partition
+        e for e in evaluations if e.check_name == "drift" and e.partition == outcome.partition
     ]
     return drift
 
 
 def reference_uploads(settings, store, instance, spec) -> None:
     for i in range(3):
-        assert ingest(settings, store, instance, spec, f"ref-{i}.csv", days(i * 400, 400, i)).success
+        assert ingest(
+            settings, store, instance, spec, f"ref-{i}.csv", days(i * 400, 400, i)
+        ).success
 
 
 @pytest.mark.parametrize(
@@ -164,9 +164,7 @@ def test_a_serving_upload_may_lack_the_label_only_under_serving(settings, store,
     assert "the 3 earlier upload(s)" in (check.description or "")
     profiles = pl.from_arrow(Lakehouse(open_catalog(settings)).read("profiles.weather").data)
     assert isinstance(profiles, pl.DataFrame)
-    environments = dict(
-        profiles.select(SOURCE_KEY, "environment").unique().iter_rows()
-    )
+    environments = dict(profiles.select(SOURCE_KEY, "environment").unique().iter_rows())
     assert environments["serving/batch.csv"] == "serving"
     assert environments["ref-0.csv"] == "training"
 
