@@ -58,8 +58,10 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import psutil
+from pyiceberg.expressions import EqualTo
 
 from data_platform.contracts import Contract, load_dataset
+from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.definitions import build_definitions
 from data_platform.defs.resources import SettingsResource
 from data_platform.ingest.landing import pending_uploads
@@ -114,6 +116,11 @@ class Bench:
         self.defs = build_definitions(
             SettingsResource.from_settings(settings), contracts=[self.contract, *others]
         )
+        # the same, but no profile of the upload and no drift check (`profile-overhead`)
+        self.defs_unprofiled = build_definitions(
+            SettingsResource.from_settings(settings.model_copy(update={"ingest_profiles": False})),
+            contracts=[self.contract],
+        )
         self.store = ObjectStore.from_settings(settings)
         self.next_id = 0
 
@@ -130,10 +137,11 @@ class Bench:
     def put(self, partition: str, data: bytes, dataset: str = DATASET) -> None:
         self.store.put_bytes(f"{self.settings.landing_prefix}{dataset}/{partition}", data)
 
-    def ingest(self, partition: str, dataset: str = DATASET) -> float:
+    def ingest(self, partition: str, dataset: str = DATASET, *, profiled: bool = True) -> float:
         """The ingest job of `dataset` on one partition, in process; seconds."""
         self.instance.add_dynamic_partitions(f"{dataset}_uploads", [partition])
-        job = self.defs.resolve_job_def(f"ingest_{dataset}")
+        defs = self.defs if profiled else self.defs_unprofiled
+        job = defs.resolve_job_def(f"ingest_{dataset}")
         started = time.perf_counter()
         result = job.execute_in_process(
             partition_key=partition, instance=self.instance, raise_on_error=False, run_config=QUIET
@@ -222,6 +230,7 @@ def end_to_end(bench: Bench, rows: int, repeats: int, layer_costs: bool) -> list
     bench.put("e2e/warm.csv", upload())
     bench.ingest("e2e/warm.csv")
     bare, platform, rerun = Side("bare"), Side("platform"), Side("re-run")
+    unprofiled = Side("no profile")
     without = {
         layer: Side(f"no {layer}") for layer in (("raw", "transformed") if layer_costs else ())
     }
@@ -235,14 +244,25 @@ def end_to_end(bench: Bench, rows: int, repeats: int, layer_costs: bool) -> list
         rerun.timed(bench, bench.ingest, partition)  # unchanged: from the archive
         if lake.count(bench.contract.table("staged")) != before:
             raise RuntimeError("a re-run changed the row count")
+        profiled = partition
+        partition = f"e2e/unprofiled-{i}.csv"
+        bench.put(partition, upload())
+        unprofiled.timed(bench, lambda p: bench.ingest(p, profiled=False), partition)
+        profiles = bench.contract.table("profiles")
+        columns = len(bench.contract.columns)
+        if (
+            lake.count(profiles, EqualTo(SOURCE_KEY, profiled)),
+            lake.count(profiles, EqualTo(SOURCE_KEY, partition)),
+        ) != (columns, 0):
+            raise RuntimeError("the profiled run wrote no profile, or the other one did")
         for layer, side in without.items():
             partition = f"e2e/no-{layer}-{i}.csv"
             bench.put(partition, upload())
             with data_file_not_written(bench.contract.table(layer)):
                 side.timed(bench, bench.ingest, partition)
-    for side in (bare, platform, rerun, *without.values()):
+    for side in (bare, platform, rerun, unprofiled, *without.values()):
         print(side.line())
-    b, p, r = bare.median, platform.median, rerun.median
+    b, p, r, u = bare.median, platform.median, rerun.median, unprofiled.median
     print(
         f"  cpu: {platform.cpu_line()} vs {bare.cpu_line()}: "
         f"{platform.cpu_median() / bare.cpu_median():.2f}x (not a target)"
@@ -255,6 +275,13 @@ def end_to_end(bench: Bench, rows: int, repeats: int, layer_costs: bool) -> list
     return [
         verdict("end-to-end", p / b, 2.0, f"platform {p:.2f} s vs bare {b:.2f} s, {rows:,} rows"),
         verdict("re-run", r / p, 1.1, f"{r:.2f} s vs first run {p:.2f} s, rows unchanged"),
+        verdict(
+            "profile-overhead",
+            p / u,
+            1.15,
+            f"profiled and drift-checked {p:.2f} s vs not {u:.2f} s, {rows:,} rows; CPU "
+            f"{platform.cpu_median():.2f} vs {unprofiled.cpu_median():.2f} CPU-s",
+        ),
     ]
 
 

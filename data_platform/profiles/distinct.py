@@ -55,6 +55,19 @@ def hashes(values: pl.Series) -> np.ndarray:
     return hashes(values.cast(pl.String))  # booleans, lists: as their text
 
 
+def smallest(pooled: np.ndarray) -> np.ndarray:
+    """The K smallest distinct values of `pooled` hashes, sorted, in linear time."""
+    if pooled.size > K:
+        candidates = np.unique(np.partition(pooled, K - 1)[:K])
+        if candidates.size == K:
+            return candidates
+        # repeated values among the K smallest: the distinct ones first (a hash table)
+        pooled = pl.Series(pooled, dtype=pl.UInt64).unique().to_numpy()
+        if pooled.size > K:
+            pooled = np.partition(pooled, K - 1)[:K]
+    return np.unique(pooled)
+
+
 @dataclass
 class Distinct:
     """The K smallest distinct hashes seen (sorted)."""
@@ -72,17 +85,14 @@ class Distinct:
     def _keep(self, new: np.ndarray) -> None:
         if self.kept.size >= K:  # only hashes below the K-th can change the sketch
             new = new[new < self.kept[-1]]
-        if new.size > K:  # the K smallest distinct of a large batch, in linear time
-            smallest = np.unique(np.partition(new, K - 1)[:K])
-            if smallest.size < K:  # repeated values among them: take the batch's distinct
-                new = pl.Series(new, dtype=pl.UInt64).unique().to_numpy()
-                if new.size > K:
-                    new = np.partition(new, K - 1)[:K]
-            else:
-                new = smallest
         if new.size:
-            merged = np.unique(np.concatenate([self.kept, new]))  # sorted
-            self.kept = merged[:K]
+            self.kept = smallest(np.concatenate([self.kept, new]))
+
+    @classmethod
+    def union(cls, sketches: list[Distinct]) -> Distinct:
+        """The merge of many sketches in one pass (their hashes pooled, the K smallest kept)."""
+        parts = [s.kept for s in sketches if s.kept.size]
+        return cls(smallest(np.concatenate(parts))) if parts else cls()
 
     @property
     def estimate(self) -> float:

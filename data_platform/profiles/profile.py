@@ -14,14 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
 import polars as pl
 from datasketches import frequent_strings_sketch, kll_doubles_sketch
 
 from data_platform.contracts import Contract
 from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.profiles.column import ColumnProfile, Moments, kind_of
-from data_platform.profiles.distinct import Distinct, K
+from data_platform.profiles.distinct import Distinct
 
 QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
 SKETCHES = ("values", "lengths", "words", "frequent")
@@ -153,11 +152,7 @@ def merge_all(profiles: Iterable[Profile]) -> Profile:
 
 
 def _union(serialised: list[bytes]) -> Distinct:
-    parts = [Distinct.deserialize(s).kept for s in serialised if s]
-    if not parts:
-        return Distinct()
-    union = np.unique(np.concatenate(parts))
-    return Distinct(union[:K])
+    return Distinct.union([Distinct.deserialize(s) for s in serialised if s])
 
 
 def _column(row: dict, *, with_distinct: bool = True) -> ColumnProfile:
