@@ -11,7 +11,7 @@ BYTECODE := $(VENV)/.bytecode
 PYTEST_ARGS ?=
 
 
-.PHONY: help install system-deps demo dev test test-cluster screenshots test-fast lint format bench-ingest bench-smoke cluster-up cluster-down stack-up stack-down stack-status clean
+.PHONY: help install system-deps demo dev test test-cluster screenshots test-fast lint format bench-ingest bench-profiles bench-smoke cluster-up cluster-down stack-up stack-down stack-status clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -76,9 +76,13 @@ format: install ## ruff format and autofix
 bench-ingest: install ## Ingestion targets side by side: end-to-end, re-run, memory, growth, sensor
 	$(PY) scripts/bench_ingest.py --repeats 7 --layer-costs
 
+bench-profiles: install ## Profiles and drift: profile-merge of 1,000 uploads, drift-check of 1M rows
+	$(PY) scripts/bench_profiles.py
+
 bench-smoke: install ## Every benchmark script at a small size: PASS/FAIL lines; fails only on a crash
 	$(PY) scripts/bench_ingest.py --rows 20000 --repeats 1 --memory-gb 0.01,0.02 --uploads 12 --sensor-objects 300 --feed-uploads 100 --feed-latency 3
 	$(PY) scripts/bench_keys.py --sizes 100000 --changed 1000 --events 100000 --append-table 200000 --append-rows 10000 --repeats 1
+	$(PY) scripts/bench_profiles.py --uploads 50 --upload-rows 500 --drift-rows 20000 --repeats 1
 	$(PY) scripts/bench_inference.py --seed-rows 200k --seed-workers 4 --rows 20k --train-rows 5k --chunk-sizes 5k,10k --repeats 1 --executors single thread process-fork ray --cpu-executors thread --out .data_platform/benchmarks/smoke/inference
 	$(PY) scripts/bench_formats.py --rows 10k --repeats 5 --no-memory --out .data_platform/benchmarks/smoke/formats
 	$(PY) scripts/bench_embed.py --texts 64 --repeats 2 --rows 2000 --queries 10 --backends torch onnx --out .data_platform/benchmarks/smoke/embedding
