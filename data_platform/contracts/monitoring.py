@@ -74,6 +74,12 @@ class Drift(Strict):
         default=False, description="true: a drifting upload is quarantined like an invalid one."
     )
 
+    @property
+    def can_refuse(self) -> bool:
+        """Whether a drift can refuse an upload (blocking, or `new_categories: refuse`)."""
+        limits = [self.default, *self.columns.values()]
+        return self.blocking or any(t.new_categories == "refuse" for t in limits)
+
     def thresholds(self, column: str) -> Thresholds:
         own = self.columns.get(column)
         base = self.default.over(DEFAULT_THRESHOLDS)

@@ -48,34 +48,34 @@ class Candidate:
     profile: Profile
 
 
+def batch_reference(
+    contract: Contract, lake: Lakehouse, partitions: list[str], log: Callable[[str], None]
+) -> Reference:
+    """What a batch is compared with, less the batch's own uploads (read while the batch's
+    uploads are; a tag that does not exist is said, and nothing is compared)."""
+    ref = contract.drift.reference
+    try:
+        return reference(lake, contract, ref, exclude=set(partitions))
+    except LookupError as exc:
+        log(f"drift: reference {ref!r} not found ({exc}); uploads not compared")
+        return Reference(Profile(), f"tag {ref} (not found)")
+
+
 def judge_batch(
-    contract: Contract,
-    lake: Lakehouse,
-    candidates: list[Candidate],
-    log: Callable[[str], None],
+    contract: Contract, base: Reference, candidates: list[Candidate]
 ) -> dict[str, Judged]:
     """Each candidate's drift verdict, in order (earlier ones join `previous`'s reference)."""
-    if not candidates:
-        return {}
-    ref = contract.drift.reference
-    batch = {c.partition for c in candidates}
-    try:
-        base = reference(lake, contract, ref, exclude=batch)
-    except LookupError as exc:  # a tag that does not exist (yet): said, nothing compared
-        log(f"drift: reference {ref!r} not found ({exc}); uploads not compared")
-        base = Reference(Profile(), f"tag {ref} (not found)")
+    previous = contract.drift.reference == PREVIOUS
     running = base.profile
     earlier = running.uploads
     judged: dict[str, Judged] = {}
     for candidate in candidates:
-        described = base.described
-        if ref == PREVIOUS:
-            described = f"the {earlier:,} earlier upload(s)"
+        described = f"the {earlier:,} earlier upload(s)" if previous else base.described
         report = compare(candidate.profile, running, contract, described, candidate.environment)
         refused = report.blocks(contract.drift.blocking)
         plot = drift_plot(report, candidate.profile, running) if report.drifted else None
         judged[candidate.partition] = Judged(report, refused, plot)
-        if ref == PREVIOUS and not refused and candidate.environment == TRAINING:
+        if previous and not refused and candidate.environment == TRAINING:
             running.merge(candidate.profile)
             earlier += 1
     return judged

@@ -43,7 +43,7 @@ from data_platform.ingest.features import build_features
 from data_platform.ingest.formats import upload_format
 from data_platform.ingest.keys import key_frame, repeated_keys, superseded, without
 from data_platform.ingest.landing import Custody
-from data_platform.ingest.monitor import Candidate, Judged, judge_batch
+from data_platform.ingest.monitor import Candidate, Judged, batch_reference, judge_batch
 from data_platform.ingest.pipeline import DELETES, Ingestion, Upload, layer_frames, versions
 from data_platform.ingest.problems import Problem, UploadError, summarise
 from data_platform.ingest.results import (
@@ -58,6 +58,7 @@ from data_platform.ingest.results import (
 )
 from data_platform.lakehouse import Lakehouse, PartitionWriter, ReadResult, WriteResult
 from data_platform.profiles.profile import ROW_SCHEMA, Profile
+from data_platform.profiles.reference import Reference
 from data_platform.settings import Settings
 from data_platform.storage import NotFound, ObjectInfo, ObjectStore
 
@@ -107,6 +108,8 @@ class _Read:
     deletes: pl.DataFrame | None = None
     environment: str = ""  # training, or the declared environment whose folder it is in
     profile: Profile | None = None  # of its staged rows, built as they were read
+    # or, for a drift that blocks nothing, built while the tables commit: its staged rows
+    unprofiled: list[pl.DataFrame] = field(default_factory=list)
     judged: Judged | None = None  # its drift against the reference
 
     @property
@@ -137,6 +140,8 @@ class IngestRun:
     _rewritten: dict[str, dict[str, int]] = field(default_factory=dict, init=False)
     _was_mode: str = field(default="", init=False)  # staged's mode before this run
     _profiling: bool = field(default=False, init=False)
+    _judge_first: bool = field(default=False, init=False)
+    _reference: Future[Reference] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.custody = Custody(self.client, self.settings)
@@ -150,15 +155,23 @@ class IngestRun:
     def from_uploads(self, selected: set[str]) -> Iterator[IngestResult]:
         """Read each upload (landing, else the archive), write raw, decide each, publish."""
         decide = "staged" in selected
-        # each upload's profile is built from its staged rows as they pass, and judged for
+        # each upload's profile is built from its staged rows and judged for drift: before
+        # the batch commits when a drift can refuse an upload, else while the tables commit
         # drift before the batch commits (`profiles` selected with staged)
         self._profiling = decide and "profiles" in selected and self.settings.ingest_profiles
+        self._judge_first = self._profiling and self.contract.drift.can_refuse
         started = time.monotonic()
         reads: list[_Read] = []
         missing: list[str] = []
         # the tables are opened while the first upload downloads
-        opener = ThreadPoolExecutor(1, thread_name_prefix="open-tables")
+        opener = ThreadPoolExecutor(2, thread_name_prefix="open-tables")
         opening = opener.submit(self._open, self._layers(decide))
+        # and what the uploads' drift is judged against is read meanwhile
+        self._reference = (
+            opener.submit(batch_reference, self.contract, self.lake, self.partitions, self.log)
+            if self._profiling
+            else None
+        )
         opener.shutdown(wait=False)
         try:
             reported = started
@@ -175,7 +188,7 @@ class IngestRun:
                         f"({reported - started:.0f}s; {sum(not r.ok for r in reads)} refused)"
                     )
             writers = opening.result()
-            if self._profiling:
+            if self._judge_first:
                 self._judge([r for r in reads if r.ok], writers)
             if decide and self.contract.key:
                 self._apply_key([r for r in reads if r.ok], writers)
@@ -189,11 +202,18 @@ class IngestRun:
         properties = contract_properties(self.contract)
         if len(reads) == 1:
             properties["data-platform.source-etag"] = reads[0].info.etag
-        with ThreadPoolExecutor(3, thread_name_prefix="commit") as pool:
+        with ThreadPoolExecutor(len(writers), thread_name_prefix="commit") as pool:
             # the tables commit in parallel, and each result is handed on (the asset's
             # events) while the later commits still run; uploads leave landing only once
             # staged and transformed are both committed
-            commits = {layer: pool.submit(w.commit, properties) for layer, w in writers.items()}
+            commits = {
+                layer: pool.submit(w.commit, properties)
+                for layer, w in writers.items()
+                if layer != "profiles" or self._judge_first
+            }
+            if self._profiling and not self._judge_first:  # nothing it finds refuses
+                self._judge([r for r in reads if r.ok], writers)
+                commits["profiles"] = pool.submit(writers["profiles"].commit, properties)
             raw = commits["raw"].result()
             for read in reads:
                 yield LayerWritten(
@@ -292,6 +312,10 @@ class IngestRun:
         keys: list[pl.DataFrame] = []
         deleted: list[pl.DataFrame] = []
         profile = Profile.empty(self.contract) if self._profiling else None
+        # an upload in memory is profiled later, while the tables commit (unless a drift can
+        # refuse it); a streamed one batch by batch, so memory stays flat
+        later: list[pl.DataFrame] = []
+        defer = not self._judge_first and not streamed
         # an upload read into memory is hashed against its recorded checksum while it is
         # parsed (a mismatch fails the run before anything is committed)
         helpers = ThreadPoolExecutor(1, thread_name_prefix="ingest-helper")
@@ -308,7 +332,10 @@ class IngestRun:
                 if keyed and rows.layer == "staged":
                     keys.append(key_frame(rows.frame, self.contract.key))
                 if profile is not None and rows.layer == "staged":
-                    profile.update(rows.frame)
+                    if defer:
+                        later.append(rows.frame)
+                    else:
+                        profile.update(rows.frame)
                 if hold and rows.layer != "raw":
                     held.setdefault(rows.layer, []).append(rows.frame)
                 else:
@@ -342,6 +369,7 @@ class IngestRun:
             deletes=pl.concat(deleted) if deleted and verdict.ok else None,
             environment=environment,
             profile=profile if verdict.ok else None,
+            unprofiled=later if verdict.ok else [],
         )
 
     # -- the contract's key across uploads -------------------------------------------------
@@ -425,10 +453,16 @@ class IngestRun:
         """Each valid upload's drift against the reference; those the contract's drift
         settings block are refused (quarantined with the findings), the others' profiles
         go to `profiles.<name>`."""
+        for read in reads:
+            if read.profile is not None:
+                for frame in read.unprofiled:
+                    read.profile.update(frame)
+            read.unprofiled = []
         candidates = [
             Candidate(r.partition, r.environment, r.profile) for r in reads if r.profile is not None
         ]
-        judged = judge_batch(self.contract, self.lake, candidates, self.log)
+        assert self._reference is not None
+        judged = judge_batch(self.contract, self._reference.result(), candidates)
         for read in reads:
             read.judged = judged.get(read.partition)
             if read.judged is None or read.profile is None:

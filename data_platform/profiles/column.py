@@ -28,7 +28,7 @@ from data_platform.profiles.distinct import Distinct
 KLL_K = 200  # DataSketches' default: normalized rank error about 1.65% (two-sided, 99%)
 FREQUENT_LG = 10  # up to 768 values tracked exactly (3/4 of 2^10)
 TOP_PER_BATCH = 1024  # a batch's most frequent values offered to the sketch
-WORDS_SAMPLE = 50_000  # text values a batch counts the words of
+WORDS_SAMPLE = 20_000  # text values a batch counts the words of
 KINDS = ("number", "time", "category", "text", "id", "list")
 
 

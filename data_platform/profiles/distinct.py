@@ -23,6 +23,7 @@ import polars as pl
 import polars_hash as plh
 
 K = 4096
+PROBE = 8192  # a batch whose first values repeat this much is hashed after a unique()
 SCHEME = b"KMV1"  # serialised: the scheme, then the hashes as little-endian uint64
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -56,16 +57,23 @@ def hashes(values: pl.Series) -> np.ndarray:
 
 
 def smallest(pooled: np.ndarray) -> np.ndarray:
-    """The K smallest distinct values of `pooled` hashes, sorted, in linear time."""
-    if pooled.size > K:
-        candidates = np.unique(np.partition(pooled, K - 1)[:K])
-        if candidates.size == K:
-            return candidates
-        # repeated values among the K smallest: the distinct ones first (a hash table)
-        pooled = pl.Series(pooled, dtype=pl.UInt64).unique().to_numpy()
-        if pooled.size > K:
-            pooled = np.partition(pooled, K - 1)[:K]
-    return np.unique(pooled)
+    """The K smallest distinct values of `pooled` hashes, sorted, in linear time.
+
+    The K smallest values (with repeats) are found by a partition; if repeats leave fewer
+    than K distinct among them, the distinct ones seen so far say how dense distinct hashes
+    are, and every hash up to a bound that should hold K of them is taken, until it does.
+    """
+    if pooled.size <= K:
+        return np.unique(pooled)
+    head = np.partition(pooled, K - 1)[:K]
+    found = np.unique(head)
+    bound, top = int(head.max()), 2**64 - 1
+    while found.size < K:
+        if bound >= top:  # every hash taken: fewer than K distinct in all
+            return found
+        bound = min(int(bound * (K / max(found.size, 1)) * 1.25) + 1, top)
+        found = np.unique(pooled[pooled <= np.uint64(bound)])
+    return found[:K]
 
 
 @dataclass
@@ -76,8 +84,11 @@ class Distinct:
 
     def update(self, values: pl.Series) -> None:
         """Add a batch's non-null values."""
-        if values.len():
-            self._keep(hashes(values))
+        if not values.len():
+            return
+        if values.len() > PROBE and values.head(PROBE).n_unique() < PROBE // 8:
+            values = values.unique()  # few values, repeated: hash each once
+        self._keep(hashes(values))
 
     def merge(self, other: Distinct) -> None:
         self._keep(other.kept)
