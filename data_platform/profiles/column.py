@@ -9,7 +9,7 @@ What a column's profile holds depends on its kind (`kind_of`):
 - `text` (the contract's text columns): characters and words per value (two KLLs, with
   their moments);
 - `id` (a one-column key or a unique column), `list`: counts, distinct, lengths for lists.
-Every kind has rows, nulls and a distinct count (`distinct.Distinct`). Every part merges:
+Every kind has rows, nulls and, but free text, a distinct count (`distinct.Distinct`). Every part merges:
 the profile of any set of uploads is a merge of theirs, never a rescan.
 """
 
@@ -28,7 +28,7 @@ from data_platform.profiles.distinct import Distinct
 KLL_K = 200  # DataSketches' default: normalized rank error about 1.65% (two-sided, 99%)
 FREQUENT_LG = 10  # up to 768 values tracked exactly (3/4 of 2^10)
 TOP_PER_BATCH = 1024  # a batch's most frequent values offered to the sketch
-WORDS_SAMPLE = 20_000  # text values a batch counts the words of
+WORDS_SAMPLE = 10_000  # text values a batch counts the words of
 KINDS = ("number", "time", "category", "text", "id", "list")
 
 
@@ -138,7 +138,9 @@ class ColumnProfile:
         nulls = column.null_count()
         self.nulls += nulls
         values = column.drop_nulls() if nulls else column
-        if self.frequent is None:  # a category's distinct values come with its counts
+        if self.kind not in ("category", "text"):
+            # a category's distinct values come with its counts; free text's are not counted
+            # (hashing every text is a fifth of a profile, and says little of text)
             self.distinct.update(values)
         if self.values is not None:
             array = numeric(values)
@@ -195,6 +197,11 @@ class ColumnProfile:
     @property
     def null_rate(self) -> float:
         return self.nulls / self.rows if self.rows else 0.0
+
+    @property
+    def distinct_count(self) -> float | None:
+        """Distinct values (estimated above K of them); None for free text (not counted)."""
+        return None if self.kind == "text" else self.distinct.estimate
 
     @property
     def spread(self) -> kll_doubles_sketch | None:

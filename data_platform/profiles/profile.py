@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from data_platform.contracts.columns import SOURCE_KEY
 from data_platform.profiles.column import ColumnProfile, Moments, kind_of
 from data_platform.profiles.distinct import Distinct
 
+PARALLEL_ROWS = 100_000  # batches from this size profile two columns at a time
 QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
 SKETCHES = ("values", "lengths", "words", "frequent")
 
@@ -67,10 +69,16 @@ class Profile:
         return max((c.rows for c in self.columns.values()), default=0)
 
     def update(self, frame: pl.DataFrame) -> None:
-        """Add a batch of staged rows."""
-        for name, column in self.columns.items():
-            if name in frame.columns:
-                column.update(frame.get_column(name))
+        """Add a batch of staged rows (two columns at a time: hashing, partitions and polars'
+        kernels release the GIL, so one column's native work overlaps another's sketching)."""
+        work = [(c, frame.get_column(n)) for n, c in self.columns.items() if n in frame.columns]
+        if frame.height < PARALLEL_ROWS:
+            for column, values in work:
+                column.update(values)
+            return
+        with ThreadPoolExecutor(2, thread_name_prefix="profile") as pool:
+            for done in [pool.submit(column.update, values) for column, values in work]:
+                done.result()
 
     def merge(self, other: Profile) -> None:
         for name, column in other.columns.items():
@@ -97,7 +105,7 @@ class Profile:
                     "rows": column.rows,
                     "nulls": column.nulls,
                     "null_rate": column.null_rate,
-                    "distinct": column.distinct.estimate,
+                    "distinct": column.distinct_count,
                     "min": moments.low if moments.n else None,
                     "max": moments.high if moments.n else None,
                     "mean": moments.mean if moments.n else None,

@@ -30,7 +30,7 @@ def profile_table(profile: Profile, contract: Contract) -> pl.DataFrame:
                 column.kind,
                 f"{column.rows:,}",
                 f"{column.nulls:,} ({column.null_rate:.1%})",
-                f"{column.distinct.estimate:,.0f}" + ("" if column.distinct.exact else " ~"),
+                _distinct(column),
                 show(moments.low) if moments.n else "",
                 show(moments.mean) if moments.n else "",
                 _spread(moments.std, contract, name, column),
@@ -85,6 +85,13 @@ def _shower(contract: Contract, name: str, column: ColumnProfile):  # type: igno
             "" if v is None else datetime.fromtimestamp(v, UTC).isoformat(timespec="seconds")
         )
     return lambda v: _number(v)
+
+
+def _distinct(column: ColumnProfile) -> str:
+    count = column.distinct_count
+    if count is None:
+        return ""
+    return f"{count:,.0f}" + ("" if column.distinct.exact else " ~")
 
 
 def _number(value: float | None) -> str:
