@@ -9,8 +9,8 @@ What a column's profile holds depends on its kind (`kind_of`):
 - `text` (the contract's text columns): characters and words per value (two KLLs, with
   their moments);
 - `id` (a one-column key or a unique column), `list`: counts, distinct, lengths for lists.
-Every kind has rows, nulls and, but free text, a distinct count (`distinct.Distinct`). Every part merges:
-the profile of any set of uploads is a merge of theirs, never a rescan.
+Every kind has rows, nulls and (free text apart) a distinct count (`distinct.Distinct`).
+Every part merges: the profile of any set of uploads is a merge of theirs, never a rescan.
 """
 
 from __future__ import annotations
