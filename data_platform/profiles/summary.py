@@ -82,7 +82,7 @@ def _shower(contract: Contract, name: str, column: ColumnProfile):  # type: igno
         if declared.type == "date":
             return lambda v: "" if v is None else str(date(1970, 1, 1) + timedelta(days=int(v)))
         return lambda v: (
-            "" if v is None else datetime.fromtimestamp(v, UTC).isoformat(timespec="seconds")
+            "" if v is None else datetime.fromtimestamp(v, UTC).strftime("%Y-%m-%d %H:%M")
         )
     return lambda v: _number(v)
 
@@ -112,5 +112,5 @@ def _extra(column: ColumnProfile) -> str:
         return ", ".join(f"{v} {c:,}" for v, c in column.top(5))
     if column.kind == "text" and column.words_moments.n:
         words = column.words_moments
-        return f"words: mean {words.mean:,.1f}, max {words.high:,.0f} (chars in the spread)"
+        return f"words: mean {words.mean:,.1f}, max {words.high:,.0f} (the rest: characters)"
     return ""

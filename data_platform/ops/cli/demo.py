@@ -176,7 +176,9 @@ def demo(
         '         .venv/bin/data-platform sql "select category, count(*) from staged.reviews '
         'group by 1"\n'
         "         .venv/bin/data-platform datasets init NAME --from your.csv  (your own data)\n"
-        "         .venv/bin/data-platform quarantine list  (refused uploads, and why)"
+        "         .venv/bin/data-platform quarantine list  (refused uploads, and why)\n"
+        "         .venv/bin/data-platform drift reviews  (the latest upload against the "
+        "earlier ones; exit 1 on drift)"
     )
     if failed:
         raise typer.Exit(1)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-console = Console(width=200)
+console = Console()
 
 
 def profile(
