@@ -41,6 +41,15 @@ def test_predictions_are_written_and_identical_across_executors(defs, instance, 
     assert event.metadata["holdout_accuracy"].value > 0.6  # text names the category mostly
     assert event.metadata["executor"].value.startswith("process x2")
     assert set(answers["single"]["predicted_label"]) <= set(spec.classes)
+    # the prediction mix, read from the rows; against the previous run's (the same rows and
+    # model: no drift of the predictions)
+    mix = answers["process"]["predicted_label"].value_counts(normalize=True, name="share")
+    recorded = event.metadata["prediction_mix"].value
+    assert recorded == pytest.approx({k: round(v, 4) for k, v in mix.rows()})
+    assert event.metadata["mean_confidence"].value == pytest.approx(
+        answers["process"]["confidence"].mean(), abs=1e-4
+    )
+    assert event.metadata["prediction_mix_js"].value == 0.0
 
 
 def test_holdout_split_is_stable_and_order_free():

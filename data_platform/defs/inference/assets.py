@@ -20,6 +20,7 @@ from data_platform.defs.metadata import write_metadata
 from data_platform.defs.resources import LakehouseResource, SettingsResource
 from data_platform.inference.executors import run_inference
 from data_platform.inference.model import ModelSpec, train_model
+from data_platform.profiles.drift import js
 from data_platform.ray.batches import predict_on_ray
 from data_platform.ray.driver import ray_driver
 from data_platform.ray.targets import ray_target
@@ -116,6 +117,7 @@ def build_inference_asset(contract: Contract) -> dg.AssetsDefinition:
             metadata={
                 **write_metadata(write, [read], predictions),
                 **_quality(predictions.filter(pl.col("is_holdout")), spec),
+                **(_mix(predictions, _previous_mix(context)) if classify else {}),
                 "executor": ran_on,
                 **where,
                 "predict_seconds": dg.MetadataValue.float(round(seconds, 3)),
@@ -144,3 +146,36 @@ def _quality(scored: pl.DataFrame, spec: ModelSpec) -> dict[str, dg.MetadataValu
         "holdout_rmse": dg.MetadataValue.float(round(rmse, 4)),
         "holdout_mae": dg.MetadataValue.float(round(mae, 4)),
     }
+
+
+def _previous_mix(context: dg.AssetExecutionContext) -> dict[str, float] | None:
+    """The prediction mix the previous materialization recorded, if any."""
+    event = context.instance.get_latest_materialization_event(context.asset_key)
+    materialization = event.asset_materialization if event else None
+    value = materialization.metadata.get("prediction_mix") if materialization else None
+    mix = getattr(value, "value", None)
+    return {str(k): float(v) for k, v in mix.items()} if isinstance(mix, dict) else None
+
+
+def _mix(
+    predictions: pl.DataFrame, previous: dict[str, float] | None
+) -> dict[str, dg.MetadataValue]:
+    """The share of each predicted class and the mean confidence; against the previous
+    materialization's mix, its Jensen-Shannon distance (the predictions' drift)."""
+    counts = predictions.get_column("predicted_label").value_counts()
+    total = max(predictions.height, 1)
+    mix = {str(label): round(n / total, 4) for label, n in counts.sort("predicted_label").rows()}
+    meta = {
+        "prediction_mix": dg.MetadataValue.json(mix),
+        "mean_confidence": dg.MetadataValue.float(
+            round(float(predictions.get_column("confidence").mean() or 0.0), 4)
+        ),
+    }
+    if previous:
+        labels = sorted(set(mix) | set(previous))
+        distance = js(
+            np.array([mix.get(k, 0.0) for k in labels]),
+            np.array([previous.get(k, 0.0) for k in labels]),
+        )
+        meta["prediction_mix_js"] = dg.MetadataValue.float(round(distance, 4))
+    return meta
