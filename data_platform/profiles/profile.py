@@ -94,7 +94,8 @@ class Profile:
         """The upload's rows of `profiles.<dataset>`, one per column."""
         records = []
         for name, column in self.columns.items():
-            quantiles = column.quantiles(list(QUANTILES.values())) or [None] * len(QUANTILES)
+            found = column.quantiles(list(QUANTILES.values()))
+            quantiles: list[float | None] = list(found) if found else [None] * len(QUANTILES)
             moments = column.moments
             records.append(
                 {

@@ -55,16 +55,16 @@ def reference(
     """The reference profile: `previous` (training uploads ingested before `before`, less
     `exclude`), or the uploads in staged at tag or snapshot `ref`."""
     if ref == PREVIOUS:
-        row_filter: BooleanExpression = EqualTo("environment", TRAINING)
+        row_filter: BooleanExpression = EqualTo("environment", TRAINING)  # type: ignore[call-arg, arg-type]
         if exclude:
-            row_filter = And(row_filter, NotIn(SOURCE_KEY, set(exclude)))  # type: ignore[arg-type]
+            row_filter = And(row_filter, NotIn(SOURCE_KEY, set(exclude)))  # type: ignore[call-arg, arg-type]
         rows = profile_rows(lake, contract, row_filter)
         if before is not None:
             rows = rows.filter(pl.col("ingested_at") < before)
         count = rows.get_column(SOURCE_KEY).n_unique()
         return Reference(merged(rows), f"the {count:,} earlier upload(s)")
     keys = uploads_at(lake, contract, ref)
-    rows = profile_rows(lake, contract, In(SOURCE_KEY, keys) if keys else AlwaysTrue())
+    rows = profile_rows(lake, contract, In(SOURCE_KEY, keys) if keys else AlwaysTrue())  # type: ignore[call-arg, arg-type]
     if not keys:
         rows = rows.clear()
     return Reference(merged(rows), f"tag {ref} ({len(keys):,} upload(s))")
@@ -92,7 +92,7 @@ class UploadProfile:
 
 def upload_profile(lake: Lakehouse, contract: Contract, key: str | None = None) -> UploadProfile:
     """The stored profile of upload `key` (None: the latest ingested); LookupError if none."""
-    rows = profile_rows(lake, contract, EqualTo(SOURCE_KEY, key) if key else None)
+    rows = profile_rows(lake, contract, EqualTo(SOURCE_KEY, key) if key else None)  # type: ignore[call-arg, arg-type]
     if not rows.height:
         what = f"upload {key!r}" if key else "any upload"
         raise LookupError(

@@ -23,7 +23,9 @@ def profile_table(profile: Profile, contract: Contract) -> pl.DataFrame:
     for name, column in profile.columns.items():
         show = _shower(contract, name, column)
         moments = column.moments
-        q05, q50, q95 = column.quantiles([0.05, 0.5, 0.95]) or [None, None, None]
+        found = column.quantiles([0.05, 0.5, 0.95])
+        spread: list[float | None] = list(found) if found else [None] * 3
+        q05, q50, q95 = spread
         rows.append(
             [
                 name,

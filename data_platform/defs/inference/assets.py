@@ -153,7 +153,7 @@ def _previous_mix(context: dg.AssetExecutionContext) -> dict[str, float] | None:
     event = context.instance.get_latest_materialization_event(context.asset_key)
     materialization = event.asset_materialization if event else None
     value = materialization.metadata.get("prediction_mix") if materialization else None
-    mix = getattr(value, "value", None)
+    mix: object = getattr(value, "value", None)
     return {str(k): float(v) for k, v in mix.items()} if isinstance(mix, dict) else None
 
 
@@ -165,10 +165,10 @@ def _mix(
     counts = predictions.get_column("predicted_label").value_counts()
     total = max(predictions.height, 1)
     mix = {str(label): round(n / total, 4) for label, n in counts.sort("predicted_label").rows()}
-    meta = {
+    meta: dict[str, dg.MetadataValue] = {
         "prediction_mix": dg.MetadataValue.json(mix),
         "mean_confidence": dg.MetadataValue.float(
-            round(float(predictions.get_column("confidence").mean() or 0.0), 4)
+            round(float(predictions.get_column("confidence").cast(pl.Float64).mean() or 0.0), 4)  # type: ignore[arg-type]
         ),
     }
     if previous:

@@ -28,7 +28,7 @@ def profile(
 
     data-platform profile reviews --as-of release-1
     """
-    from pyiceberg.expressions import EqualTo, In
+    from pyiceberg.expressions import AlwaysFalse, EqualTo, In
 
     from data_platform.contracts.columns import SOURCE_KEY
     from data_platform.profiles.profile import merged
@@ -40,18 +40,18 @@ def profile(
     contract, lake = _open(name)
     try:
         if upload:
-            rows = profile_rows(lake, contract, EqualTo(SOURCE_KEY, upload))
+            rows = profile_rows(lake, contract, EqualTo(SOURCE_KEY, upload))  # type: ignore[call-arg, arg-type]
             what = f"upload {upload}"
         elif as_of:
             keys = uploads_at(lake, contract, as_of)
-            rows = profile_rows(lake, contract, In(SOURCE_KEY, keys)) if keys else None
+            rows = profile_rows(lake, contract, In(SOURCE_KEY, keys) if keys else AlwaysFalse())  # type: ignore[call-arg, arg-type]
             what = f"the uploads in {contract.table('staged')} at {as_of}"
         else:
             rows = profile_rows(lake, contract)
             what = "every upload"
     except LookupError as exc:
         _fail(str(exc))
-    if rows is None or not rows.height:
+    if not rows.height:
         _fail(f"no profile of {what} in {contract.table('profiles')}")
     result = merged(rows)
     table = Table(title=f"{name}: {what} ({result.uploads:,} upload(s), {result.rows:,} rows)")
