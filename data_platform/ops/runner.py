@@ -20,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 
 from data_platform.contracts import Contract
+from data_platform.defs.ingest.checks import CHECK_NAME as SCHEMA_VALID
 from data_platform.settings import Settings
 
 # as `dagster dev` is started (ops/stack/dagster_dev.py: DAGSTER_ENV): one planned event per
@@ -188,7 +189,8 @@ def _upload_outcome(
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.partition != partition:
             continue
-        verdict = evaluation
+        if evaluation.check_name == SCHEMA_VALID:  # the verdict (drift only warns, or
+            verdict = evaluation  # refuses through it)
         counts = checks.setdefault(evaluation.asset_key.to_user_string(), [0, 0, 0])
         counts[0 if evaluation.passed else 1] += 1
     if verdict is None:  # the run failed before deciding this upload

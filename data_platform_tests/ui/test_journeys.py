@@ -150,6 +150,8 @@ def test_bad_upload_fails_its_check_and_blocks_downstream(page: Page, dagster_de
     assert uploads.bad not in status["materialized"]
 
     page.goto("/assets/staged/reviews?view=checks")
+    # staged has two checks (drift, schema_valid): the blocking one is schema_valid
+    page.get_by_text("schema_valid", exact=True).first.click()
     expect(page.get_by_text("This is a blocking asset check.")).to_be_visible()
     page.get_by_text("Execution history", exact=True).click()
     row = page.locator("tr", has_text=f"landing/reviews/{uploads.bad}")

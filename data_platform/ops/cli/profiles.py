@@ -56,8 +56,9 @@ def profile(
     result = merged(rows)
     table = Table(title=f"{name}: {what} ({result.uploads:,} upload(s), {result.rows:,} rows)")
     frame = profile_table(result, contract)
-    for column in frame.columns:
-        table.add_column(column, overflow="fold")
+    for column in frame.columns:  # a column's name is never cut, the figures fold
+        first = column == "column"
+        table.add_column(column, overflow="fold", no_wrap=first, min_width=12 if first else None)
     for row in frame.iter_rows():
         table.add_row(*(escape(str(v)) for v in row))
     console.print(table)
