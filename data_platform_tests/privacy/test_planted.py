@@ -18,6 +18,7 @@ import pytest
 from dagster._serdes import serialize_value
 
 from data_platform.contracts import parse_contract
+from data_platform.contracts.infer import infer_contract, personal_reasons, render_yaml
 from data_platform.definitions import build_definitions
 from data_platform.defs.resources import SettingsResource
 from data_platform.embedding import VectorStore
@@ -169,3 +170,22 @@ def test_free_text_recall_on_the_planted_set():
         recall[kind] = (before - after) / before
     print("free-text recall on the planted set:", json.dumps(recall))  # noqa: T201 (asked for)
     assert recall == dict.fromkeys(kinds, 1.0)
+
+
+def test_datasets_init_flags_likely_personal_columns_and_says_why():
+    frame, _ = patients(50)
+    sample = frame.rename({"client_ip": "source", "full_name": "full_name"}).with_columns(
+        pl.col("source").alias("source"), pl.lit("ok").alias("comment")
+    )
+    proposal = infer_contract(sample, "visits")
+    flagged = personal_reasons(proposal)
+    assert "look like email" in flagged["email"]
+    assert "look like ip" in flagged["source"]  # by its values, whatever its name
+    assert "name 'full_name'" in flagged["full_name"]
+    assert "birth" in flagged["birth_date"]
+    assert "hold an e-mail, phone, card" in flagged["notes"]  # free text with identifiers
+    assert "comment" not in flagged
+    assert "triage" not in flagged
+    assert "add `pii: email`" in render_yaml(proposal)
+    # nothing is de-identified on a guess: the person confirms in the YAML
+    assert all(c.pii is None for c in proposal.contract.columns.values())
