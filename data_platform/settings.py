@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     s3_access_key: str = Field(default="", description="Access key for s3_endpoint.")
     s3_secret_key: SecretStr = Field(default=SecretStr(""), description="Secret key.")
     s3_region: str = Field(default="us-east-1", description="S3 region.")
+    pii_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key of the HMAC that hashes personal columns (empty: <home>/pii.key, made "
+        "once with mode 0600). Changing it changes every hash (docs/privacy.md).",
+    )
     bucket: str = Field(default="lake", description="Bucket that holds the whole lake.")
     landing_prefix: str = Field(default="landing/", description="Where uploads land.")
     archive_prefix: str = Field(

@@ -24,6 +24,7 @@ from data_platform.contracts.model import (
     Contract,
     date_from_text,
 )
+from data_platform.privacy.detect import likely_personal
 
 TRUE = {"true", "false", "t", "f", "yes", "no", "y", "n"}
 ID_NAME = re.compile(r"(^|_)(id|key|uuid|code)$", re.IGNORECASE)
@@ -48,6 +49,11 @@ def snake(name: str) -> str:
     cleaned = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_") or "dataset"
     cleaned = cleaned if cleaned[0].isalpha() else f"d_{cleaned}"
     return cleaned[:63] if re.match(NAME, cleaned[:63]) else "dataset"
+
+
+def personal_reasons(proposal: Proposal) -> dict[str, str]:
+    """Column -> why it looks personal (for the CLI to say)."""
+    return {k.removeprefix("pii:"): v for k, v in proposal.reasons.items() if k.startswith("pii:")}
 
 
 def infer_contract(frame: pl.DataFrame, name: str, source: str = "") -> Proposal:
@@ -85,6 +91,13 @@ def infer_contract(frame: pl.DataFrame, name: str, source: str = "") -> Proposal
             "columns": {n: c.model_dump(exclude_defaults=True) for n, c in columns.items()},
         }
     )
+    for name_ in columns:
+        personal = likely_personal(name_, frame.get_column(name_), name_ in text)
+        if personal is not None:
+            kind, why = personal
+            reasons[f"pii:{name_}"] = (
+                f"likely personal ({why}): add `pii: {kind}` to de-identify it from staged on"
+            )
     reasons["target"] = (
         f"the label {label[0]!r}, as a classification target (inference/{name} predicts it)"
         if label
@@ -338,6 +351,8 @@ def render_yaml(proposal: Proposal) -> str:
     lines.append("columns:")
     for name, fields in data["columns"].items():
         lines.append(f"  # {why.get(name, '')}")
+        if f"pii:{name}" in why:
+            lines.append(f"  # {why[f'pii:{name}']}")
         rendered = ", ".join(f"{k}: {dump(v)}" for k, v in fields.items())
         lines.append(f"  {dump(name)}: {{{rendered}}}")
     return "\n".join(lines) + "\n"

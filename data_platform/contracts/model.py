@@ -19,6 +19,7 @@ from pydantic import Field, field_validator, model_validator
 from data_platform.contracts.base import Strict
 from data_platform.contracts.columns import RECORD_ID, TEXT
 from data_platform.contracts.monitoring import TRAINING, Drift, Environment
+from data_platform.contracts.privacy import DEFAULT_ACTION, PiiAction, PiiKind, check_action
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -98,6 +99,16 @@ class Column(Strict):
         default=None,
         description="The column's former name: the tables rename it in place, keeping its data.",
     )
+    pii: PiiKind | None = Field(
+        default=None,
+        description="Personal data: staged and every layer after it hold it de-identified "
+        "(raw keeps the original).",
+    )
+    action: PiiAction | None = Field(
+        default=None,
+        description="How a personal column is de-identified (default by its kind: hash, "
+        "redact, generalise, scrub); drop empties it.",
+    )
 
     @model_validator(mode="after")
     def _fits_the_type(self) -> Column:
@@ -125,7 +136,18 @@ class Column(Strict):
                 raise ValueError(f"regex {self.regex!r} does not compile: {exc}") from None
         if self.allow_non_finite and self.type != "float":
             raise ValueError("allow_non_finite applies to float columns only")
+        if self.action is not None and self.pii is None:
+            raise ValueError("action applies to personal columns (declare `pii:`)")
+        if self.pii is not None:
+            check_action(self.pii, self.deidentify, self.type)
         return self
+
+    @property
+    def deidentify(self) -> PiiAction | None:
+        """How staged holds the column: its action, or its kind's default; None: as is."""
+        if self.pii is None:
+            return None
+        return self.action or DEFAULT_ACTION[self.pii]
 
     @property
     def dtype(self) -> pl.DataType:
@@ -235,6 +257,11 @@ class Contract(Strict):
             need("key column", name)
             if self.columns[name].nullable:
                 raise ValueError(f"key column {name!r} cannot be nullable")
+            if self.columns[name].deidentify not in (None, "hash"):
+                raise ValueError(
+                    f"key column {name!r} is personal: only `action: hash` keeps it a key "
+                    "(the same value, the same hash)"
+                )
         if len(set(self.key)) != len(self.key):
             raise ValueError("key columns must be distinct")
         if self.mode == "upsert" and not self.key:
@@ -280,6 +307,11 @@ class Contract(Strict):
         return self
 
     # -- what the layers ask ---------------------------------------------------------------
+    @property
+    def personal(self) -> dict[str, str]:
+        """Personal columns -> how staged holds them (hash, redact, generalise, scrub, drop)."""
+        return {n: c.deidentify for n, c in self.columns.items() if c.deidentify}
+
     def environment_of(self, partition: str) -> str:
         """The environment of an upload: its first folder if that names a declared one."""
         first = partition.split("/", 1)[0] if "/" in partition else ""

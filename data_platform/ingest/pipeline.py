@@ -14,7 +14,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from data_platform.ingest.problems import Problem, UploadError
 from data_platform.ingest.read import Source, decompressed, read_batches
 from data_platform.ingest.staged_schema import staged_schema
 from data_platform.ingest.validate import UniqueTracker, clean, validate
+from data_platform.privacy.deidentify import REDACTED, deidentify
 
 MAX_PROBLEMS = 1000
 DELETES = "deletes"  # the keys an upload's delete rows remove (upsert's delete_marker)
@@ -74,6 +75,8 @@ class Verdict:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     columns: list[str] = field(default_factory=list)
+    # personal columns: a problem there names the row and the column, never the value
+    personal: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
@@ -83,7 +86,12 @@ class Verdict:
         self.problem_count += len(problems)
         room = MAX_PROBLEMS - len(self.problems)
         if room > 0:
-            self.problems += problems[:room]
+            self.problems += [self._quoted(p) for p in problems[:room]]
+
+    def _quoted(self, problem: Problem) -> Problem:
+        if problem.value is None or problem.column not in self.personal:
+            return problem
+        return replace(problem, value=REDACTED)
 
 
 class Ingestion:
@@ -96,6 +104,7 @@ class Ingestion:
         *,
         batch_rows: int = DEFAULT_BATCH_ROWS,
         spill_dir: Path | None = None,
+        pii_key: str = "",
     ) -> None:
         self.contract = contract
         self.upload = upload
@@ -103,7 +112,10 @@ class Ingestion:
         self.workdir = Path(tempfile.mkdtemp(prefix="ingest-", dir=spill_dir))
         self.schema = staged_schema(contract, uniqueness=False)
         self.unique = UniqueTracker(contract, self.workdir)
-        self.verdict = Verdict()
+        self.verdict = Verdict(personal=frozenset(contract.personal))
+        if contract.personal and not pii_key:
+            raise ValueError(f"{contract.name} has personal columns: a de-identification key")
+        self.pii_key = pii_key
         self.ingested_at = datetime.now(UTC)
 
     def rows(self, source: Source) -> Iterator[LayerRows]:
@@ -161,7 +173,7 @@ class Ingestion:
         deletes = self._deletes(texts)
         if deletes is not None:
             converted, texts, removed = _split_deletes(converted, texts, deletes, self.contract)
-            yield LayerRows(DELETES, removed)
+            yield LayerRows(DELETES, deidentify(removed, self.contract, self.pii_key))
         self.verdict.add(converted.problems)
         self.verdict.problem_count += converted.failed_values - len(converted.problems)
         raw = raw_frame.with_columns(
@@ -178,6 +190,9 @@ class Ingestion:
         self.unique.add(staged)
         if not self.verdict.ok:
             return
+        # staged and every layer after it hold personal columns de-identified (raw the
+        # originals): keys hash alike in every upload, so a record id derives from the hash
+        staged = deidentify(staged, self.contract, self.pii_key)
         staged = with_record_id(staged, self.contract, self.upload.partition).with_columns(
             constant(self.upload.partition).alias(SOURCE_KEY)
         )

@@ -57,6 +57,8 @@ from data_platform.ingest.results import (
     Validated,
 )
 from data_platform.lakehouse import Lakehouse, PartitionWriter, ReadResult, WriteResult
+from data_platform.privacy.deidentify import mask_values
+from data_platform.privacy.secret import pii_key
 from data_platform.profiles.profile import ROW_SCHEMA, Profile
 from data_platform.profiles.reference import Reference
 from data_platform.settings import Settings
@@ -302,6 +304,7 @@ class IngestRun:
             # a streamed one in small batches, so memory stays flat whatever its size
             batch_rows=self.settings.ingest_batch_rows if streamed else IN_MEMORY_BATCH_ROWS,
             spill_dir=self._spool_dir(),
+            pii_key=self._pii_key(),
         )
         started = time.monotonic()
         previews: dict[str, pl.DataFrame] = {}
@@ -340,7 +343,13 @@ class IngestRun:
                     held.setdefault(rows.layer, []).append(rows.frame)
                 else:
                     _add(writers, rows.layer, rows.frame, ingestion.ingested_at)
-                previews.setdefault(rows.layer, rows.frame.head(5))
+                # a person reads previews: raw's show personal columns as [REDACTED]
+                previews.setdefault(
+                    rows.layer,
+                    mask_values(rows.frame.head(5), self.contract)
+                    if rows.layer == "raw"
+                    else rows.frame.head(5),
+                )
                 if rows.layer == "raw" and streamed:
                     self._progress(partition, ingestion.verdict.rows, started)
             if verified:
@@ -672,6 +681,7 @@ class IngestRun:
                 self.contract,
                 Upload(uri, partition, "", upload_format(partition)),
                 spill_dir=self._spool_dir(),
+                pii_key=self._pii_key(),
             )
             layers = ingestion.replay(frame)
             verdict = ingestion.verdict
@@ -752,6 +762,10 @@ class IngestRun:
             value=partition,
             snapshot_id=self.lake.resolve_snapshot(table, as_of),
         )
+
+    def _pii_key(self) -> str:
+        """The de-identification key, read (or made) only for a contract that needs one."""
+        return pii_key(self.settings) if self.contract.personal else ""
 
     def _spool_dir(self) -> Path:
         self.settings.spool_dir.mkdir(parents=True, exist_ok=True)

@@ -142,7 +142,9 @@ def column_metrics(
         metrics.append(Metric(name, "length_js", js(*binned(mine, theirs)), limits.js))
     elif upload.kind == "category":
         up, ref = upload.categories(), reference.categories()
-        if not up or not ref:
+        if not up or not ref or not reference.categories_complete():
+            # values too many to track each (e-mails, names, free-form codes): not a
+            # category, and a distribution over the few tracked would drift every time
             return metrics
         keys = sorted(set(up) | set(ref))
         shares_up = _shares([up.get(k, 0) for k in keys], upload.rows - upload.nulls)

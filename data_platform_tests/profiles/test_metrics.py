@@ -147,3 +147,19 @@ def test_no_reference_yet_is_said_and_passes():
     report = compare(profile(frame(100, 1)), None, CONTRACT, "the 0 earlier upload(s)")
     assert not report.drifted
     assert report.summary().startswith("no reference yet")
+
+
+def test_a_string_column_too_varied_to_track_is_not_compared_as_a_category():
+    """E-mail addresses, names, codes: every upload brings new ones; that is not drift."""
+    contract = parse_contract("name: users\ncolumns:\n  email: {type: string}\n", "users.yaml")
+
+    def emails(first: int) -> Profile:
+        result = Profile.empty(contract)
+        result.update(
+            pl.DataFrame({"email": [f"u{i}@example.org" for i in range(first, first + 5000)]})
+        )
+        return result
+
+    report = compare(emails(10_000), emails(0), contract, "ref")
+    assert not report.drifted, report.summary()
+    assert [m.metric for m in report.metrics] == ["null_rate"]

@@ -74,7 +74,12 @@ def init(
     YAML, then upload files to landing/<name>/: no code to write.
     """
     from data_platform.contracts import parse_contract
-    from data_platform.contracts.infer import infer_contract, render_yaml, snake
+    from data_platform.contracts.infer import (
+        infer_contract,
+        personal_reasons,
+        render_yaml,
+        snake,
+    )
     from data_platform.ingest.problems import UploadError
     from data_platform.settings import Settings
     from data_platform.storage import StorageError
@@ -107,6 +112,8 @@ def init(
     console.print(table)
     for part in ("key", "mode", "text", "label", "target"):
         console.print(f"[bold]{part:7s}[/] {proposal.reasons[part]}")
+    for column_name, why in personal_reasons(proposal).items():
+        console.print(f"[bold yellow]personal[/] {column_name}: {escape(why)}")
     layers = _layers(contract)
     console.print(f"[bold]layers[/]  {', '.join(layers)}")
     console.print(
