@@ -48,7 +48,8 @@ def deidentify(frame: pl.DataFrame, contract: Contract, key: str) -> pl.DataFram
 def expression(name: str, action: str, dtype: pl.DataType, key: str) -> pl.Expr:
     column = pl.col(name)
     if action == "hash":
-        hashed = plh.col(name).cast(pl.String).chash.hmac_sha256(key=key)
+        # polars-hash registers its namespace on every expression (an integer is cast first)
+        hashed = plh.col(name).cast(pl.String).chash.hmac_sha256(key=key)  # type: ignore[attr-defined]
         if dtype.is_integer():  # the first 15 hex digits: 60 bits, a positive Int64
             return hashed.str.slice(0, 15).str.to_integer(base=16).cast(dtype)
         return hashed.str.slice(0, HASH_CHARS)
