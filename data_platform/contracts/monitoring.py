@@ -73,6 +73,12 @@ class Drift(Strict):
     blocking: bool = Field(
         default=False, description="true: a drifting upload is quarantined like an invalid one."
     )
+    min_rows: int = Field(
+        default=200,
+        ge=1,
+        description="Uploads with fewer rows are not judged: their sampling noise alone "
+        "crosses the thresholds (PSI over 10 bins of n rows is about 9/n by chance).",
+    )
 
     @property
     def can_refuse(self) -> bool:

@@ -62,6 +62,7 @@ class DriftReport:
     reference_rows: int
     upload_rows: int
     metrics: list[Metric] = field(default_factory=list)
+    too_few: int = 0  # the upload had fewer rows than this minimum: not judged
 
     @property
     def findings(self) -> list[Metric]:
@@ -83,6 +84,11 @@ class DriftReport:
     def summary(self, limit: int = 5) -> str:
         if not self.reference_rows:
             return f"no reference yet ({self.reference}): nothing to compare with"
+        if self.too_few:
+            return (
+                f"not judged: {self.upload_rows:,} rows, fewer than drift.min_rows "
+                f"({self.too_few:,}) to tell drift from chance"
+            )
         if not self.drifted:
             return f"no drift against {self.reference} ({len(self.metrics)} metrics)"
         found = self.findings
@@ -102,6 +108,9 @@ def compare(
     nothing to compare). Columns the environment may lack are left out."""
     report = DriftReport(described, reference.rows if reference else 0, upload.rows)
     if reference is None or not reference.rows:
+        return report
+    if upload.rows < contract.drift.min_rows:
+        report.too_few = contract.drift.min_rows
         return report
     spec = contract.environments.get(environment)
     lacking = set(spec.without) if spec else set()

@@ -163,3 +163,10 @@ def test_a_string_column_too_varied_to_track_is_not_compared_as_a_category():
     report = compare(emails(10_000), emails(0), contract, "ref")
     assert not report.drifted, report.summary()
     assert [m.metric for m in report.metrics] == ["null_rate"]
+
+
+def test_an_upload_too_small_to_tell_drift_from_chance_is_not_judged():
+    small = profile(frame(60, 7, shift=10.0))  # shifted, but 60 rows
+    report = compare(small, REFERENCE, CONTRACT, "ref")
+    assert not report.drifted
+    assert report.summary().startswith("not judged: 60 rows, fewer than drift.min_rows (200)")
