@@ -186,6 +186,14 @@ def test_the_drift_command_names_the_shifted_column_and_exits_1(
     assert "DRIFT" in shifted.output
     calm = runner.invoke(app, ["drift", "weather", "--upload", "ref-2.csv"], env=env)
     assert calm.exit_code == 0, calm.output
+    # an upload or a tag that does not exist: one line naming it, exit 2, no traceback
+    unknown = runner.invoke(app, ["drift", "weather", "--upload", "nope.csv"], env=env)
+    assert unknown.exit_code == 2, unknown.output
+    assert "no profile of upload 'nope.csv'" in unknown.output
+    assert "Traceback" not in unknown.output
+    no_tag = runner.invoke(app, ["drift", "weather", "--reference", "release-9"], env=env)
+    assert no_tag.exit_code == 2, no_tag.output
+    assert "release-9" in no_tag.output
     profile = runner.invoke(app, ["profile", "weather", "--upload", "warm.csv"], env=env)
     assert profile.exit_code == 0, profile.output
     assert "temp_max" in profile.output
