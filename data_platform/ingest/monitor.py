@@ -33,10 +33,7 @@ class Judged:
     def problems(self) -> list[Problem]:
         """The findings as an upload's problems (its quarantine report and message)."""
         return [
-            Problem(
-                f"drift against {self.report.reference}: {m.describe().split(': ', 1)[1]}",
-                column=m.column,
-            )
+            Problem(f"drift against {self.report.reference}: {m.reading()}", column=m.column)
             for m in self.report.findings
         ]
 

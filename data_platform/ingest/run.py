@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -157,9 +158,9 @@ class IngestRun:
     def from_uploads(self, selected: set[str]) -> Iterator[IngestResult]:
         """Read each upload (landing, else the archive), write raw, decide each, publish."""
         decide = "staged" in selected
-        # each upload's profile is built from its staged rows and judged for drift: before
-        # the batch commits when a drift can refuse an upload, else while the tables commit
-        # drift before the batch commits (`profiles` selected with staged)
+        # each upload's profile is built from its staged rows and judged for drift (when
+        # `profiles` is selected with staged): before the batch commits when a drift can
+        # refuse an upload, else while the tables commit
         self._profiling = decide and "profiles" in selected and self.settings.ingest_profiles
         self._judge_first = self._profiling and self.contract.drift.can_refuse
         started = time.monotonic()
@@ -763,9 +764,14 @@ class IngestRun:
             snapshot_id=self.lake.resolve_snapshot(table, as_of),
         )
 
+    @cached_property
+    def _key(self) -> str:
+        return pii_key(self.settings)
+
     def _pii_key(self) -> str:
-        """The de-identification key, read (or made) only for a contract that needs one."""
-        return pii_key(self.settings) if self.contract.personal else ""
+        """The de-identification key, read (or made) once a run, only for a contract that
+        needs one."""
+        return self._key if self.contract.personal else ""
 
     def _spool_dir(self) -> Path:
         self.settings.spool_dir.mkdir(parents=True, exist_ok=True)

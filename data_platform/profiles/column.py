@@ -29,7 +29,6 @@ KLL_K = 200  # DataSketches' default: normalized rank error about 1.65% (two-sid
 FREQUENT_LG = 10  # up to 768 values tracked exactly (3/4 of 2^10)
 TOP_PER_BATCH = 1024  # a batch's most frequent values offered to the sketch
 WORDS_SAMPLE = 10_000  # text values a batch counts the words of
-KINDS = ("number", "time", "category", "text", "id", "list")
 
 
 def kind_of(contract: Contract, name: str) -> str:

@@ -47,11 +47,15 @@ class Metric:
     def over(self) -> bool:
         return self.threshold is not None and self.value > self.threshold
 
-    def describe(self) -> str:
+    def reading(self) -> str:
+        """The metric, its value and its threshold, e.g. `psi 3.286 > 0.2`."""
         sign = ">" if self.over else "<="
         limit = f" {sign} {self.threshold:g}" if self.threshold is not None else ""
         detail = f" ({self.detail})" if self.detail else ""
-        return f"{self.column}: {self.metric} {self.value:.3f}{limit}{detail}"
+        return f"{self.metric} {self.value:.3f}{limit}{detail}"
+
+    def describe(self) -> str:
+        return f"{self.column}: {self.reading()}"
 
 
 @dataclass

@@ -10,7 +10,6 @@ sketches, from which `merge` builds the profile of any set of uploads without a 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -150,13 +149,6 @@ def merged(rows: pl.DataFrame) -> Profile:
             column.merge(part)
         column.distinct = _union(group.get_column("distinct_sketch").to_list())
         result.columns[str(name)] = column
-    return result
-
-
-def merge_all(profiles: Iterable[Profile]) -> Profile:
-    result = Profile()
-    for profile in profiles:
-        result.merge(profile)
     return result
 
 

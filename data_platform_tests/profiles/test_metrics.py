@@ -13,18 +13,24 @@ from data_platform.contracts import parse_contract
 from data_platform.profiles.drift import compare, js, psi
 from data_platform.profiles.profile import Profile
 
-CONTRACT = parse_contract(
-    """name: weather
+WEATHER = """name: weather
 key: [day]
+DRIFT
 columns:
   day: {type: integer}
   temp_max: {type: float}
   weather: {type: string}
   wind: {type: float, nullable: true}
   seen_at: {type: datetime, timezone: UTC}
-""",
-    "weather.yaml",
-)
+"""
+
+
+def weather(drift: str = ""):
+    """The weather contract, with a `drift:` line of its own."""
+    return parse_contract(WEATHER.replace("DRIFT", drift), "weather.yaml")
+
+
+CONTRACT = weather()
 
 
 def test_psi_matches_a_hand_computation():
@@ -101,11 +107,7 @@ def test_a_shift_a_new_category_and_a_tripled_null_rate_each_fail(upload, column
 
 
 def test_new_categories_name_the_values_and_refuse_blocks_without_blocking():
-    contract = CONTRACT.model_copy(
-        update={
-            "drift": parse_contract(CONTRACT_YAML_WITH_REFUSE, "weather.yaml").drift
-        }  # fmt: skip
-    )
+    contract = weather("drift: {columns: {weather: {new_categories: refuse}}}")
     hail = profile(frame(1000, 8, kinds=("rain", "sun", "fog", "hail")))
     report = compare(hail, REFERENCE, contract, "ref")
     [new] = [m for m in report.findings if m.metric == "new_categories"]
@@ -117,26 +119,8 @@ def test_new_categories_name_the_values_and_refuse_blocks_without_blocking():
     assert shifted.blocks(blocking=True)
 
 
-CONTRACT_YAML_WITH_REFUSE = """name: weather
-key: [day]
-drift: {columns: {weather: {new_categories: refuse}}}
-columns:
-  day: {type: integer}
-  temp_max: {type: float}
-  weather: {type: string}
-  wind: {type: float, nullable: true}
-  seen_at: {type: datetime, timezone: UTC}
-"""
-
-
 def test_column_thresholds_override_the_default_which_overrides_the_platform():
-    contract = parse_contract(
-        CONTRACT_YAML_WITH_REFUSE.replace(
-            "drift: {columns: {weather: {new_categories: refuse}}}",
-            "drift: {default: {psi: 0.5}, columns: {temp_max: {psi: 0.01, ks: 0.2}}}",
-        ),
-        "weather.yaml",
-    )
+    contract = weather("drift: {default: {psi: 0.5}, columns: {temp_max: {psi: 0.01, ks: 0.2}}}")
     assert contract.drift.thresholds("temp_max").psi == 0.01
     assert contract.drift.thresholds("temp_max").ks == 0.2
     assert contract.drift.thresholds("wind").psi == 0.5
