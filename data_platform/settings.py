@@ -95,6 +95,13 @@ class Settings(BaseSettings):
         description="Profile each upload as it is ingested (profiles/<name>) and check its "
         "drift against the contract's reference.",
     )
+    upsert_rewrite_below_rows: int = Field(
+        default=100_000,
+        ge=0,
+        description="upsert: an earlier upload's partition smaller than this is rewritten "
+        "without its replaced rows (copy-on-write); a larger one gets position-delete files "
+        "(merge-on-read: only the key columns are read, nothing rewritten).",
+    )
     ingest_batch_files: int = Field(
         default=500,
         ge=1,

@@ -243,18 +243,25 @@ def main() -> None:
     parser.add_argument("--append-table", type=int, default=10_000_000, help="rows in the table")
     parser.add_argument("--append-rows", type=int, default=100_000, help="rows appended")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats (median)")
+    parser.add_argument(
+        "--only", default="upsert,pit-join,append-key", help="which lines, comma-separated"
+    )
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-keys-") as tmp:
         with temporary_lake(Path(tmp)) as settings:
             bench = Keyed(settings)
-            print("== upsert")
-            for size in (int(s) for s in args.sizes.split(",")):
-                results.append(upsert(bench, size, args.changed, args.repeats))
-            print("== pit-join")
-            results.append(pit_join(args.events, args.repeats))
-            print("== append-key")
-            results.append(append_key(bench, args.append_table, args.append_rows, args.repeats))
+            only = set(args.only.split(","))
+            if "upsert" in only:
+                print("== upsert")
+                for size in (int(s) for s in args.sizes.split(",")):
+                    results.append(upsert(bench, size, args.changed, args.repeats))
+            if "pit-join" in only:
+                print("== pit-join")
+                results.append(pit_join(args.events, args.repeats))
+            if "append-key" in only:
+                print("== append-key")
+                results.append(append_key(bench, args.append_table, args.append_rows, args.repeats))
     print(f"{sum(results)}/{len(results)} targets met")
 
 

@@ -58,6 +58,8 @@ from data_platform.ingest.results import (
     Validated,
 )
 from data_platform.lakehouse import Lakehouse, PartitionWriter, ReadResult, WriteResult
+from data_platform.lakehouse.deletes import KeyRows, key_rows, live_rows
+from data_platform.lakehouse.tables import partitions_predicate
 from data_platform.privacy.deidentify import mask_values
 from data_platform.privacy.secret import pii_key
 from data_platform.profiles.profile import ROW_SCHEMA, Profile
@@ -139,6 +141,9 @@ class IngestRun:
     _moved: dict[str, tuple[str, str]] = field(default_factory=dict, init=False)
     # the staged snapshot whose keys an upsert batch was decided against
     _keys_snapshot: int | None = field(default=None, init=False)
+    # upsert: staged's key columns as read from its files (each row's file and position)
+    _staged_keys: KeyRows | None = field(default=None, init=False)
+    _later_keys: KeyRows | None = field(default=None, init=False)  # transformed's
     # upsert: earlier uploads' partitions the batch rewrote -> layer -> rows left
     _rewritten: dict[str, dict[str, int]] = field(default_factory=dict, init=False)
     _was_mode: str = field(default="", init=False)  # staged's mode before this run
@@ -401,7 +406,12 @@ class IngestRun:
             return
         # a delete row replaces its key with nothing: it counts as the upload's key
         changes = [(r.partition, k) for r in reads if (k := _changed_keys(r)) is not None]
-        published = self._published_keys(changes)
+        with ThreadPoolExecutor(1, thread_name_prefix="transformed-keys") as pool:
+            beside = (
+                pool.submit(self._transformed_keys, changes) if "transformed" in writers else None
+            )
+            published = self._published_keys(changes)
+            self._later_keys = beside.result() if beside is not None else None
         replaced = superseded(changes, published, key)
         read_at = self._keys_snapshot
 
@@ -423,22 +433,56 @@ class IngestRun:
             if read.deletes is not None and "history" in writers:
                 tombstones = read.deletes.with_columns(pl.lit(read.partition).alias(SOURCE_KEY))
                 writers["history"].add(versions(tombstones, read.ingested_at, deleted=True))
-        for partition, lost in replaced.outside.items():  # the table's: the batch wins
+        if replaced.outside:  # the table's: the batch wins
             for layer in ("staged", "transformed"):
-                rows = self.lake.read_partition(
-                    self.table(layer), column=SOURCE_KEY, value=partition
-                )
-                current = pl.from_arrow(rows.data)
-                assert isinstance(current, pl.DataFrame)
-                writers[layer].include([partition])
-                kept = without(current, lost, key)
-                writers[layer].add(kept)
-                self._rewritten.setdefault(partition, {})[layer] = kept.height
+                for partition, kept in self._replace_rows(layer, replaced.outside, writers):
+                    self._rewritten.setdefault(partition, {})[layer] = kept
         if replaced.outside:
             self.log(
                 f"upsert: {sum(f.height for f in replaced.outside.values()):,} current row(s) of "
                 f"{len(replaced.outside):,} earlier upload(s) replaced"
             )
+
+    def _replace_rows(
+        self, layer: str, lost: dict[str, pl.DataFrame], writers: dict[str, PartitionWriter]
+    ) -> Iterator[tuple[str, int]]:
+        """Remove the rows with the `lost` keys (per earlier upload) from those uploads'
+        partitions of `layer`, in its writer's commit; each partition's rows after.
+
+        A partition of at least `upsert_rewrite_below_rows` rows gets position-delete files
+        (merge-on-read: only its key columns are read, nothing is rewritten); smaller ones
+        (and any whose files predate a key column's rename) are rewritten without them.
+        """
+        key = list(self.contract.key)
+        writer = writers[layer]
+        table = writer.target.refresh()
+        counts = live_rows(table, partitions_predicate(SOURCE_KEY, list(lost)), SOURCE_KEY)
+        least = self.settings.upsert_rewrite_below_rows
+        large = sorted(p for p in lost if counts.get(p, 0) >= least)
+        found = None
+        if large:
+            found = self._staged_keys if layer == "staged" else self._later_keys
+        if found is not None:
+            rows = found.rows.with_columns(pl.col(SOURCE_KEY).cast(pl.String))
+            removed: dict[str, int] = {}
+            for partition in large:
+                mine = KeyRows(found.files, rows.filter(pl.col(SOURCE_KEY) == partition))
+                hits = mine.positions(lost[partition], key)
+                writer.delete_rows(partition, hits)
+                removed[partition] = sum(hit.rows for hit in hits)
+            for partition in large:
+                yield partition, counts[partition] - removed[partition]
+        small = [p for p in lost if found is None or p not in large]
+        if not small:
+            return
+        some = partitions_predicate(SOURCE_KEY, small)
+        current = pl.from_arrow(self.lake.read(self.table(layer), row_filter=some).data)
+        assert isinstance(current, pl.DataFrame)
+        writer.include(small)
+        for (partition,), rows in current.group_by(SOURCE_KEY):
+            kept = without(rows, lost[str(partition)], self.contract.key)
+            writer.add(kept)
+            yield str(partition), kept.height
 
     def _open(self, layers: list[str]) -> dict[str, PartitionWriter]:
         """The writers, and the mode staged was last written under (its current snapshot's
@@ -549,18 +593,44 @@ class IngestRun:
                 )
 
     def _published_keys(self, uploads: list[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
-        """The staged table's key columns, upload and row, less the batch's own uploads.
+        """The staged table's key columns and upload (and row, for an append), less the
+        batch's own uploads; in upsert mode, with each row's file and position.
 
         Only data files whose statistics say they may hold a key in the batch's range (of
         its first key column) are read: keys that grow with time (ids, dates, timestamps)
         read nothing of the table's past, whatever its size.
         """
         key = self.contract.key
-        columns = (*key, SOURCE_KEY, SOURCE_ROW)
-        first = pl.concat([k.select(key[0]) for _, k in uploads]) if uploads else None
-        # the batch's own partitions are replaced, not compared with: their files are left
-        # out when the scan is planned (one partition per upload)
+        # an append's refusals name the row that holds a key; an upsert needs the upload
+        row = (SOURCE_ROW,) if self.contract.mode == "append" else ()
+        columns = (*key, SOURCE_KEY, *row)
+        row_filter = self._key_filter(uploads)
+        table = self.lake.load(self.table("staged"))
+        current = table.current_snapshot() if table is not None else None
+        self._keys_snapshot = current.snapshot_id if current else None
+        self._staged_keys = None
+        if table is None or current is None:  # nothing published yet
+            schema: dict[str, pl.DataType] = {c: self.contract.dtypes[c] for c in key}
+            schema.update({SOURCE_KEY: pl.String(), SOURCE_ROW: pl.Int64()})
+            return pl.DataFrame(schema=schema)
+        found = key_rows(table, row_filter, list(columns))
+        if found is not None:  # the files' own columns, each row's file and position
+            ours = pl.col(SOURCE_KEY).cast(pl.String).is_in(self.partitions)
+            self._staged_keys = KeyRows(found.files, found.rows.filter(~ours))
+            return self._staged_keys.rows
+        # a file written before a key column's rename: through pyiceberg, by field id
+        read = self.lake.read(self.table("staged"), columns=columns, row_filter=row_filter)
+        frame = pl.from_arrow(read.data)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    def _key_filter(self, uploads: list[tuple[str, pl.DataFrame]]) -> BooleanExpression:
+        """The files that may hold the batch's keys: not the batch's own partitions (they
+        are replaced, not compared with; one partition per upload), and, by the files'
+        statistics, within the range of the batch's first key column."""
+        key = self.contract.key
         row_filter: BooleanExpression = NotIn(SOURCE_KEY, set(self.partitions))  # type: ignore[call-arg, arg-type]
+        first = pl.concat([k.select(key[0]) for _, k in uploads]) if uploads else None
         if first is not None and first.height and first[key[0]].null_count() < first.height:
             low, high = first[key[0]].min(), first[key[0]].max()
             row_filter = And(
@@ -568,17 +638,16 @@ class IngestRun:
                 GreaterThanOrEqual(key[0], _literal(low)),  # type: ignore[call-arg, arg-type]
                 LessThanOrEqual(key[0], _literal(high)),  # type: ignore[call-arg, arg-type]
             )
-        try:
-            read = self.lake.read(self.table("staged"), columns=columns, row_filter=row_filter)
-        except LookupError:  # no table yet: nothing published
-            self._keys_snapshot = None
-            schema: dict[str, pl.DataType] = {c: self.contract.dtypes[c] for c in key}
-            schema.update({SOURCE_KEY: pl.String(), SOURCE_ROW: pl.Int64()})
-            return pl.DataFrame(schema=schema)
-        self._keys_snapshot = read.snapshot_id
-        frame = pl.from_arrow(read.data)
-        assert isinstance(frame, pl.DataFrame)
-        return frame
+        return row_filter
+
+    def _transformed_keys(self, uploads: list[tuple[str, pl.DataFrame]]) -> KeyRows | None:
+        """upsert: transformed's key columns and upload, each row's file and position, of
+        the files that may hold the batch's keys (read beside staged's)."""
+        table = self.lake.load(self.table("transformed"))
+        if table is None or table.current_snapshot() is None:
+            return None
+        columns = [*self.contract.key, SOURCE_KEY]
+        return key_rows(table, self._key_filter(uploads), columns)
 
     def _discard(self, partition: str, writers: dict[str, PartitionWriter]) -> None:
         for layer in ("staged", "transformed", "history", "profiles"):

@@ -85,21 +85,20 @@ def compaction_candidates(
     ]
 
 
-def compact_partition(table: Table, partition: PartitionFiles) -> CompactedPartition | None:
+def compact_partition(table: Table, partition: PartitionFiles) -> CompactedPartition:
     """Rewrite one partition's rows as one file, in one OVERWRITE snapshot; rows verified.
 
     The snapshot removes exactly the files read and adds the rewritten ones; pyiceberg
     validates that the removed files are still live, and the commit that the parent is
-    still current. Returns None (nothing done) if the partition has delete files.
+    still current. Rows that position-delete files removed are left out of the new file
+    (those delete files then name no live file: readers never open them again).
     """
     snapshot = table.current_snapshot()
     assert snapshot is not None, "a table with files has a current snapshot"
     row_filter = _filter(partition.values)
     scan = table.scan(row_filter=row_filter, snapshot_id=snapshot.snapshot_id)
     tasks = list(scan.plan_files())
-    if any(task.delete_files for task in tasks):
-        return None
-    data = scan.to_arrow()
+    data = scan.to_arrow()  # position deletes applied: they are folded into the new file
     properties = {COMPACT_PROPERTY: f"compact {partition.label}"}
     with table.transaction() as tx:
         with tx.update_snapshot(snapshot_properties=properties).overwrite() as rewrite:

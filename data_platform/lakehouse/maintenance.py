@@ -220,8 +220,7 @@ def maintain(
         )
         for partition in candidates:
             done = planned(table, partition) if dry_run else compact_partition(table, partition)
-            if done is not None:
-                entry.compacted.append(done)
+            entry.compacted.append(done)
         entry.expired = expire_snapshots(table, policy, dry_run=dry_run, now=now)
         entry.orphans = remove_orphan_files(
             table,

@@ -44,12 +44,21 @@ from data_platform.lakehouse.commit import (
     snapshot_facts,
     trim_history,
 )
+from data_platform.lakehouse.deletes import (
+    FileRows,
+    RowsMoved,
+    referenced_path,
+    row_level_overwrite,
+    write_position_deletes,
+)
 from data_platform.lakehouse.schema_policy import evolve_schema
 
 # every table: merge small manifests on append (bounded manifest lists), and keep only a
 # few old metadata files (each commit writes one)
 TABLE_PROPERTIES = {
     "commit.manifest-merge.enabled": "true",
+    # a scan plan reads every manifest: merge them once there are 20 (Iceberg's default 100)
+    "commit.manifest.min-count-to-merge": "20",
     # zstd at level 1 writes twice as fast as the default level 3, for files 3% larger
     "write.parquet.compression-codec": "zstd",
     "write.parquet.compression-level": "1",
@@ -444,6 +453,8 @@ class PartitionWriter:
         # called with the fresh table before each commit attempt: raises if what this write
         # was computed from has changed (another writer committed meanwhile)
         self.guard: Callable[[Table], None] | None = None
+        self.deletes: list[DataFile] = []  # position-delete files, committed with the rows
+        self._deleted_rows: dict[str, int] = {}
 
     def add(self, data: pl.DataFrame | pa.Table) -> None:
         frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data)
@@ -480,6 +491,13 @@ class PartitionWriter:
                 self._known.add(value)
                 self.values.append(value)
 
+    def delete_rows(self, value: str, rows: list[FileRows]) -> None:
+        """Delete these rows of partition `value`'s live files in the commit (merge-on-read:
+        a position-delete file per data file; the files themselves stay)."""
+        for found in rows:
+            self.deletes.append(write_position_deletes(self.target, found))
+            self._deleted_rows[value] = self._deleted_rows.get(value, 0) + found.rows
+
     def rows_of(self, value: str) -> int:
         """Rows added for partition `value` (and not discarded)."""
         return self._rows_of.get(value, 0)
@@ -513,7 +531,7 @@ class PartitionWriter:
 
     def commit(self, properties: dict[str, str] | None = None) -> WriteResult:
         """Replace the partitions with what was added (nothing added: delete them)."""
-        predicate = _partitions_predicate(self.column, self.values)
+        predicate = partitions_predicate(self.column, self.values)
         committed_id: int | None = None
         try:
             self._drain()
@@ -526,18 +544,23 @@ class PartitionWriter:
             if self.guard is not None:
                 self.guard(table)
             old = [task.file for task in table.scan(row_filter=predicate).plan_files()]
-            if not old and not self.files:
+            if not old and not self.files and not self.deletes:
                 current = table.current_snapshot()
                 committed_id = current.snapshot_id if current else None
                 return table
             tx = Transaction(table)
             update = tx.update_snapshot(snapshot_properties=properties or {})
-            producer: Any = update.overwrite() if old else update.merge_append()
+            if self.deletes:
+                touched = partitions_predicate(self.column, list(self._deleted_rows))
+                _still_live(table, touched, self.deletes)
+            producer: Any = (
+                row_level_overwrite(update) if old or self.deletes else update.merge_append()
+            )
             if old:
                 producer.delete_by_predicate(predicate)
                 for data_file in old:
                     producer.delete_data_file(data_file)
-            for data_file in self.files:
+            for data_file in [*self.files, *self.deletes]:
                 producer.append_data_file(data_file)
             producer.commit()
             tx.commit_transaction()
@@ -570,8 +593,9 @@ class PartitionWriter:
             if future.done() and not future.cancelled() and future.exception() is None
         ]
         self._pending.clear()
-        _delete_files(self.target, self.files)
+        _delete_files(self.target, [*self.files, *self.deletes])
         self.files = []
+        self.deletes = []
 
 
 def as_time(ref: str) -> datetime | None:
@@ -585,11 +609,23 @@ def as_time(ref: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _partitions_predicate(column: str, values: Sequence[str]) -> BooleanExpression:
+def partitions_predicate(column: str, values: Sequence[str]) -> BooleanExpression:
     # pyiceberg: pydantic's synthesised __init__ hides the positional one from mypy
     if len(values) == 1:
         return EqualTo(column, values[0])  # type: ignore[call-arg, arg-type]
     return In(column, set(values))  # type: ignore[call-arg, arg-type]
+
+
+def _still_live(table: Table, partitions: BooleanExpression, deletes: list[DataFile]) -> None:
+    """Raise `RowsMoved` unless every data file `deletes` names is live in `table`."""
+    named = {referenced_path(d) for d in deletes}
+    live = {task.file.file_path for task in table.scan(row_filter=partitions).plan_files()}
+    if gone := named - live:
+        raise RowsMoved(
+            f"{len(gone)} data file(s) of {'.'.join(table.name()[-2:])} whose rows this write "
+            "deletes were replaced since they were read (another writer committed): decided "
+            "again on the new state"
+        )
 
 
 def _delete_files(table: Table, files: list[DataFile]) -> None:

@@ -1,0 +1,116 @@
+"""Position-delete files (merge-on-read) on real Iceberg tables in the S3 bucket: the rows
+they name are gone from every read (rows, counts, partitions, the training stream's file
+tasks, SQL), an older snapshot still has them, compaction folds them, and a write whose
+data file was replaced meanwhile is refused rather than deleting nothing."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pytest
+from pyiceberg.expressions import EqualTo
+from pyiceberg.io.pyarrow import ArrowScan
+from pyiceberg.manifest import DataFileContent, ManifestContent
+
+from data_platform.lakehouse import Lakehouse
+from data_platform.lakehouse.compaction import compact_partition, partition_files
+from data_platform.lakehouse.deletes import RowsMoved, key_rows, live_rows
+from data_platform.lakehouse.sql import query
+
+pytestmark = pytest.mark.integration
+
+
+def _rows(part: str, ids: range) -> pa.Table:
+    return pa.table({"part": [part] * len(ids), "id": list(ids), "v": [i * 10 for i in ids]})
+
+
+def _delete(lakehouse: Lakehouse, table: str, part: str, ids: list[int]) -> int:
+    target = lakehouse.load(table)
+    assert target is not None
+    read = key_rows(target, EqualTo("part", part), ["id"])
+    assert read is not None
+    found = read.positions(pl.DataFrame({"id": ids}), ["id"])
+    writer = lakehouse.partition_writer(
+        table, _rows(part, range(0)).schema, column="part", values=[]
+    )
+    writer.delete_rows(part, found)
+    writer.commit()
+    return sum(f.rows for f in found)
+
+
+def test_deleted_rows_are_gone_from_every_read_and_an_older_snapshot_keeps_them(
+    lakehouse: Lakehouse,
+):
+    lakehouse.overwrite_partition("staged.del", _rows("a", range(100)), column="part", value="a")
+    lakehouse.overwrite_partition(
+        "staged.del", _rows("b", range(100, 110)), column="part", value="b"
+    )
+    before = lakehouse.snapshot_id("staged.del")
+    assert _delete(lakehouse, "staged.del", "a", [3, 50, 99, 1000]) == 3  # 1000: not there
+
+    ids = sorted(lakehouse.read("staged.del").data.column("id").to_pylist())
+    assert ids == [i for i in range(110) if i not in (3, 50, 99)]
+    assert lakehouse.count("staged.del") == 107
+    assert live_rows(lakehouse.load("staged.del"), EqualTo("part", "a"), "part") == {"a": 97}
+    again = key_rows(lakehouse.load("staged.del"), EqualTo("part", "a"), ["id"])
+    assert again is not None  # read from the files, the deleted positions left out
+    assert sorted(again.rows["id"].to_list()) == [i for i in range(100) if i not in (3, 50, 99)]
+    part = lakehouse.read_partition("staged.del", column="part", value="a").data
+    assert part.num_rows == 97
+    assert 50 not in part.column("id").to_pylist()
+    old = lakehouse.read("staged.del", snapshot_id=before).data
+    assert old.num_rows == 110  # time travel: the snapshot before the delete
+    # the training stream reads file tasks with pyiceberg's ArrowScan: deletes applied
+    table = lakehouse.load("staged.del")
+    scan = table.scan()
+    tasks = list(scan.plan_files())
+    assert sum(len(t.delete_files) for t in tasks) == 1  # matched to its one data file
+    read = ArrowScan(table.metadata, table.io, scan.projection(), scan.row_filter)
+    assert sum(b.num_rows for b in read.to_record_batches(tasks)) == 107
+    sql = query(duckdb.connect(), lakehouse, "select count(*) as n from staged.del where id = 50")
+    assert sql["n"].item() == 0
+    # the delete file sits in a manifest of delete files, as the spec asks
+    manifests = table.current_snapshot().manifests(table.io)
+    deletes = [m for m in manifests if m.content == ManifestContent.DELETES]
+    [entry] = deletes[0].fetch_manifest_entry(table.io)
+    assert entry.data_file.content == DataFileContent.POSITION_DELETES
+    assert table.current_snapshot().summary["added-position-deletes"] == "3"
+    # a second delete: 50 is gone already, 51 is found; both delete files apply
+    assert _delete(lakehouse, "staged.del", "a", [50, 51]) == 1
+    assert live_rows(lakehouse.load("staged.del"), EqualTo("part", "a"), "part") == {"a": 96}
+    assert lakehouse.count("staged.del") == 106
+
+
+def test_compaction_folds_deleted_rows_into_the_new_file(lakehouse: Lakehouse):
+    for start in range(0, 50, 10):  # five small files in one partition
+        lakehouse.append("staged.fold", _rows("a", range(start, start + 10)))
+    _delete(lakehouse, "staged.fold", "a", [0, 25, 49])
+    [partition] = partition_files(lakehouse.load("staged.fold"))
+    done = compact_partition(lakehouse.load("staged.fold"), partition)
+    assert done.files_after == 1
+    assert done.rows_before == done.rows_after == 47
+    table = lakehouse.load("staged.fold")
+    tasks = list(table.scan().plan_files())
+    assert len(tasks) == 1
+    assert not tasks[0].delete_files  # the new file needs no deletes
+    ids = lakehouse.read("staged.fold").data.column("id").to_pylist()
+    assert sorted(ids) == [i for i in range(50) if i not in (0, 25, 49)]
+
+
+def test_a_delete_whose_data_file_was_replaced_meanwhile_is_refused(lakehouse: Lakehouse):
+    lakehouse.overwrite_partition("staged.moved", _rows("a", range(10)), column="part", value="a")
+    target = lakehouse.load("staged.moved")
+    read = key_rows(target, EqualTo("part", "a"), ["id"])
+    assert read is not None
+    found = read.positions(pl.DataFrame({"id": [4]}), ["id"])
+    assert found
+    writer = lakehouse.partition_writer(
+        "staged.moved", _rows("a", range(0)).schema, column="part", values=[]
+    )
+    writer.delete_rows("a", found)
+    # another writer replaces partition a (the same rows, a new file) before the commit
+    lakehouse.overwrite_partition("staged.moved", _rows("a", range(10)), column="part", value="a")
+    with pytest.raises(RowsMoved, match="replaced since they were read"):
+        writer.commit()
+    assert lakehouse.count("staged.moved") == 10  # nothing committed, nothing lost
