@@ -593,8 +593,9 @@ class IngestRun:
                 )
 
     def _published_keys(self, uploads: list[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
-        """The staged table's key columns and upload (and row, for an append), less the
-        batch's own uploads; in upsert mode, with each row's file and position.
+        """The staged table's rows that hold one of the batch's keys: key columns and
+        upload (and row, for an append), less the batch's own uploads; with each row's file
+        and position when read from the files.
 
         Only data files whose statistics say they may hold a key in the batch's range (of
         its first key column) are read: keys that grow with time (ids, dates, timestamps)
@@ -613,7 +614,7 @@ class IngestRun:
             schema: dict[str, pl.DataType] = {c: self.contract.dtypes[c] for c in key}
             schema.update({SOURCE_KEY: pl.String(), SOURCE_ROW: pl.Int64()})
             return pl.DataFrame(schema=schema)
-        found = key_rows(table, row_filter, list(columns))
+        found = key_rows(table, row_filter, list(columns), among=_batch_keys(uploads, key))
         if found is not None:  # the files' own columns, each row's file and position
             ours = pl.col(SOURCE_KEY).cast(pl.String).is_in(self.partitions)
             self._staged_keys = KeyRows(found.files, found.rows.filter(~ours))
@@ -646,8 +647,9 @@ class IngestRun:
         table = self.lake.load(self.table("transformed"))
         if table is None or table.current_snapshot() is None:
             return None
-        columns = [*self.contract.key, SOURCE_KEY]
-        return key_rows(table, self._key_filter(uploads), columns)
+        key = self.contract.key
+        among = _batch_keys(uploads, key)
+        return key_rows(table, self._key_filter(uploads), [*key, SOURCE_KEY], among=among)
 
     def _discard(self, partition: str, writers: dict[str, PartitionWriter]) -> None:
         for layer in ("staged", "transformed", "history", "profiles"):
@@ -866,6 +868,14 @@ class IngestRun:
 def layer_schemas(contract: Contract) -> dict[str, pa.Schema]:
     """The Arrow schema each layer's table gets under `contract`."""
     return {layer: _arrow(frame).schema for layer, frame in layer_frames(contract).items()}
+
+
+def _batch_keys(
+    uploads: list[tuple[str, pl.DataFrame]], key: tuple[str, ...]
+) -> pl.DataFrame | None:
+    """Every key value of the batch's uploads, once (None: no upload)."""
+    frames = [k.select(key) for _, k in uploads]
+    return pl.concat(frames, how="vertical_relaxed").unique() if frames else None
 
 
 def _changed_keys(read: _Read) -> pl.DataFrame | None:

@@ -113,7 +113,11 @@ def trim_history(table: Table, keep: int) -> int:
 
 
 def snapshot_facts(table: Table, snapshot_id: int | None) -> dict[str, Any]:
-    """Total rows of the table at `snapshot_id`, from the snapshot summary."""
+    """Total (live) rows of the table at `snapshot_id`, from the snapshot summary: its
+    records less the rows its position-delete files remove."""
     snapshot = table.metadata.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
     summary = snapshot.summary if snapshot else None
-    return {"table_rows": int(summary.get("total-records", 0)) if summary else 0}
+    if not summary:
+        return {"table_rows": 0}
+    records = int(summary.get("total-records", 0))
+    return {"table_rows": records - int(summary.get("total-position-deletes", 0))}

@@ -17,6 +17,8 @@ from pyiceberg.expressions import AlwaysTrue, And, BooleanExpression, EqualTo, I
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.table import Table
 
+from data_platform.lakehouse.deletes import row_level_overwrite
+
 COMPACT_PROPERTY = "data-platform.maintenance"
 
 
@@ -90,8 +92,8 @@ def compact_partition(table: Table, partition: PartitionFiles) -> CompactedParti
 
     The snapshot removes exactly the files read and adds the rewritten ones; pyiceberg
     validates that the removed files are still live, and the commit that the parent is
-    still current. Rows that position-delete files removed are left out of the new file
-    (those delete files then name no live file: readers never open them again).
+    still current. Rows that position-delete files removed are left out of the new file,
+    and those delete files are removed with the files they applied to.
     """
     snapshot = table.current_snapshot()
     assert snapshot is not None, "a table with files has a current snapshot"
@@ -101,9 +103,12 @@ def compact_partition(table: Table, partition: PartitionFiles) -> CompactedParti
     data = scan.to_arrow()  # position deletes applied: they are folded into the new file
     properties = {COMPACT_PROPERTY: f"compact {partition.label}"}
     with table.transaction() as tx:
-        with tx.update_snapshot(snapshot_properties=properties).overwrite() as rewrite:
+        rewrite = row_level_overwrite(tx.update_snapshot(snapshot_properties=properties))
+        with rewrite:
             for task in tasks:
                 rewrite.delete_data_file(task.file)
+                for delete_file in task.delete_files:  # folded into the new file
+                    rewrite.remove_delete_file(delete_file)
             # the same writer pyiceberg's own append uses (private in 0.12)
             for data_file in _dataframe_to_data_files(
                 table_metadata=tx.table_metadata,

@@ -4,13 +4,13 @@ An upsert that replaces a few rows of a large data file need not rewrite the fil
 Iceberg v2 position-delete file lists the (data file, row position) pairs that no longer
 count, and every read applies it. pyiceberg 0.12 applies them when it reads (scans, counts,
 the training stream's file tasks: every read here goes through it) but has no writer for
-them; this module writes them, one small Parquet file per data file touched, its path as
-both bounds of `file_path` so that readers match it to that one data file without opening
-it, and commits them in a DELETES manifest of the snapshot that adds the new rows.
+them; this module writes them, one small Parquet file per partition touched (its
+`file_path` bounds the first and last data file it names, so readers open it only for
+those), and commits them in a DELETES manifest of the snapshot that adds the new rows.
 
-A delete file whose data file is later rewritten (a partition replaced, compaction) names a
-path no live file has: readers never open it, and snapshot expiry removes it with the
-snapshots that referenced it.
+A commit that removes data files (a partition replaced, compaction) removes their delete
+files with them (`RowLevelOverwrite.remove_delete_file`), so the table's summary (records
+less position deletes) stays its row count.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import posixpath
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -37,9 +38,10 @@ from pyiceberg.manifest import (
     ManifestWriterV2,
 )
 from pyiceberg.table import Table, TableProperties
-from pyiceberg.table.snapshots import Operation
+from pyiceberg.table.snapshots import Operation, Summary
 from pyiceberg.table.update.snapshot import UpdateSnapshot, _ManifestMergeManager, _OverwriteFiles
 from pyiceberg.transforms import IdentityTransform
+from pyiceberg.typedef import EMPTY_DICT
 from pyiceberg.utils.properties import property_as_bool, property_as_int
 
 PATH_FIELD_ID = 2147483546  # the Iceberg spec's reserved ids of a position-delete file
@@ -92,16 +94,50 @@ class KeyRows:
 
 
 def key_rows(
-    table: Table, row_filter: BooleanExpression, columns: list[str], threads: int = 4
+    table: Table,
+    row_filter: BooleanExpression,
+    columns: list[str],
+    among: pl.DataFrame | None = None,
+    threads: int = 4,
 ) -> KeyRows | None:
     """`columns` of the live rows of the data files `row_filter` selects (files are pruned
     by the filter, rows are not: a file's rows outside it come too), each with its file and
-    position; rows that position-delete files removed are left out. The files are read
+    position; rows that position-delete files removed are left out. With `among` (key
+    values), only the rows whose key (`among`'s columns) is among them. The files are read
     directly, in parallel, only those columns (pyiceberg's scan would read the same bytes
     and convert them twice). None when a file lacks a column by name (written before a
     rename): the caller reads through pyiceberg instead."""
     tasks = list(table.scan(row_filter=row_filter).plan_files())
-    deleted = _deleted_positions(table, [d for task in tasks for d in task.delete_files])
+    deletes = [d for task in tasks for d in task.delete_files]
+    with ThreadPoolExecutor(1, thread_name_prefix="deletes") as pool:  # beside the reads
+        pending = pool.submit(_deleted_positions, table, deletes)
+        found = _key_rows(table, tasks, columns, among, threads)
+        deleted = pending.result()
+    if found is None:
+        return None
+    gone = [
+        pl.DataFrame(
+            {
+                FILE: pl.repeat(i, len(deleted[t.file.file_path]), dtype=pl.UInt32, eager=True),
+                POS: deleted[t.file.file_path],
+            }
+        )
+        for i, t in enumerate(tasks)
+        if t.file.file_path in deleted
+    ]
+    if gone:
+        found = found.join(pl.concat(gone), on=[FILE, POS], how="anti")
+    return KeyRows([task.file for task in tasks], found)
+
+
+def _key_rows(
+    table: Table,
+    tasks: list[Any],
+    columns: list[str],
+    among: pl.DataFrame | None,
+    threads: int,
+) -> pl.DataFrame | None:
+    """The rows of `key_rows`, deleted ones included."""
     # a column the table is identity-partitioned by is its file's partition value: not
     # decoded from the file (a string repeated on every row)
     spec = table.spec().spec_id
@@ -119,7 +155,11 @@ def key_rows(
                 return None
             frame = pl.from_arrow(parquet.read(columns=stored))
         assert isinstance(frame, pl.DataFrame)
-        frame = frame.with_row_index(POS).select(
+        frame = frame.with_row_index(POS)
+        if among is not None:
+            wanted = among.select(pl.col(c).cast(frame.schema[c]) for c in among.columns)
+            frame = frame.join(wanted, on=among.columns, how="semi", nulls_equal=False)
+        return frame.select(
             *(
                 pl.lit(data_file.partition[slots[c]], types.schema[c]).alias(c)
                 if c in slots
@@ -129,19 +169,16 @@ def key_rows(
             pl.col(POS).cast(pl.Int64),
             pl.lit(index, pl.UInt32).alias(FILE),
         )
-        gone = deleted.get(data_file.file_path)
-        return frame if gone is None else frame.filter(~pl.col(POS).is_in(gone))
 
     with ThreadPoolExecutor(threads, thread_name_prefix="key-rows") as pool:
         frames = list(pool.map(read, range(len(tasks))))
     if any(f is None for f in frames):
         return None
     schema = {**types.select(columns).schema, POS: pl.Int64(), FILE: pl.UInt32()}
-    rows = pl.concat(
+    return pl.concat(
         [pl.DataFrame(schema=schema), *(f for f in frames if f is not None)],
         how="vertical_relaxed",
     )
-    return KeyRows([task.file for task in tasks], rows)
 
 
 def live_rows(table: Table, row_filter: BooleanExpression, column: str) -> dict[str, int]:
@@ -177,41 +214,45 @@ def _identity_slot(table: Table, column: str) -> int | None:
 
 
 def _deleted_positions(table: Table, deletes: list[DataFile]) -> dict[str, np.ndarray]:
-    """Data file path -> positions the given position-delete files remove."""
-    found: dict[str, list[np.ndarray]] = {}
-    seen: set[str] = set()
-    for delete_file in deletes:
-        if delete_file.file_path in seen:
-            continue
-        seen.add(delete_file.file_path)
-        with table.io.new_input(delete_file.file_path).open() as stream:
+    """Data file path -> positions the given position-delete files remove (read in
+    parallel, each once)."""
+    unique = list({d.file_path: d for d in deletes})
+
+    def read(path: str) -> pl.DataFrame:
+        with table.io.new_input(path).open() as stream:
             frame = pl.from_arrow(pq.read_table(stream, columns=["file_path", "pos"]))
         assert isinstance(frame, pl.DataFrame)
-        for (path,), group in frame.group_by("file_path"):
-            found.setdefault(str(path), []).append(group.get_column("pos").to_numpy())
+        return frame
+
+    found: dict[str, list[np.ndarray]] = {}
+    with ThreadPoolExecutor(8, thread_name_prefix="deletes") as pool:
+        for frame in pool.map(read, unique):
+            for (path,), group in frame.group_by("file_path"):
+                found.setdefault(str(path), []).append(group.get_column("pos").to_numpy())
     return {path: np.concatenate(parts) for path, parts in found.items()}
 
 
-def write_position_deletes(table: Table, rows: FileRows) -> DataFile:
-    """One position-delete file for `rows`, beside its data file; its DataFile entry."""
-    path = rows.data_file.file_path
-    positions = np.sort(rows.positions)
+def write_position_deletes(table: Table, rows: list[FileRows]) -> DataFile:
+    """One position-delete file for `rows` (data files of one partition), beside the first
+    of them; its DataFile entry. Its `file_path` bounds are the first and last path it
+    names: a reader opens it only for data files within them (when it names one data file,
+    for that one alone)."""
+    ordered = sorted(rows, key=lambda r: r.data_file.file_path)
+    paths = [r.data_file.file_path for r in ordered]
+    positions = np.concatenate([np.sort(r.positions) for r in ordered])
+    which = np.repeat(np.arange(len(ordered), dtype=np.int32), [r.rows for r in ordered])
+    names = pa.DictionaryArray.from_arrays(pa.array(which), pa.array(paths)).cast(pa.string())
     body = io.BytesIO()
-    pq.write_table(
-        pa.table([_repeated(path, len(positions)), positions], schema=_SCHEMA),
-        body,
-        compression="zstd",
-    )
+    pq.write_table(pa.table([names, positions], schema=_SCHEMA), body, compression="zstd")
     data = body.getvalue()
-    location = posixpath.join(posixpath.dirname(path), f"{uuid.uuid4()}-deletes.parquet")
+    location = posixpath.join(posixpath.dirname(paths[0]), f"{uuid.uuid4()}-deletes.parquet")
     with table.io.new_output(location).create(overwrite=True) as out:
         out.write(data)
-    encoded = path.encode()
     return DataFile.from_args(
         content=DataFileContent.POSITION_DELETES,
         file_path=location,
         file_format=FileFormat.PARQUET,
-        partition=rows.data_file.partition,
+        partition=ordered[0].data_file.partition,
         record_count=len(positions),
         file_size_in_bytes=len(data),
         column_sizes={},
@@ -219,30 +260,19 @@ def write_position_deletes(table: Table, rows: FileRows) -> DataFile:
         null_value_counts={PATH_FIELD_ID: 0, POS_FIELD_ID: 0},
         nan_value_counts={},
         lower_bounds={
-            PATH_FIELD_ID: encoded,
-            POS_FIELD_ID: int(positions[0]).to_bytes(8, "little", signed=True),
+            PATH_FIELD_ID: paths[0].encode(),
+            POS_FIELD_ID: int(positions.min()).to_bytes(8, "little", signed=True),
         },
         upper_bounds={
-            PATH_FIELD_ID: encoded,
-            POS_FIELD_ID: int(positions[-1]).to_bytes(8, "little", signed=True),
+            PATH_FIELD_ID: paths[-1].encode(),
+            POS_FIELD_ID: int(positions.max()).to_bytes(8, "little", signed=True),
         },
         key_metadata=None,
         split_offsets=None,
         equality_ids=None,
         sort_order_id=None,
-        spec_id=rows.data_file.spec_id,
+        spec_id=ordered[0].data_file.spec_id,
     )
-
-
-def _repeated(value: str, times: int) -> pa.Array:
-    """`value` `times` times, as a plain string column (built from one dictionary entry)."""
-    indices = pa.array(np.zeros(times, np.int32))
-    return pa.DictionaryArray.from_arrays(indices, pa.array([value])).cast(pa.string())
-
-
-def referenced_path(delete_file: DataFile) -> str:
-    """The data file a delete file written here applies to."""
-    return bytes(delete_file.lower_bounds[PATH_FIELD_ID]).decode()
 
 
 class _DeleteManifestWriter(ManifestWriterV2):
@@ -258,12 +288,59 @@ class _DeleteManifestWriter(ManifestWriterV2):
 
 class RowLevelOverwrite(_OverwriteFiles):
     """An OVERWRITE snapshot that may also add position-delete files (`append_data_file`
-    takes both kinds; the delete files go to a manifest of their own, as the spec asks),
-    and that merges small data manifests as an append does (`commit.manifest-merge.*`):
+    takes both kinds; the delete files go to a manifest of their own, as the spec asks)
+    and remove them (`remove_delete_file`: those of data files it removes, which would
+    otherwise stay, naming files no longer there, and count in the table's summary), and
+    that merges small data manifests as an append does (`commit.manifest-merge.*`):
     pyiceberg's own overwrite never merges, so a table replaced partition by partition
     gathers a manifest per commit and every scan plan reads them all."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._removed: dict[str, DataFile] = {}
+
+    def remove_delete_file(self, delete_file: DataFile) -> None:
+        self._removed[delete_file.file_path] = delete_file
+
+    def _summary(self, snapshot_properties: dict[str, str] = EMPTY_DICT) -> Summary:
+        removed = set(self._removed.values())
+        self._deleted_data_files |= removed  # counted as removed, by content
+        try:
+            return super()._summary(snapshot_properties)
+        finally:
+            self._deleted_data_files -= removed
+
+    def _without_removed(self, manifest: ManifestFile) -> ManifestFile:
+        """A delete manifest naming a removed delete file, rewritten: the others existing,
+        the removed ones deleted (by this snapshot)."""
+        writer = _DeleteManifestWriter(
+            spec=self.spec(manifest.partition_spec_id),
+            schema=self.schema(),
+            output_file=self.new_manifest_output(),
+            snapshot_id=self._snapshot_id,
+            avro_compression=self._compression,
+        )
+        with writer:
+            for entry in manifest.fetch_manifest_entry(self._io, discard_deleted=True):
+                if entry.data_file.file_path in self._removed:
+                    writer.delete(entry)
+                else:
+                    writer.existing(entry)
+        return writer.to_manifest_file()
+
     def _process_manifests(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
+        removed = self._removed
+        if removed:
+            manifests = [
+                self._without_removed(m)
+                if m.content == ManifestContent.DELETES
+                and any(
+                    e.data_file.file_path in removed
+                    for e in m.fetch_manifest_entry(self._io, discard_deleted=True)
+                )
+                else m
+                for m in manifests
+            ]
         properties = self._transaction.table_metadata.properties
         merger = _ManifestMergeManager(
             target_size_bytes=property_as_int(  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from typing import Any
 from pyiceberg.io import FileIO
 from pyiceberg.manifest import ManifestEntry, ManifestFile
 
-MAX_ENTRIES = 500_000
+MAX_ENTRIES = 50_000  # a few KB each: at most ~150 MB
 
 _read = ManifestFile.fetch_manifest_entry
 _cache: OrderedDict[tuple[str, bool], list[ManifestEntry]] = OrderedDict()

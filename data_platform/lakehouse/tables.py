@@ -47,7 +47,6 @@ from data_platform.lakehouse.commit import (
 from data_platform.lakehouse.deletes import (
     FileRows,
     RowsMoved,
-    referenced_path,
     row_level_overwrite,
     write_position_deletes,
 )
@@ -455,6 +454,7 @@ class PartitionWriter:
         self.guard: Callable[[Table], None] | None = None
         self.deletes: list[DataFile] = []  # position-delete files, committed with the rows
         self._deleted_rows: dict[str, int] = {}
+        self._delete_targets: set[str] = set()  # the data files they name
 
     def add(self, data: pl.DataFrame | pa.Table) -> None:
         frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data)
@@ -493,10 +493,12 @@ class PartitionWriter:
 
     def delete_rows(self, value: str, rows: list[FileRows]) -> None:
         """Delete these rows of partition `value`'s live files in the commit (merge-on-read:
-        a position-delete file per data file; the files themselves stay)."""
-        for found in rows:
-            self.deletes.append(write_position_deletes(self.target, found))
-            self._deleted_rows[value] = self._deleted_rows.get(value, 0) + found.rows
+        one position-delete file for them; the data files themselves stay)."""
+        if not rows:
+            return
+        self.deletes.append(write_position_deletes(self.target, rows))
+        self._deleted_rows[value] = self._deleted_rows.get(value, 0) + sum(r.rows for r in rows)
+        self._delete_targets.update(r.data_file.file_path for r in rows)
 
     def rows_of(self, value: str) -> int:
         """Rows added for partition `value` (and not discarded)."""
@@ -543,7 +545,8 @@ class PartitionWriter:
             nonlocal committed_id
             if self.guard is not None:
                 self.guard(table)
-            old = [task.file for task in table.scan(row_filter=predicate).plan_files()]
+            tasks = list(table.scan(row_filter=predicate).plan_files())
+            old = [task.file for task in tasks]
             if not old and not self.files and not self.deletes:
                 current = table.current_snapshot()
                 committed_id = current.snapshot_id if current else None
@@ -552,7 +555,7 @@ class PartitionWriter:
             update = tx.update_snapshot(snapshot_properties=properties or {})
             if self.deletes:
                 touched = partitions_predicate(self.column, list(self._deleted_rows))
-                _still_live(table, touched, self.deletes)
+                _still_live(table, touched, self._delete_targets)
             producer: Any = (
                 row_level_overwrite(update) if old or self.deletes else update.merge_append()
             )
@@ -560,6 +563,9 @@ class PartitionWriter:
                 producer.delete_by_predicate(predicate)
                 for data_file in old:
                     producer.delete_data_file(data_file)
+                for task in tasks:  # and the delete files of the rows they held
+                    for delete_file in task.delete_files:
+                        producer.remove_delete_file(delete_file)
             for data_file in [*self.files, *self.deletes]:
                 producer.append_data_file(data_file)
             producer.commit()
@@ -616,9 +622,8 @@ def partitions_predicate(column: str, values: Sequence[str]) -> BooleanExpressio
     return In(column, set(values))  # type: ignore[call-arg, arg-type]
 
 
-def _still_live(table: Table, partitions: BooleanExpression, deletes: list[DataFile]) -> None:
-    """Raise `RowsMoved` unless every data file `deletes` names is live in `table`."""
-    named = {referenced_path(d) for d in deletes}
+def _still_live(table: Table, partitions: BooleanExpression, named: set[str]) -> None:
+    """Raise `RowsMoved` unless every data file in `named` is live in `table`."""
     live = {task.file.file_path for task in table.scan(row_filter=partitions).plan_files()}
     if gone := named - live:
         raise RowsMoved(

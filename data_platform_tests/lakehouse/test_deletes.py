@@ -35,7 +35,8 @@ def _delete(lakehouse: Lakehouse, table: str, part: str, ids: list[int]) -> int:
         table, _rows(part, range(0)).schema, column="part", values=[]
     )
     writer.delete_rows(part, found)
-    writer.commit()
+    result = writer.commit()
+    assert result.table_rows == lakehouse.count(table)  # the summary's rows less the deletes
     return sum(f.rows for f in found)
 
 
@@ -94,6 +95,9 @@ def test_compaction_folds_deleted_rows_into_the_new_file(lakehouse: Lakehouse):
     tasks = list(table.scan().plan_files())
     assert len(tasks) == 1
     assert not tasks[0].delete_files  # the new file needs no deletes
+    summary = table.current_snapshot().summary  # and the old delete file left with its rows
+    assert summary["total-position-deletes"] == "0"
+    assert summary["total-delete-files"] == "0"
     ids = lakehouse.read("staged.fold").data.column("id").to_pylist()
     assert sorted(ids) == [i for i in range(50) if i not in (0, 25, 49)]
 
@@ -114,3 +118,23 @@ def test_a_delete_whose_data_file_was_replaced_meanwhile_is_refused(lakehouse: L
     with pytest.raises(RowsMoved, match="replaced since they were read"):
         writer.commit()
     assert lakehouse.count("staged.moved") == 10  # nothing committed, nothing lost
+
+
+def test_replacing_a_partition_removes_the_delete_files_of_its_old_files(lakehouse: Lakehouse):
+    lakehouse.overwrite_partition("staged.again", _rows("a", range(20)), column="part", value="a")
+    lakehouse.overwrite_partition(
+        "staged.again", _rows("b", range(20, 25)), column="part", value="b"
+    )
+    _delete(lakehouse, "staged.again", "a", [1, 2])
+    replaced = lakehouse.overwrite_partition(
+        "staged.again", _rows("a", range(20)), column="part", value="a"
+    )
+    assert replaced.table_rows == lakehouse.count("staged.again") == 25
+    table = lakehouse.load("staged.again")
+    assert table.current_snapshot().summary["total-delete-files"] == "0"
+    deletes = [
+        m
+        for m in table.current_snapshot().manifests(table.io)
+        if m.content == ManifestContent.DELETES
+    ]
+    assert all(not m.fetch_manifest_entry(table.io, discard_deleted=True) for m in deletes)

@@ -12,7 +12,7 @@ import pytest
 
 from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
 from data_platform.ingest.pipeline import constant
-from data_platform.lakehouse import Lakehouse, open_catalog
+from data_platform.lakehouse import Lakehouse, manifests, open_catalog
 from data_platform.lakehouse.schema_policy import SchemaPolicyError
 from data_platform.storage import ObjectStore
 
@@ -224,3 +224,18 @@ def test_a_batch_replaces_many_partitions_in_one_snapshot_and_a_discarded_one_is
     assert result.snapshot_id == table.current_snapshot().snapshot_id
     data = lakehouse.read("raw.batch").data.sort_by("v").to_pydict()
     assert data == {"part": ["a", "a", "b", "z"], "v": [10, 11, 20, 26]}
+
+
+def test_manifests_are_read_once_per_process(lakehouse: Lakehouse, store: ObjectStore):
+    """A manifest never changes once written: a second scan plan takes its entries from
+    memory (proved by deleting the manifest from the store: the plan still works), and
+    once forgotten they are read from the store again."""
+    lakehouse.overwrite_partition("raw.once", _rows("a", [1, 2]), column="part", value="a")
+    table = lakehouse.load("raw.once")
+    [manifest] = table.current_snapshot().manifests(table.io)
+    assert [t.file.record_count for t in table.scan().plan_files()] == [2]
+    table.io.delete(manifest.manifest_path)
+    assert [t.file.record_count for t in table.scan().plan_files()] == [2]  # from memory
+    assert manifests.clear()["manifests"] >= 1
+    with pytest.raises(FileNotFoundError):
+        list(table.scan().plan_files())
