@@ -22,6 +22,8 @@ from urllib.parse import urlparse
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from data_platform.privacy.access import restricted_prefixes
+
 CATALOG_NAME = "lakehouse"  # part of every table's key in the SQL catalog: keep it constant
 DEFAULT_HOME = Path(".data_platform")  # project-local state, relative to the working directory
 
@@ -74,6 +76,12 @@ class Settings(BaseSettings):
         "once with mode 0600). Changing it changes every hash (docs/privacy.md).",
     )
     bucket: str = Field(default="lake", description="Bucket that holds the whole lake.")
+    identity: Literal["admin", "analyst"] = Field(
+        default="admin",
+        description="Who the commands act as. `analyst`: the embedded store's analyst keys "
+        "(an external store: the keys given), and the raw layer refused before anything "
+        "is read (it holds personal values in clear).",
+    )
     landing_prefix: str = Field(default="landing/", description="Where uploads land.")
     archive_prefix: str = Field(
         default="archive/", description="Where ingested uploads are kept (out of landing)."
@@ -276,6 +284,12 @@ class Settings(BaseSettings):
                 f"No S3 store: DP_S3_ENDPOINT is not set and the embedded stack has no state "
                 f"at {self.stack_state_file}. Run `data-platform stack up` first."
             ) from None
+        if self.identity == "analyst":
+            return {
+                "endpoint": state["endpoint"],
+                "access_key": state["analyst_access_key"],
+                "secret_key": state["analyst_secret_key"],
+            }
         return {k: state[k] for k in ("endpoint", "access_key", "secret_key")}
 
     @property
@@ -307,6 +321,11 @@ class Settings(BaseSettings):
             "DP_S3_SECRET_KEY": self.secret_key,
             "DP_BUCKET": self.bucket,
         }
+
+    @property
+    def restricted_prefixes(self) -> tuple[str, ...]:
+        """Key prefixes holding uploads or rows as they arrived (the analyst may not read)."""
+        return restricted_prefixes(self.landing_prefix, self.archive_prefix, self.quarantine_prefix)
 
     def s3_uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key.lstrip('/')}"

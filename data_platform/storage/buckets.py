@@ -5,6 +5,9 @@ Each method works on the store's own bucket unless another name is given.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from minio.commonconfig import ENABLED
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
@@ -45,6 +48,14 @@ class BucketsMixin(StoreBase):
                 return False  # created meanwhile by another writer: the goal is reached
             raise
         return True
+
+    def set_policy(self, policy: dict[str, Any], bucket: str | None = None) -> None:
+        """Replace the bucket's access policy (an S3 bucket policy document)."""
+        name = self._bucket(bucket)
+        document = json.dumps(policy)
+        self._call(
+            "set bucket policy", lambda: self.client.set_bucket_policy(name, document), bucket=name
+        )
 
     def bucket_exists(self, bucket: str | None = None) -> bool:
         """True if the bucket exists (and these credentials may see it)."""

@@ -85,13 +85,15 @@ def calls(fake_dir: Path) -> list[str]:
 
 
 def actions_by_resource(policy: dict) -> dict[str, set[str]]:
-    """Allowed actions by resource of an IAM policy document (Deny statements are not used)."""
+    """Actions by resource of an IAM policy document: allowed ones under the resource,
+    denied ones under `Deny <resource>`."""
     by_resource: dict[str, set[str]] = {}
     for statement in policy["Statement"]:
-        if statement["Effect"] != "Allow":
+        if statement["Effect"] not in ("Allow", "Deny"):
             raise ValueError(f"unexpected statement {statement}")
+        prefix = "" if statement["Effect"] == "Allow" else "Deny "
         for resource in statement["Resource"]:
-            by_resource.setdefault(resource, set()).update(statement["Action"])
+            by_resource.setdefault(prefix + resource, set()).update(statement["Action"])
     return by_resource
 
 

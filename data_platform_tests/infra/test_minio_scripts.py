@@ -65,10 +65,13 @@ def test_policies_are_limited_to_the_bucket(fake_dir):
     bucket, objects = "arn:aws:s3:::test-lake", "arn:aws:s3:::test-lake/*"
     readonly = policy_by_resource(fake_dir, "test-lake-readonly")
     readwrite = policy_by_resource(fake_dir, "test-lake-readwrite")
-    assert set(readonly) == set(readwrite) == {bucket, objects}
-    assert readonly == {
+    assert set(readwrite) == {bucket, objects}
+    raw = [f"arn:aws:s3:::test-lake/{p}/*" for p in ("landing", "archive", "quarantine")]
+    raw.append("arn:aws:s3:::test-lake/warehouse/raw/*")
+    assert readonly == {  # the analyst: reads the bucket, but not what arrived as it arrived
         bucket: {"s3:GetBucketLocation", "s3:ListBucket"},
         objects: {"s3:GetObject"},
+        **{f"Deny {r}": {"s3:GetObject"} for r in raw},
     }
     assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} <= readwrite[objects]
     everything = set().union(*readwrite.values(), *readonly.values())

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def reader(readonly_settings: Settings) -> ObjectStore:
-    return ObjectStore.from_settings(readonly_settings)
+def reader(analyst_settings: Settings) -> ObjectStore:
+    return ObjectStore.from_settings(analyst_settings)
 
 
 def _with_keys(settings: Settings, access: str, secret: str) -> ObjectStore:

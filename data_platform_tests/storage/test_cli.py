@@ -161,8 +161,8 @@ def test_errors_are_one_line_with_exit_codes(cli_env, monkeypatch, down_settings
 
 
 def test_read_only_identity_cannot_upload(cli_env, monkeypatch, s3_server, tmp_path):
-    monkeypatch.setenv("DP_S3_ACCESS_KEY", s3_server.readonly_access_key)
-    monkeypatch.setenv("DP_S3_SECRET_KEY", s3_server.readonly_secret_key)
+    monkeypatch.setenv("DP_S3_ACCESS_KEY", s3_server.analyst_access_key)
+    monkeypatch.setenv("DP_S3_SECRET_KEY", s3_server.analyst_secret_key)
     (tmp_path / "f.txt").write_text("x")
     refused = run("put", str(tmp_path / "f.txt"))
     assert refused.exit_code == 1

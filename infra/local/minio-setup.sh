@@ -79,6 +79,8 @@ cat >"$config_dir/readwrite.json" <<EOF
 }
 EOF
 
+# the read-only user is the analyst: it reads the bucket but not what holds personal
+# values as they arrived (uploads in landing, archive and quarantine; raw's table files)
 cat >"$config_dir/readonly.json" <<EOF
 {
   "Version": "2012-10-17",
@@ -92,6 +94,14 @@ cat >"$config_dir/readonly.json" <<EOF
       "Effect": "Allow",
       "Action": ["s3:GetObject"],
       "Resource": ["arn:aws:s3:::$bucket/*"]
+    },
+    {
+      "Effect": "Deny",
+      "Action": ["s3:GetObject"],
+      "Resource": [
+        "arn:aws:s3:::$bucket/landing/*", "arn:aws:s3:::$bucket/archive/*",
+        "arn:aws:s3:::$bucket/quarantine/*", "arn:aws:s3:::$bucket/warehouse/raw/*"
+      ]
     }
   ]
 }
@@ -116,4 +126,4 @@ attach "$bucket-readwrite" "$PLATFORM_ACCESS_KEY"
 attach "$bucket-readonly" "$READONLY_ACCESS_KEY"
 
 echo "minio-setup: bucket '$bucket' ready at $endpoint;" \
-  "users '$PLATFORM_ACCESS_KEY' (read-write) and '$READONLY_ACCESS_KEY' (read-only)"
+  "users '$PLATFORM_ACCESS_KEY' (read-write) and '$READONLY_ACCESS_KEY' (analyst: read-only, not raw)"

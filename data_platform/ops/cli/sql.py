@@ -31,11 +31,17 @@ def sql_command(
     import duckdb
 
     from data_platform.lakehouse import open_lakehouse, sql
+    from data_platform.privacy.access import LayerRefused, check_tables
     from data_platform.settings import Settings
 
-    lake = open_lakehouse(Settings())
+    settings = Settings()
+    lake = open_lakehouse(settings)
     try:
+        check_tables(settings.identity, sql.tables_named(statement, lake))
         frame = sql.query(duckdb.connect(), lake, statement, as_of)
+    except LayerRefused as exc:
+        console.print(f"[red]refused: {exc}[/]")
+        raise typer.Exit(1) from None
     except (duckdb.Error, LookupError) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None

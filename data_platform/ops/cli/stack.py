@@ -25,7 +25,10 @@ def ensure_stack(settings: Settings) -> str:
     """Start the embedded store unless an external endpoint is configured; say which."""
     if not settings.uses_embedded_stack:
         return f"external store {settings.s3_endpoint} (DP_S3_ENDPOINT); nothing started"
+    from data_platform.ops.stack.access import restrict_analyst
+
     state = embedded_stack(settings).up()
+    restrict_analyst(settings)
     return f"embedded SeaweedFS at {state.endpoint} (pid {state.pid})"
 
 

@@ -32,6 +32,7 @@ from data_platform.ops.stack.process import (
     wait_until,
     write_private,
 )
+from data_platform.privacy.access import ANALYST
 
 PORTS_PER_SERVER = 8  # s3, master, volume, filer, iceberg, webdav, admin, lance
 GRPC_OFFSET = 10000  # each HTTP port P also listens for gRPC on P + 10000
@@ -55,8 +56,8 @@ class StackState:
     endpoint: str
     access_key: str
     secret_key: str
-    readonly_access_key: str
-    readonly_secret_key: str
+    analyst_access_key: str
+    analyst_secret_key: str
     port_base: int
     pid: int
     data_dir: str
@@ -131,14 +132,23 @@ class EmbeddedS3(ManagedServer):
 
     # -- internals ---------------------------------------------------------------------
     def _identities(self) -> dict[str, str]:
-        """Keys for an admin and a read-only identity, generated once and kept."""
+        """Keys for an admin and an analyst identity, generated once and kept.
+
+        The analyst reads the bucket (`Read`, `List`); the bucket's policy then refuses it
+        what holds personal values as they arrived (`privacy.access`). A store made before
+        the analyst existed had a `readonly` identity: it becomes the analyst, same keys.
+        """
         if self.identities_file.exists():
             config = json.loads(self.identities_file.read_text())
+            for identity in config["identities"]:
+                if identity["name"] == "readonly":
+                    identity["name"] = ANALYST
+                    write_private(self.identities_file, json.dumps(config, indent=2))
             by_name = {i["name"]: i["credentials"][0] for i in config["identities"]}
-            admin, reader = by_name["admin"], by_name["readonly"]
+            admin, analyst = by_name["admin"], by_name[ANALYST]
         else:
             admin = {"accessKey": "dp" + secrets.token_hex(9), "secretKey": secrets.token_hex(20)}
-            reader = {"accessKey": "ro" + secrets.token_hex(9), "secretKey": secrets.token_hex(20)}
+            analyst = {"accessKey": "an" + secrets.token_hex(9), "secretKey": secrets.token_hex(20)}
             config = {
                 "identities": [
                     {
@@ -146,16 +156,31 @@ class EmbeddedS3(ManagedServer):
                         "credentials": [admin],
                         "actions": ["Admin", "Read", "List", "Tagging", "Write"],
                     },
-                    {"name": "readonly", "credentials": [reader], "actions": ["Read", "List"]},
+                    {"name": ANALYST, "credentials": [analyst], "actions": ["Read", "List"]},
                 ]
             }
             write_private(self.identities_file, json.dumps(config, indent=2))
         return {
             "access_key": admin["accessKey"],
             "secret_key": admin["secretKey"],
-            "readonly_access_key": reader["accessKey"],
-            "readonly_secret_key": reader["secretKey"],
+            "analyst_access_key": analyst["accessKey"],
+            "analyst_secret_key": analyst["secretKey"],
         }
+
+    def state(self) -> StackState | None:
+        """The running server's state (one written before the analyst existed: its keys)."""
+        try:
+            saved = json.loads(self.state_file.read_text())
+        except FileNotFoundError:
+            return None
+        for old, new in (
+            ("readonly_access_key", "analyst_access_key"),
+            ("readonly_secret_key", "analyst_secret_key"),
+        ):
+            if old in saved:
+                saved[new] = saved.pop(old)
+                write_private(self.state_file, json.dumps(saved, indent=2))
+        return super().state()  # type: ignore[no-any-return]
 
     def _security(self) -> None:
         """security.toml (read from the server's working directory, `root`).

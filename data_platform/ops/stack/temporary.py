@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from data_platform.ops.stack.access import restrict_analyst
 from data_platform.ops.stack.seaweed import EmbeddedS3
 from data_platform.settings import Settings
-from data_platform.storage import ObjectStore
 
 
 @contextmanager
@@ -32,7 +32,7 @@ def temporary_lake(root: Path, **settings: Any) -> Iterator[Settings]:
             s3_secret_key=SecretStr(state.secret_key),
             **settings,
         )
-        ObjectStore.from_settings(lake).ensure_bucket()
+        restrict_analyst(lake)
         yield lake
     finally:
         stack.down()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import socket
 import stat
 from pathlib import Path
@@ -25,9 +26,7 @@ def _client(endpoint: str, access: str, secret: str) -> Minio:
 
 def test_server_enforces_identities(s3_server):
     admin = _client(s3_server.endpoint, s3_server.access_key, s3_server.secret_key)
-    reader = _client(
-        s3_server.endpoint, s3_server.readonly_access_key, s3_server.readonly_secret_key
-    )
+    reader = _client(s3_server.endpoint, s3_server.analyst_access_key, s3_server.analyst_secret_key)
     stranger = _client(s3_server.endpoint, s3_server.access_key, "wrong-secret-0000000000")
     admin.put_object("lake", "probe.txt", io.BytesIO(b"hello"), 5)
     assert reader.get_object("lake", "probe.txt").read() == b"hello"
@@ -146,3 +145,28 @@ def test_a_start_makes_an_older_store_private(tmp_path):
         assert not _shared(stack.root)
     finally:
         stack.down()
+
+
+def test_a_stack_made_before_the_analyst_keeps_its_keys_under_the_new_name(tmp_path):
+    """The identities file of an earlier version had `readonly`: it becomes `analyst`."""
+    stack = EmbeddedS3(tmp_path / "stack")
+    stack.data_dir.mkdir(parents=True)
+    old = {
+        "identities": [
+            {
+                "name": "admin",
+                "credentials": [{"accessKey": "a1", "secretKey": "s1"}],
+                "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+            },
+            {
+                "name": "readonly",
+                "credentials": [{"accessKey": "r1", "secretKey": "s2"}],
+                "actions": ["Read", "List"],
+            },
+        ]
+    }
+    stack.identities_file.write_text(json.dumps(old))
+    keys = stack._identities()
+    assert (keys["analyst_access_key"], keys["analyst_secret_key"]) == ("r1", "s2")
+    names = [i["name"] for i in json.loads(stack.identities_file.read_text())["identities"]]
+    assert names == ["admin", "analyst"]
