@@ -3,13 +3,14 @@ record of what arrived) and nowhere after it: not in staged, transformed, the pr
 the vectors (Iceberg and LanceDB), Dagster's event metadata (previews, check tables) or the
 quarantine report of a refused upload. Every place is read row by row.
 
-Not covered here (yet): the Label Studio tasks, exports and DVC pushes; they are built
-from staged and transformed, which hold no planted value (docs/privacy.md).
+The side channels built from staged are read too: the tasks a labeling queue sent to the
+real Label Studio, an export's Parquet files and the objects its DVC push stored.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import date
 
 import dagster as dg
@@ -28,6 +29,7 @@ from data_platform.lakehouse import Lakehouse, open_catalog
 from data_platform.ops.demo.samples import encode
 from data_platform.ops.runner import ingest_landing, materialize
 from data_platform.privacy.patterns import scrub
+from data_platform.versioning import DVC_PREFIX, export_dataset
 from data_platform_tests.defs.helpers import put_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -189,3 +191,49 @@ def test_datasets_init_flags_likely_personal_columns_and_says_why():
     assert "add `pii: email`" in render_yaml(proposal)
     # nothing is de-identified on a guess: the person confirms in the YAML
     assert all(c.pii is None for c in proposal.contract.columns.values())
+
+
+def test_planted_identifiers_stay_out_of_labeling_tasks_exports_and_dvc(
+    settings, store, instance, labeling, tmp_path
+):
+    """The side channels built from staged: the Label Studio tasks of a labeling queue (read
+    back from the real server), an export as of a tag (its Parquet files) and its DVC push
+    (the objects in the bucket)."""
+    labeled = PATIENTS + "label:\n  column: triage\n  classes: [low, high]\n"
+    spec = parse_contract(labeled, "patients.yaml")
+    good, planted = patients(30)
+    put_bytes(store, settings, "patients", "visits.csv", encode(good, "visits.csv"))
+    defs = build_definitions(SettingsResource.from_settings(settings), labeling, [spec])
+    assert all(o.success for o in ingest_landing(defs, instance, [spec]))
+    queue = defs.resolve_job_def("queue_labels_patients")
+    config = {"ops": {"labeling__queue__patients": {"config": {"batch_size": 30}}}}
+    assert queue.execute_in_process(instance=instance, run_config=config).success
+    backend = labeling.get_backend()
+    project = backend.find_project(spec)
+    assert project is not None
+    tasks = [json.dumps(t.data) for t in backend._tasks(project)]
+    assert len(tasks) == 30
+    assert "<EMAIL>" in "\n".join(tasks)  # the notes as staged holds them, scrubbed
+    assert found("\n".join(tasks), planted) == []
+    # an export as of a tag, pushed with DVC
+    lake = Lakehouse(open_catalog(settings))
+    lake.tag("planted-1")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for args in (["init", "-q"], ["config", "user.email", "t@example.com"],
+                 ["config", "user.name", "t"]):  # fmt: skip
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    declared = tmp_path / "datasets"
+    declared.mkdir()
+    (declared / "patients.yaml").write_text(labeled)
+    with_contract = settings.model_copy(update={"datasets_dir": declared})
+    exported = export_dataset(with_contract, "patients", "planted-1", repo / "data", push=True)
+    assert exported.rows == 30
+    files = sorted((repo / "data").glob("*.parquet"))
+    assert files
+    text = "\n".join(everything_in(pl.read_parquet(f)) for f in files)
+    assert found(text, planted) == []
+    pushed = [o.key for o in store.list(DVC_PREFIX)]
+    assert pushed  # the export's bytes are in the bucket: none holds a planted value
+    blobs = "\n".join(store.get_bytes(k).decode("latin-1") for k in pushed)
+    assert found(blobs, planted) == []
