@@ -90,7 +90,9 @@ def _nul_byte(data: bytes) -> Problem | None:
 def _bad_line(data: bytes, fmt: UploadFormat) -> Problem | None:
     text = data.decode("utf-8", errors="replace")
     if fmt.format == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
+        # JSON Lines rows end at "\n" (a "\r" before it belongs to it): not at every
+        # character `str.splitlines` breaks on, which would count rows the reader never sees
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:

@@ -99,7 +99,11 @@ def test_openvino_bf16_runs_bf16_where_the_cpu_can_and_stays_within_the_floor(tm
     queries, docs = texts[:20], texts[20:]
     reference = get_backend_embedder("torch", threads=1)
     variant = get_backend_embedder("openvino-bf16", threads=1, cache_dir=tmp_path)
-    assert variant.precision == ("bf16" if _cpu_has_bf16() else "f32")  # type: ignore[attr-defined]
+    # bf16 where the CPU computes in it; elsewhere the plugin chooses (an AVX-512 Xeon
+    # without AVX512_BF16 was seen to run bf16 by conversion): the floor below holds either way
+    if _cpu_has_bf16():
+        assert variant.precision == "bf16"  # type: ignore[attr-defined]
+    assert variant.precision in ("bf16", "f32")  # type: ignore[attr-defined]
     expected, got = reference.encode(docs, dedup=False), variant.encode(docs, dedup=False)
     fid = fidelity(expected, got, reference.encode(queries), variant.encode(queries))
     assert fid.cosine_min > 0.999

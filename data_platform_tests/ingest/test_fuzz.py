@@ -328,3 +328,11 @@ def test_a_byte_not_utf8_in_the_header_is_named_in_the_header_not_on_row_0():
     assert problem.describe() == (
         "column '\\x80eview_id': not UTF-8: byte 0x80 at offset 0 in the header"
     )
+
+
+def test_a_carriage_return_is_not_a_json_lines_row_break():
+    """Found by the fuzz test: `\\r{` was reported at row 2 of a one-line upload (rows were
+    split where `str.splitlines` splits, at a bare carriage return too)."""
+    verdict, _ = ingest_bytes(CONTRACT, b"\r{", "a.jsonl")
+    assert [p.row for p in verdict.problems] == [1]
+    check_refused(b"\r{", "a.jsonl", verdict, {})
