@@ -433,9 +433,18 @@ class IngestRun:
             if read.deletes is not None and "history" in writers:
                 tombstones = read.deletes.with_columns(pl.lit(read.partition).alias(SOURCE_KEY))
                 writers["history"].add(versions(tombstones, read.ingested_at, deleted=True))
-        if replaced.outside:  # the table's: the batch wins
-            for layer in ("staged", "transformed"):
-                for partition, kept in self._replace_rows(layer, replaced.outside, writers):
+        if replaced.outside:  # the table's: the batch wins, in both tables at once
+            layers = ("staged", "transformed")
+            with ThreadPoolExecutor(len(layers), thread_name_prefix="replace") as pool:
+                done = {
+                    layer: pool.submit(
+                        lambda layer: list(self._replace_rows(layer, replaced.outside, writers)),
+                        layer,
+                    )
+                    for layer in layers
+                }
+            for layer, rows in done.items():
+                for partition, kept in rows.result():
                     self._rewritten.setdefault(partition, {})[layer] = kept
         if replaced.outside:
             self.log(

@@ -30,6 +30,7 @@ class PartitionFiles:
     files: int
     bytes: int
     rows: int
+    deleted: int = 0  # rows its position-delete files remove (upserts)
 
     @property
     def label(self) -> str:
@@ -62,28 +63,37 @@ def partition_files(table: Table) -> list[PartitionFiles]:
     columns = _partition_columns(table)
     if columns is None:
         return []
-    groups: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for row in table.inspect.data_files().to_pylist():
-        partition = row.get("partition") or {}
-        key = tuple(partition.get(field) for field, _ in columns)
-        group = groups[key]
+        group = groups[_key(row, columns)]
         group[0] += 1
         group[1] += row["file_size_in_bytes"]
         group[2] += row["record_count"]
+    for row in table.inspect.delete_files().to_pylist():
+        groups[_key(row, columns)][3] += row["record_count"]
     return [
         PartitionFiles(dict(zip((c for _, c in columns), key, strict=True)), *totals)
         for key, totals in sorted(groups.items(), key=lambda kv: str(kv[0]))
+        if totals[0]  # (delete files of no live data file are not a partition)
     ]
 
 
+def _key(row: dict[str, Any], columns: list[tuple[str, str]]) -> tuple[Any, ...]:
+    partition = row.get("partition") or {}
+    return tuple(partition.get(field) for field, _ in columns)
+
+
 def compaction_candidates(
-    table: Table, *, min_files: int, max_avg_bytes: int
+    table: Table, *, min_files: int, max_avg_bytes: int, max_deleted: float = 1.0
 ) -> list[PartitionFiles]:
-    """Partitions with at least `min_files` files averaging at most `max_avg_bytes`."""
+    """Partitions with at least `min_files` files averaging at most `max_avg_bytes`, and
+    those whose position-delete files remove at least `max_deleted` of their rows (every
+    read of them pays for the deletes: rewriting folds them)."""
     return [
         p
         for p in partition_files(table)
-        if p.files >= max(min_files, 2) and p.bytes / p.files <= max_avg_bytes
+        if (p.files >= max(min_files, 2) and p.bytes / p.files <= max_avg_bytes)
+        or (p.deleted and p.deleted >= max_deleted * p.rows)
     ]
 
 
@@ -145,8 +155,8 @@ def planned(table: Table, partition: PartitionFiles) -> CompactedPartition:
         files_after=1,
         bytes_before=partition.bytes,
         bytes_after=partition.bytes,
-        rows_before=partition.rows,
-        rows_after=partition.rows,
+        rows_before=partition.rows - partition.deleted,
+        rows_after=partition.rows - partition.deleted,
         snapshot_id=None,
     )
 

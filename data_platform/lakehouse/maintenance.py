@@ -52,6 +52,8 @@ class MaintenancePolicy:
     orphan_min_age: timedelta = DEFAULT_MIN_AGE
     compact_min_files: int = 8
     compact_max_avg_bytes: int = 32 * 1024 * 1024
+    # a partition whose delete files (upserts) remove this share of its rows is rewritten
+    compact_deleted_share: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,10 @@ def maintain(
             report.tables.append(entry)
             continue
         candidates = compaction_candidates(
-            table, min_files=policy.compact_min_files, max_avg_bytes=policy.compact_max_avg_bytes
+            table,
+            min_files=policy.compact_min_files,
+            max_avg_bytes=policy.compact_max_avg_bytes,
+            max_deleted=policy.compact_deleted_share,
         )
         for partition in candidates:
             done = planned(table, partition) if dry_run else compact_partition(table, partition)

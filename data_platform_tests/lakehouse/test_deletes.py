@@ -16,7 +16,9 @@ from pyiceberg.manifest import DataFileContent, ManifestContent
 from data_platform.lakehouse import Lakehouse
 from data_platform.lakehouse.compaction import compact_partition, partition_files
 from data_platform.lakehouse.deletes import RowsMoved, key_rows, live_rows
+from data_platform.lakehouse.maintenance import MaintenancePolicy, maintain
 from data_platform.lakehouse.sql import query
+from data_platform.storage import ObjectStore
 
 pytestmark = pytest.mark.integration
 
@@ -138,3 +140,24 @@ def test_replacing_a_partition_removes_the_delete_files_of_its_old_files(lakehou
         if m.content == ManifestContent.DELETES
     ]
     assert all(not m.fetch_manifest_entry(table.io, discard_deleted=True) for m in deletes)
+
+
+def test_maintenance_rewrites_a_partition_its_deletes_have_thinned(
+    lakehouse: Lakehouse, store: ObjectStore
+):
+    """One large file per partition is never a small-files candidate; once upserts' delete
+    files remove a tenth of its rows, maintenance rewrites it without them."""
+    lakehouse.overwrite_partition("staged.thin", _rows("a", range(100)), column="part", value="a")
+    lakehouse.overwrite_partition(
+        "staged.thin", _rows("b", range(100, 200)), column="part", value="b"
+    )
+    _delete(lakehouse, "staged.thin", "a", list(range(20)))  # a fifth of a
+    _delete(lakehouse, "staged.thin", "b", [150])  # one row of b
+    report = maintain(lakehouse, store, MaintenancePolicy(), tables=["staged.thin"])
+    [entry] = report.tables
+    assert [c.partition for c in entry.compacted] == ["part=a"]
+    assert entry.compacted[0].rows_after == 80
+    table = lakehouse.load("staged.thin")
+    live = {t.file.partition[0]: len(t.delete_files) for t in table.scan().plan_files()}
+    assert live == {"a": 0, "b": 1}
+    assert lakehouse.count("staged.thin") == 179
