@@ -80,7 +80,8 @@ _HINTS = {
     "InvalidAccessKeyId": "the access key is unknown to the server: check DP_S3_ACCESS_KEY",
     "SignatureDoesNotMatch": "the secret key does not match the access key: check DP_S3_SECRET_KEY",
     "AccessDenied": "the credentials are wrong, or this identity lacks the permission "
-    "(a read-only key cannot write)",
+    "(a read-only key cannot write; the analyst cannot read landing/, archive/, quarantine/ "
+    "or raw's files, which hold personal values as they arrived)",
     "AllAccessDisabled": "all access to this resource is disabled",
 }
 _STATUS_CODES = {403: "AccessDenied", 404: "NoSuchKey", 409: "Conflict", 501: "NotImplemented"}

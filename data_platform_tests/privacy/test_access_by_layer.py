@@ -42,7 +42,7 @@ def test_the_analyst_is_refused_raw_objects_and_reads_staged(
     assert staged
     assert len(held) == 3
     for key in [*raw, *held]:
-        with pytest.raises(AccessDenied):
+        with pytest.raises(AccessDenied, match="the analyst cannot read landing/"):
             analyst.get_bytes(key)
     for key in staged:
         assert analyst.get_bytes(key) == store.get_bytes(key)
