@@ -22,7 +22,12 @@ def embedded_stack(settings: Settings) -> EmbeddedS3:
 
 
 def ensure_stack(settings: Settings) -> str:
-    """Start the embedded store unless an external endpoint is configured; say which."""
+    """Start the embedded store unless an external endpoint is configured; say which. The
+    de-identifying HMAC's key is made here too (once, 0600, never printed) unless
+    DP_PII_KEY gives it, like the store's keys."""
+    from data_platform.privacy.secret import pii_key
+
+    pii_key(settings)
     if not settings.uses_embedded_stack:
         return f"external store {settings.s3_endpoint} (DP_S3_ENDPOINT); nothing started"
     from data_platform.ops.stack.access import restrict_analyst
@@ -34,7 +39,8 @@ def ensure_stack(settings: Settings) -> str:
 
 @stack_app.command()
 def up() -> None:
-    """Start SeaweedFS on 127.0.0.1 with generated keys, and create the bucket."""
+    """Start SeaweedFS on 127.0.0.1 with generated keys (an admin and the analyst), create
+    the bucket with the analyst's policy, and make the de-identification key (once)."""
     from data_platform.settings import Settings
 
     console.print(ensure_stack(Settings()))

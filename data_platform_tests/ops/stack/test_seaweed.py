@@ -170,3 +170,26 @@ def test_a_stack_made_before_the_analyst_keeps_its_keys_under_the_new_name(tmp_p
     assert (keys["analyst_access_key"], keys["analyst_secret_key"]) == ("r1", "s2")
     names = [i["name"] for i in json.loads(stack.identities_file.read_text())["identities"]]
     assert names == ["admin", "analyst"]
+
+
+def test_stack_up_makes_the_analyst_policy_and_the_de_identification_key(tmp_path):
+    """`data-platform stack up` (ensure_stack): the store, its bucket refusing the analyst
+    what arrived as it arrived, and the HMAC key made once, owner-only."""
+    from data_platform.ops.cli.stack import embedded_stack, ensure_stack
+    from data_platform.privacy.secret import key_file
+    from data_platform.storage import AccessDenied, ObjectStore
+
+    admin = Settings(home=tmp_path / "home", s3_endpoint="")
+    try:
+        assert "embedded SeaweedFS" in ensure_stack(admin)
+        key = key_file(admin)
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+        made = key.read_text()
+        ObjectStore.from_settings(admin).put_bytes("landing/people/u.csv", b"email\na@b.org\n")
+        analyst = ObjectStore.from_settings(admin.model_copy(update={"identity": "analyst"}))
+        with pytest.raises(AccessDenied):
+            analyst.get_bytes("landing/people/u.csv")
+        ensure_stack(admin)  # again: the same key
+        assert key.read_text() == made
+    finally:
+        embedded_stack(admin).down()
