@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 import pyarrow as pa
@@ -69,6 +70,13 @@ from data_platform.storage import NotFound, ObjectInfo, ObjectStore
 
 LAYERS = ("raw", "staged", "transformed")
 MODE_PROPERTY = "data-platform.contract.mode"
+
+
+class _KeyScope(NamedTuple):
+    """What a batch's key check reads: the files that may hold its keys, and the keys."""
+
+    files: BooleanExpression
+    keys: pl.DataFrame | None
 
 
 class KeysMoved(RuntimeError):
@@ -397,7 +405,7 @@ class IngestRun:
         if self.contract.mode == "append":
             if self.contract.duplicates == "allow":
                 return
-            found = repeated_keys(uploads, self._published_keys(uploads), key)
+            found = repeated_keys(uploads, self._published_keys(self._key_scope(uploads)), key)
             for read in reads:
                 if read.partition in found:
                     problems, total = found[read.partition]
@@ -406,11 +414,12 @@ class IngestRun:
             return
         # a delete row replaces its key with nothing: it counts as the upload's key
         changes = [(r.partition, k) for r in reads if (k := _changed_keys(r)) is not None]
+        scope = self._key_scope(changes)
         with ThreadPoolExecutor(1, thread_name_prefix="transformed-keys") as pool:
             beside = (
-                pool.submit(self._transformed_keys, changes) if "transformed" in writers else None
+                pool.submit(self._transformed_keys, scope) if "transformed" in writers else None
             )
-            published = self._published_keys(changes)
+            published = self._published_keys(scope)
             self._later_keys = beside.result() if beside is not None else None
         replaced = superseded(changes, published, key)
         read_at = self._keys_snapshot
@@ -601,7 +610,7 @@ class IngestRun:
                     {"rows_replaced_by": ", ".join(self.partitions[:5])},
                 )
 
-    def _published_keys(self, uploads: list[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
+    def _published_keys(self, scope: _KeyScope) -> pl.DataFrame:
         """The staged table's rows that hold one of the batch's keys: key columns and
         upload (and row, for an append), less the batch's own uploads; with each row's file
         and position when read from the files.
@@ -614,7 +623,6 @@ class IngestRun:
         # an append's refusals name the row that holds a key; an upsert needs the upload
         row = (SOURCE_ROW,) if self.contract.mode == "append" else ()
         columns = (*key, SOURCE_KEY, *row)
-        row_filter = self._key_filter(uploads)
         table = self.lake.load(self.table("staged"))
         current = table.current_snapshot() if table is not None else None
         self._keys_snapshot = current.snapshot_id if current else None
@@ -623,42 +631,42 @@ class IngestRun:
             schema: dict[str, pl.DataType] = {c: self.contract.dtypes[c] for c in key}
             schema.update({SOURCE_KEY: pl.String(), SOURCE_ROW: pl.Int64()})
             return pl.DataFrame(schema=schema)
-        found = key_rows(table, row_filter, list(columns), among=_batch_keys(uploads, key))
+        found = key_rows(table, scope.files, list(columns), among=scope.keys)
         if found is not None:  # the files' own columns, each row's file and position
             ours = pl.col(SOURCE_KEY).cast(pl.String).is_in(self.partitions)
             self._staged_keys = KeyRows(found.files, found.rows.filter(~ours))
             return self._staged_keys.rows
         # a file written before a key column's rename: through pyiceberg, by field id
-        read = self.lake.read(self.table("staged"), columns=columns, row_filter=row_filter)
+        read = self.lake.read(self.table("staged"), columns=columns, row_filter=scope.files)
         frame = pl.from_arrow(read.data)
         assert isinstance(frame, pl.DataFrame)
         return frame
 
-    def _key_filter(self, uploads: list[tuple[str, pl.DataFrame]]) -> BooleanExpression:
-        """The files that may hold the batch's keys: not the batch's own partitions (they
-        are replaced, not compared with; one partition per upload), and, by the files'
-        statistics, within the range of the batch's first key column."""
+    def _key_scope(self, uploads: list[tuple[str, pl.DataFrame]]) -> _KeyScope:
+        """The batch's keys (each once), and the files that may hold them: not the batch's
+        own partitions (they are replaced, not compared with; one partition per upload),
+        and, by the files' statistics, within the range of the batch's first key column."""
         key = self.contract.key
-        row_filter: BooleanExpression = NotIn(SOURCE_KEY, set(self.partitions))  # type: ignore[call-arg, arg-type]
-        first = pl.concat([k.select(key[0]) for _, k in uploads]) if uploads else None
-        if first is not None and first.height and first[key[0]].null_count() < first.height:
-            low, high = first[key[0]].min(), first[key[0]].max()
-            row_filter = And(
-                row_filter,
+        frames = [k.select(key) for _, k in uploads]
+        keys = pl.concat(frames, how="vertical_relaxed").unique() if frames else None
+        files: BooleanExpression = NotIn(SOURCE_KEY, set(self.partitions))  # type: ignore[call-arg, arg-type]
+        if keys is not None and keys.height and keys[key[0]].null_count() < keys.height:
+            low, high = keys[key[0]].min(), keys[key[0]].max()
+            files = And(
+                files,
                 GreaterThanOrEqual(key[0], _literal(low)),  # type: ignore[call-arg, arg-type]
                 LessThanOrEqual(key[0], _literal(high)),  # type: ignore[call-arg, arg-type]
             )
-        return row_filter
+        return _KeyScope(files, keys)
 
-    def _transformed_keys(self, uploads: list[tuple[str, pl.DataFrame]]) -> KeyRows | None:
+    def _transformed_keys(self, scope: _KeyScope) -> KeyRows | None:
         """upsert: transformed's key columns and upload, each row's file and position, of
         the files that may hold the batch's keys (read beside staged's)."""
         table = self.lake.load(self.table("transformed"))
         if table is None or table.current_snapshot() is None:
             return None
-        key = self.contract.key
-        among = _batch_keys(uploads, key)
-        return key_rows(table, self._key_filter(uploads), [*key, SOURCE_KEY], among=among)
+        columns = [*self.contract.key, SOURCE_KEY]
+        return key_rows(table, scope.files, columns, among=scope.keys)
 
     def _discard(self, partition: str, writers: dict[str, PartitionWriter]) -> None:
         for layer in ("staged", "transformed", "history", "profiles"):
@@ -877,14 +885,6 @@ class IngestRun:
 def layer_schemas(contract: Contract) -> dict[str, pa.Schema]:
     """The Arrow schema each layer's table gets under `contract`."""
     return {layer: _arrow(frame).schema for layer, frame in layer_frames(contract).items()}
-
-
-def _batch_keys(
-    uploads: list[tuple[str, pl.DataFrame]], key: tuple[str, ...]
-) -> pl.DataFrame | None:
-    """Every key value of the batch's uploads, once (None: no upload)."""
-    frames = [k.select(key) for _, k in uploads]
-    return pl.concat(frames, how="vertical_relaxed").unique() if frames else None
 
 
 def _changed_keys(read: _Read) -> pl.DataFrame | None:

@@ -37,6 +37,7 @@ from pyiceberg.manifest import (
     ManifestFile,
     ManifestWriterV2,
 )
+from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.table import Table, TableProperties
 from pyiceberg.table.snapshots import Operation, Summary
 from pyiceberg.table.update.snapshot import UpdateSnapshot, _ManifestMergeManager, _OverwriteFiles
@@ -140,9 +141,7 @@ def _key_rows(
     """The rows of `key_rows`, deleted ones included."""
     # a column the table is identity-partitioned by is its file's partition value: not
     # decoded from the file (a string repeated on every row)
-    spec = table.spec().spec_id
-    same = all(task.file.spec_id == spec for task in tasks)
-    slots = {c: s for c in columns if same and (s := _identity_slot(table, c)) is not None}
+    slots = {c: s for c in columns if (s := _identity_slot(table, tasks, c)) is not None}
     stored = [c for c in columns if c not in slots]
     types = pl.from_arrow(table.schema().as_arrow().empty_table())
     assert isinstance(types, pl.DataFrame)
@@ -186,14 +185,13 @@ def live_rows(table: Table, row_filter: BooleanExpression, column: str) -> dict[
     `row_filter` selects, from the manifests alone: their rows less those their delete
     files remove (each position is deleted once: the rows an upsert deletes are live rows,
     found with the deletes before them applied). Empty if `column` is not such a partition."""
-    slot = _identity_slot(table, column)
+    tasks = list(table.scan(row_filter=row_filter).plan_files())
+    slot = _identity_slot(table, tasks, column)
     if slot is None:
         return {}
     totals: dict[str, int] = {}
     deletes: dict[str, tuple[str, int]] = {}
-    for task in table.scan(row_filter=row_filter).plan_files():
-        if task.file.spec_id != table.spec().spec_id:  # written under an earlier spec
-            return {}
+    for task in tasks:
         value = str(task.file.partition[slot])
         totals[value] = totals.get(value, 0) + task.file.record_count
         for d in task.delete_files:
@@ -203,9 +201,12 @@ def live_rows(table: Table, row_filter: BooleanExpression, column: str) -> dict[
     return totals
 
 
-def _identity_slot(table: Table, column: str) -> int | None:
-    """Where `column`'s value sits in a data file's partition record, when the table's
-    (current) spec partitions by it as it is."""
+def _identity_slot(table: Table, tasks: list[Any], column: str) -> int | None:
+    """Where `column`'s value sits in the partition record of the tasks' data files, when
+    the table's current spec partitions by it as it is and every file was written under
+    that spec (None otherwise: the value is read from the files)."""
+    if any(task.file.spec_id != table.spec().spec_id for task in tasks):
+        return None
     source = table.schema().find_field(column).field_id
     for slot, field in enumerate(table.spec().fields):
         if field.source_id == source and isinstance(field.transform, IdentityTransform):
@@ -310,16 +311,20 @@ class RowLevelOverwrite(_OverwriteFiles):
         finally:
             self._deleted_data_files -= removed
 
-    def _without_removed(self, manifest: ManifestFile) -> ManifestFile:
-        """A delete manifest naming a removed delete file, rewritten: the others existing,
-        the removed ones deleted (by this snapshot)."""
-        writer = _DeleteManifestWriter(
-            spec=self.spec(manifest.partition_spec_id),
+    def _delete_manifest(self, spec: PartitionSpec) -> _DeleteManifestWriter:
+        """A new manifest of delete files of this snapshot (`new_manifest_writer`'s twin)."""
+        return _DeleteManifestWriter(
+            spec=spec,
             schema=self.schema(),
             output_file=self.new_manifest_output(),
             snapshot_id=self._snapshot_id,
             avro_compression=self._compression,
         )
+
+    def _without_removed(self, manifest: ManifestFile) -> ManifestFile:
+        """A delete manifest naming a removed delete file, rewritten: the others existing,
+        the removed ones deleted (by this snapshot)."""
+        writer = self._delete_manifest(self.spec(manifest.partition_spec_id))
         with writer:
             for entry in manifest.fetch_manifest_entry(self._io, discard_deleted=True):
                 if entry.data_file.file_path in self._removed:
@@ -374,14 +379,7 @@ class RowLevelOverwrite(_OverwriteFiles):
             self._added_data_files = added  # the summary counts both kinds
         if not deletes:
             return manifests
-        metadata = self._transaction.table_metadata
-        writer = _DeleteManifestWriter(
-            spec=metadata.spec(),
-            schema=self.schema(),
-            output_file=self.new_manifest_output(),
-            snapshot_id=self._snapshot_id,
-            avro_compression=self._compression,
-        )
+        writer = self._delete_manifest(self._transaction.table_metadata.spec())
         with writer:
             for delete_file in deletes:
                 writer.add(

@@ -453,8 +453,8 @@ class PartitionWriter:
         # was computed from has changed (another writer committed meanwhile)
         self.guard: Callable[[Table], None] | None = None
         self.deletes: list[DataFile] = []  # position-delete files, committed with the rows
-        self._deleted_rows: dict[str, int] = {}
-        self._delete_targets: set[str] = set()  # the data files they name
+        self._delete_partitions: set[str] = set()  # the partitions they delete rows of
+        self._delete_targets: set[str] = set()  # and the data files they name
 
     def add(self, data: pl.DataFrame | pa.Table) -> None:
         frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data)
@@ -497,7 +497,7 @@ class PartitionWriter:
         if not rows:
             return
         self.deletes.append(write_position_deletes(self.target, rows))
-        self._deleted_rows[value] = self._deleted_rows.get(value, 0) + sum(r.rows for r in rows)
+        self._delete_partitions.add(value)
         self._delete_targets.update(r.data_file.file_path for r in rows)
 
     def rows_of(self, value: str) -> int:
@@ -554,7 +554,7 @@ class PartitionWriter:
             tx = Transaction(table)
             update = tx.update_snapshot(snapshot_properties=properties or {})
             if self.deletes:
-                touched = partitions_predicate(self.column, list(self._deleted_rows))
+                touched = partitions_predicate(self.column, sorted(self._delete_partitions))
                 _still_live(table, touched, self._delete_targets)
             producer: Any = (
                 row_level_overwrite(update) if old or self.deletes else update.merge_append()

@@ -12,20 +12,12 @@ import polars as pl
 
 from data_platform.contracts import parse_contract
 from data_platform.privacy.deidentify import REDACTED, deidentify
+from data_platform_tests.privacy.test_planted import PATIENTS as PLANTED
 
 KEY = "test-key-not-secret"
+# the planted test's patients, and an integer column hashed (it stays an integer)
 PATIENTS = parse_contract(
-    """name: patients
-key: [patient_id]
-columns:
-  patient_id: {type: string, pii: id}
-  email: {type: string, pii: email}
-  full_name: {type: string, pii: name}
-  birth_date: {type: date, pii: date_of_birth}
-  zip: {type: string, pii: postal_code}
-  age: {type: integer, pii: other, action: hash}
-""",
-    "patients.yaml",
+    PLANTED + "  age: {type: integer, pii: other, action: hash}\n", "patients.yaml"
 )
 VISITS = parse_contract(
     """name: visits
