@@ -75,3 +75,13 @@ def test_sql_as_the_analyst_refuses_raw_and_queries_staged(
     admin = CliRunner().invoke(app, ["sql", "select email from raw.people"], env=settings.as_env())
     assert admin.exit_code == 0
     assert "ann@example.com" in admin.output
+
+
+def test_an_unknown_identity_is_one_line_and_exit_2(settings: Settings):
+    env = {**settings.as_env(), "DP_IDENTITY": "auditor"}
+    done = CliRunner().invoke(app, ["sql", "select 1"], env=env)
+    assert done.exit_code == 2
+    assert done.exception is None or isinstance(done.exception, SystemExit)
+    said = " ".join(done.output.split())
+    assert "error: no usable store configuration" in said
+    assert "Input should be 'admin' or 'analyst'" in said

@@ -7,14 +7,13 @@ layer assets, `data-platform export`) then reads exactly that state, whatever ca
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-if TYPE_CHECKING:
-    from data_platform.lakehouse import Lakehouse
+from data_platform.ops.cli.configured import open_lake
 
 snapshot_app = typer.Typer(
     help="Tag the current snapshot of every table, and list the tags.", no_args_is_help=True
@@ -25,20 +24,6 @@ TablesOpt = Annotated[
     list[str] | None,
     typer.Option("--table", "-t", help="Only this table (layer.name); repeatable."),
 ]
-
-
-def open_lake() -> Lakehouse:
-    """The configured lakehouse; a missing store is a one-line error and exit code 2."""
-    from pydantic import ValidationError
-
-    from data_platform.lakehouse import Lakehouse, open_catalog
-    from data_platform.settings import Settings, StackNotRunningError
-
-    try:
-        return Lakehouse(open_catalog(Settings()))
-    except (ValidationError, StackNotRunningError, ValueError) as exc:
-        typer.secho(f"error: no usable store configuration: {exc}", err=True, fg="red")
-        raise typer.Exit(2) from None
 
 
 @snapshot_app.command("tag")

@@ -30,12 +30,12 @@ def sql_command(
     """
     import duckdb
 
-    from data_platform.lakehouse import open_lakehouse, sql
+    from data_platform.lakehouse import sql
+    from data_platform.ops.cli.configured import configured_settings, open_lake
     from data_platform.privacy.access import LayerRefused, check_tables
-    from data_platform.settings import Settings
 
-    settings = Settings()
-    lake = open_lakehouse(settings)
+    settings = configured_settings()
+    lake = open_lake(settings)
     try:
         check_tables(settings.identity, sql.tables_named(statement, lake))
         frame = sql.query(duckdb.connect(), lake, statement, as_of)
