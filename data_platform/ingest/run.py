@@ -484,9 +484,9 @@ class IngestRun:
             rows = found.rows.with_columns(pl.col(SOURCE_KEY).cast(pl.String))
             removed: dict[str, int] = {}
             for partition in large:
-                mine = KeyRows(found.files, rows.filter(pl.col(SOURCE_KEY) == partition))
+                mine = replace(found, rows=rows.filter(pl.col(SOURCE_KEY) == partition))
                 hits = mine.positions(lost[partition], key)
-                writer.delete_rows(partition, hits)
+                writer.delete_rows(partition, hits, mine.earlier(hits))
                 removed[partition] = sum(hit.rows for hit in hits)
             for partition in large:
                 yield partition, counts[partition] - removed[partition]
@@ -634,7 +634,7 @@ class IngestRun:
         found = key_rows(table, scope.files, list(columns), among=scope.keys)
         if found is not None:  # the files' own columns, each row's file and position
             ours = pl.col(SOURCE_KEY).cast(pl.String).is_in(self.partitions)
-            self._staged_keys = KeyRows(found.files, found.rows.filter(~ours))
+            self._staged_keys = replace(found, rows=found.rows.filter(~ours))
             return self._staged_keys.rows
         # a file written before a key column's rename: through pyiceberg, by field id
         read = self.lake.read(self.table("staged"), columns=columns, row_filter=scope.files)

@@ -8,6 +8,11 @@ them; this module writes them, one small Parquet file per partition touched (its
 `file_path` bounds the first and last data file it names, so readers open it only for
 those), and commits them in a DELETES manifest of the snapshot that adds the new rows.
 
+A data file keeps one delete file at a time, as Iceberg v3's deletion vectors do: a new
+delete file for data files that already have one takes over the earlier file's rows, and
+the commit removes the earlier file. Reads open one delete file per data file however many
+upserts touched it, and finding the rows to delete reads it once.
+
 A commit that removes data files (a partition replaced, compaction) removes their delete
 files with them (`RowLevelOverwrite.remove_delete_file`), so the table's summary (records
 less position deletes) stays its row count.
@@ -19,13 +24,14 @@ import io
 import posixpath
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pyiceberg.exceptions import ValidationException
 from pyiceberg.expressions import BooleanExpression
 from pyiceberg.manifest import (
     DataFile,
@@ -74,6 +80,16 @@ class FileRows:
 
 FILE = "__file"  # key_rows: the index of a row's data file in `KeyRows.files`
 POS = "__pos"  # and its position in that file
+_DELETED = {"file_path": pl.String(), "pos": pl.Int64()}  # a position-delete file's rows
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """Position-delete files already on some data files, and every row they hold: what a
+    new delete file for those data files takes over (and its commit removes)."""
+
+    files: list[DataFile]
+    rows: pl.DataFrame  # file_path, pos
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,9 @@ class KeyRows:
 
     files: list[DataFile]
     rows: pl.DataFrame
+    # data file path -> the delete files that apply to it; delete file path -> its rows
+    delete_files: dict[str, list[DataFile]] = field(default_factory=dict)
+    deleted: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     def positions(self, keys: pl.DataFrame, key: list[str]) -> list[FileRows]:
         """The rows whose `key` is among `keys`, file by file."""
@@ -92,6 +111,17 @@ class KeyRows:
             FileRows(self.files[int(index)], group.get_column(POS).to_numpy().astype(np.int64))
             for (index,), group in hit.group_by(FILE)
         ]
+
+    def earlier(self, rows: list[FileRows]) -> Earlier:
+        """The delete files on the data files of `rows`, with all they hold (rows naming
+        other data files too: the file is replaced whole)."""
+        files = {
+            d.file_path: d
+            for r in rows
+            for d in self.delete_files.get(r.data_file.file_path, [])
+        }
+        held = [self.deleted[path] for path in files]
+        return Earlier(list(files.values()), pl.concat([pl.DataFrame(schema=_DELETED), *held]))
 
 
 def key_rows(
@@ -111,24 +141,24 @@ def key_rows(
     tasks = list(table.scan(row_filter=row_filter).plan_files())
     deletes = [d for task in tasks for d in task.delete_files]
     with ThreadPoolExecutor(1, thread_name_prefix="deletes") as pool:  # beside the reads
-        pending = pool.submit(_deleted_positions, table, deletes)
+        pending = pool.submit(_delete_file_rows, table, deletes)
         found = _key_rows(table, tasks, columns, among, threads)
         deleted = pending.result()
     if found is None:
         return None
-    gone = [
-        pl.DataFrame(
-            {
-                FILE: pl.repeat(i, len(deleted[t.file.file_path]), dtype=pl.UInt32, eager=True),
-                POS: deleted[t.file.file_path],
-            }
+    if deleted:
+        index = pl.DataFrame(
+            {"file_path": [t.file.file_path for t in tasks], FILE: range(len(tasks))},
+            schema={"file_path": pl.String(), FILE: pl.UInt32()},
         )
-        for i, t in enumerate(tasks)
-        if t.file.file_path in deleted
-    ]
-    if gone:
-        found = found.join(pl.concat(gone), on=[FILE, POS], how="anti")
-    return KeyRows([task.file for task in tasks], found)
+        gone = pl.concat(list(deleted.values())).join(index, on="file_path")
+        found = found.join(gone.select(FILE, pl.col("pos").alias(POS)), on=[FILE, POS], how="anti")
+    return KeyRows(
+        [task.file for task in tasks],
+        found,
+        {t.file.file_path: list(t.delete_files) for t in tasks if t.delete_files},
+        deleted,
+    )
 
 
 def _key_rows(
@@ -214,46 +244,57 @@ def _identity_slot(table: Table, tasks: list[Any], column: str) -> int | None:
     return None
 
 
-def _deleted_positions(table: Table, deletes: list[DataFile]) -> dict[str, np.ndarray]:
-    """Data file path -> positions the given position-delete files remove (read in
-    parallel, each once)."""
+def _delete_file_rows(table: Table, deletes: list[DataFile]) -> dict[str, pl.DataFrame]:
+    """Delete file path -> the (file_path, pos) rows it holds (read in parallel, each once)."""
     unique = list({d.file_path: d for d in deletes})
 
     def read(path: str) -> pl.DataFrame:
         with table.io.new_input(path).open() as stream:
             frame = pl.from_arrow(pq.read_table(stream, columns=["file_path", "pos"]))
         assert isinstance(frame, pl.DataFrame)
-        return frame
+        return frame.cast(_DELETED)  # type: ignore[arg-type]
 
-    found: dict[str, list[np.ndarray]] = {}
     with ThreadPoolExecutor(8, thread_name_prefix="deletes") as pool:
-        for frame in pool.map(read, unique):
-            for (path,), group in frame.group_by("file_path"):
-                found.setdefault(str(path), []).append(group.get_column("pos").to_numpy())
-    return {path: np.concatenate(parts) for path, parts in found.items()}
+        return dict(zip(unique, pool.map(read, unique), strict=True))
 
 
-def write_position_deletes(table: Table, rows: list[FileRows]) -> DataFile:
-    """One position-delete file for `rows` (data files of one partition), beside the first
-    of them; its DataFile entry. Its `file_path` bounds are the first and last path it
-    names: a reader opens it only for data files within them (when it names one data file,
-    for that one alone)."""
-    ordered = sorted(rows, key=lambda r: r.data_file.file_path)
-    paths = [r.data_file.file_path for r in ordered]
-    positions = np.concatenate([np.sort(r.positions) for r in ordered])
-    which = np.repeat(np.arange(len(ordered), dtype=np.int32), [r.rows for r in ordered])
-    names = pa.DictionaryArray.from_arrays(pa.array(which), pa.array(paths)).cast(pa.string())
+def write_position_deletes(
+    table: Table, rows: list[FileRows], earlier: Earlier | None = None
+) -> DataFile:
+    """One position-delete file for `rows` (data files of one partition) and the rows of
+    the `earlier` delete files it replaces, beside the first data file it names; its
+    DataFile entry. Its `file_path` bounds are the first and last path it names: a reader
+    opens it only for data files within them (when it names one data file, for that one
+    alone)."""
+    new = [
+        pl.DataFrame(
+            {
+                "file_path": pl.repeat(r.data_file.file_path, r.rows, eager=True),
+                "pos": r.positions,
+            },
+            schema=_DELETED,
+        )
+        for r in rows
+    ]
+    held = [earlier.rows] if earlier is not None else []
+    frame = pl.concat([*new, *held]).sort("file_path", "pos")  # the spec's order
+    paths = frame.get_column("file_path")
+    positions = frame.get_column("pos")
+    first, last = str(paths[0]), str(paths[-1])
     body = io.BytesIO()
-    pq.write_table(pa.table([names, positions], schema=_SCHEMA), body, compression="zstd")
+    arrow = pa.table(
+        [paths.to_arrow().cast(pa.string()), positions.to_arrow()], schema=_SCHEMA
+    )
+    pq.write_table(arrow, body, compression="zstd")
     data = body.getvalue()
-    location = posixpath.join(posixpath.dirname(paths[0]), f"{uuid.uuid4()}-deletes.parquet")
+    location = posixpath.join(posixpath.dirname(first), f"{uuid.uuid4()}-deletes.parquet")
     with table.io.new_output(location).create(overwrite=True) as out:
         out.write(data)
     return DataFile.from_args(
         content=DataFileContent.POSITION_DELETES,
         file_path=location,
         file_format=FileFormat.PARQUET,
-        partition=ordered[0].data_file.partition,
+        partition=rows[0].data_file.partition,
         record_count=len(positions),
         file_size_in_bytes=len(data),
         column_sizes={},
@@ -261,18 +302,18 @@ def write_position_deletes(table: Table, rows: list[FileRows]) -> DataFile:
         null_value_counts={PATH_FIELD_ID: 0, POS_FIELD_ID: 0},
         nan_value_counts={},
         lower_bounds={
-            PATH_FIELD_ID: paths[0].encode(),
-            POS_FIELD_ID: int(positions.min()).to_bytes(8, "little", signed=True),
+            PATH_FIELD_ID: first.encode(),
+            POS_FIELD_ID: int(positions.min()).to_bytes(8, "little", signed=True),  # type: ignore[arg-type]
         },
         upper_bounds={
-            PATH_FIELD_ID: paths[-1].encode(),
-            POS_FIELD_ID: int(positions.max()).to_bytes(8, "little", signed=True),
+            PATH_FIELD_ID: last.encode(),
+            POS_FIELD_ID: int(positions.max()).to_bytes(8, "little", signed=True),  # type: ignore[arg-type]
         },
         key_metadata=None,
         split_offsets=None,
         equality_ids=None,
         sort_order_id=None,
-        spec_id=ordered[0].data_file.spec_id,
+        spec_id=rows[0].data_file.spec_id,
     )
 
 
@@ -299,9 +340,32 @@ class RowLevelOverwrite(_OverwriteFiles):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._removed: dict[str, DataFile] = {}
+        self._required: set[str] = set()
 
     def remove_delete_file(self, delete_file: DataFile) -> None:
         self._removed[delete_file.file_path] = delete_file
+
+    def require_live(self, paths: set[str]) -> None:
+        """Files (data or delete) that must still be live when this commits: those the
+        delete files it adds name or take over. The caller checks them on the table it
+        starts from; on pyiceberg's own retry (a concurrent commit, rebuilt on the new
+        head) `_validate_concurrency` checks them again."""
+        self._required |= paths
+
+    def _validate_concurrency(self) -> None:
+        super()._validate_concurrency()
+        window = self._commit_window
+        if not self._required or window is None or window.is_empty() or window.head is None:
+            return
+        live = {
+            entry.data_file.file_path
+            for manifest in window.head.manifests(self._io)
+            for entry in manifest.fetch_manifest_entry(self._io, discard_deleted=True)
+        }
+        if gone := self._required - live:
+            raise ValidationException(
+                f"{len(gone)} file(s) this commit deletes rows of were replaced concurrently"
+            )
 
     def _summary(self, snapshot_properties: dict[str, str] = EMPTY_DICT) -> Summary:
         removed = set(self._removed.values())
@@ -321,22 +385,24 @@ class RowLevelOverwrite(_OverwriteFiles):
             avro_compression=self._compression,
         )
 
-    def _without_removed(self, manifest: ManifestFile) -> ManifestFile:
-        """A delete manifest naming a removed delete file, rewritten: the others existing,
-        the removed ones deleted (by this snapshot)."""
+    def _without_removed(self, manifest: ManifestFile) -> ManifestFile | None:
+        """A delete manifest naming a removed delete file, rewritten with the others (as
+        existing), or None when it named only removed ones (it leaves the snapshot, as
+        pyiceberg's overwrite drops a data manifest whose files are all deleted)."""
+        entries = manifest.fetch_manifest_entry(self._io, discard_deleted=True)
+        kept = [e for e in entries if e.data_file.file_path not in self._removed]
+        if not kept:
+            return None
         writer = self._delete_manifest(self.spec(manifest.partition_spec_id))
         with writer:
-            for entry in manifest.fetch_manifest_entry(self._io, discard_deleted=True):
-                if entry.data_file.file_path in self._removed:
-                    writer.delete(entry)
-                else:
-                    writer.existing(entry)
+            for entry in kept:
+                writer.existing(entry)
         return writer.to_manifest_file()
 
     def _process_manifests(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
         removed = self._removed
         if removed:
-            manifests = [
+            rewritten = [
                 self._without_removed(m)
                 if m.content == ManifestContent.DELETES
                 and any(
@@ -346,6 +412,7 @@ class RowLevelOverwrite(_OverwriteFiles):
                 else m
                 for m in manifests
             ]
+            manifests = [m for m in rewritten if m is not None]
         properties = self._transaction.table_metadata.properties
         merger = _ManifestMergeManager(
             target_size_bytes=property_as_int(  # type: ignore[arg-type]
@@ -366,7 +433,12 @@ class RowLevelOverwrite(_OverwriteFiles):
             snapshot_producer=self,
         )
         data = [m for m in manifests if m.content == ManifestContent.DATA]
-        deletes = [m for m in manifests if m.content == ManifestContent.DELETES]
+        deletes = [  # (one of only deleted entries, written before: it names nothing)
+            m
+            for m in manifests
+            if m.content == ManifestContent.DELETES
+            and (m.has_added_files() or m.has_existing_files())
+        ]
         return merger.merge_manifests(data) + deletes
 
     def _manifests(self) -> list[ManifestFile]:

@@ -45,12 +45,15 @@ from data_platform.lakehouse.commit import (
     trim_history,
 )
 from data_platform.lakehouse.deletes import (
+    Earlier,
     FileRows,
     RowsMoved,
     row_level_overwrite,
     write_position_deletes,
 )
 from data_platform.lakehouse.schema_policy import evolve_schema
+
+DELETE_THREADS = 4  # a writer's position-delete files, written side by side (small PUTs)
 
 # every table: merge small manifests on append (bounded manifest lists), and keep only a
 # few old metadata files (each commit writes one)
@@ -453,8 +456,11 @@ class PartitionWriter:
         # was computed from has changed (another writer committed meanwhile)
         self.guard: Callable[[Table], None] | None = None
         self.deletes: list[DataFile] = []  # position-delete files, committed with the rows
+        self._deleting: list[Future[DataFile]] = []  # (being written)
+        self._delete_pool: ThreadPoolExecutor | None = None
         self._delete_partitions: set[str] = set()  # the partitions they delete rows of
         self._delete_targets: set[str] = set()  # and the data files they name
+        self._replaced_deletes: dict[str, DataFile] = {}  # earlier delete files they replace
 
     def add(self, data: pl.DataFrame | pa.Table) -> None:
         frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data)
@@ -491,14 +497,22 @@ class PartitionWriter:
                 self._known.add(value)
                 self.values.append(value)
 
-    def delete_rows(self, value: str, rows: list[FileRows]) -> None:
+    def delete_rows(self, value: str, rows: list[FileRows], earlier: Earlier | None = None) -> None:
         """Delete these rows of partition `value`'s live files in the commit (merge-on-read:
-        one position-delete file for them; the data files themselves stay)."""
+        one position-delete file for them, which takes over the rows of the `earlier` delete
+        files on those data files, removed in the commit; the data files themselves stay).
+        The file is written in the background, beside the caller's next one."""
         if not rows:
             return
-        self.deletes.append(write_position_deletes(self.target, rows))
+        if self._delete_pool is None:
+            self._delete_pool = ThreadPoolExecutor(DELETE_THREADS, thread_name_prefix="deletes")
+        self._deleting.append(
+            self._delete_pool.submit(write_position_deletes, self.target, rows, earlier)
+        )
         self._delete_partitions.add(value)
         self._delete_targets.update(r.data_file.file_path for r in rows)
+        if earlier is not None:
+            self._replaced_deletes.update((d.file_path, d) for d in earlier.files)
 
     def rows_of(self, value: str) -> int:
         """Rows added for partition `value` (and not discarded)."""
@@ -528,8 +542,12 @@ class PartitionWriter:
     def _drain(self) -> None:
         try:
             self._collect()
+            self.deletes += [future.result() for future in self._deleting]
+            self._deleting = []
         finally:
             self._pool.shutdown(wait=True)
+            if self._delete_pool is not None:
+                self._delete_pool.shutdown(wait=True)
 
     def commit(self, properties: dict[str, str] | None = None) -> WriteResult:
         """Replace the partitions with what was added (nothing added: delete them)."""
@@ -555,7 +573,7 @@ class PartitionWriter:
             update = tx.update_snapshot(snapshot_properties=properties or {})
             if self.deletes:
                 touched = partitions_predicate(self.column, sorted(self._delete_partitions))
-                _still_live(table, touched, self._delete_targets)
+                _still_live(table, touched, self._delete_targets, set(self._replaced_deletes))
             producer: Any = (
                 row_level_overwrite(update) if old or self.deletes else update.merge_append()
             )
@@ -566,6 +584,10 @@ class PartitionWriter:
                 for task in tasks:  # and the delete files of the rows they held
                     for delete_file in task.delete_files:
                         producer.remove_delete_file(delete_file)
+            if self.deletes:
+                producer.require_live(self._delete_targets | set(self._replaced_deletes))
+            for delete_file in self._replaced_deletes.values():  # taken over by new ones
+                producer.remove_delete_file(delete_file)
             for data_file in [*self.files, *self.deletes]:
                 producer.append_data_file(data_file)
             producer.commit()
@@ -599,6 +621,12 @@ class PartitionWriter:
             if future.done() and not future.cancelled() and future.exception() is None
         ]
         self._pending.clear()
+        if self._delete_pool is not None:
+            self._delete_pool.shutdown(wait=True)
+        self.deletes += [
+            future.result() for future in self._deleting if future.exception() is None
+        ]
+        self._deleting = []
         _delete_files(self.target, [*self.files, *self.deletes])
         self.files = []
         self.deletes = []
@@ -622,12 +650,17 @@ def partitions_predicate(column: str, values: Sequence[str]) -> BooleanExpressio
     return In(column, set(values))  # type: ignore[call-arg, arg-type]
 
 
-def _still_live(table: Table, partitions: BooleanExpression, named: set[str]) -> None:
-    """Raise `RowsMoved` unless every data file in `named` is live in `table`."""
-    live = {task.file.file_path for task in table.scan(row_filter=partitions).plan_files()}
-    if gone := named - live:
+def _still_live(
+    table: Table, partitions: BooleanExpression, named: set[str], replaced: set[str]
+) -> None:
+    """Raise `RowsMoved` unless every data file in `named` is live in `table`, and every
+    delete file in `replaced` still applies to one."""
+    tasks = list(table.scan(row_filter=partitions).plan_files())
+    live = {task.file.file_path for task in tasks}
+    applied = {d.file_path for task in tasks for d in task.delete_files}
+    if (gone := named - live) or (gone := replaced - applied):
         raise RowsMoved(
-            f"{len(gone)} data file(s) of {'.'.join(table.name()[-2:])} whose rows this write "
+            f"{len(gone)} file(s) of {'.'.join(table.name()[-2:])} whose rows this write "
             "deletes were replaced since they were read (another writer committed): decided "
             "again on the new state"
         )

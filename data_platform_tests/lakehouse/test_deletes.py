@@ -36,7 +36,7 @@ def _delete(lakehouse: Lakehouse, table: str, part: str, ids: list[int]) -> int:
     writer = lakehouse.partition_writer(
         table, _rows(part, range(0)).schema, column="part", values=[]
     )
-    writer.delete_rows(part, found)
+    writer.delete_rows(part, found, read.earlier(found))
     result = writer.commit()
     assert result.table_rows == lakehouse.count(table)  # the summary's rows less the deletes
     return sum(f.rows for f in found)
@@ -79,10 +79,30 @@ def test_deleted_rows_are_gone_from_every_read_and_an_older_snapshot_keeps_them(
     [entry] = deletes[0].fetch_manifest_entry(table.io)
     assert entry.data_file.content == DataFileContent.POSITION_DELETES
     assert table.current_snapshot().summary["added-position-deletes"] == "3"
-    # a second delete: 50 is gone already, 51 is found; both delete files apply
+    # a second delete: 50 is gone already, 51 is found; its delete file takes over the
+    # first one's rows (one delete file per data file), and the first leaves the table
+    first = entry.data_file.file_path
     assert _delete(lakehouse, "staged.del", "a", [50, 51]) == 1
     assert live_rows(lakehouse.load("staged.del"), EqualTo("part", "a"), "part") == {"a": 96}
     assert lakehouse.count("staged.del") == 106
+    ids = sorted(lakehouse.read("staged.del").data.column("id").to_pylist())
+    assert ids == [i for i in range(110) if i not in (3, 50, 51, 99)]
+    table = lakehouse.load("staged.del")
+    [task] = [t for t in table.scan().plan_files() if t.file.partition[0] == "a"]
+    [merged] = task.delete_files
+    assert merged.file_path != first and merged.record_count == 4
+    summary = table.current_snapshot().summary
+    assert summary["total-delete-files"] == "1"
+    assert summary["total-position-deletes"] == "4"
+    live = [
+        e.data_file.file_path
+        for m in table.current_snapshot().manifests(table.io)
+        if m.content == ManifestContent.DELETES
+        for e in m.fetch_manifest_entry(table.io, discard_deleted=True)
+    ]
+    assert live == [merged.file_path]  # the first one's manifest left with it
+    old = lakehouse.read("staged.del", snapshot_id=before).data
+    assert old.num_rows == 110  # and the first snapshot still reads as it was
 
 
 def test_compaction_folds_deleted_rows_into_the_new_file(lakehouse: Lakehouse):
@@ -161,3 +181,28 @@ def test_maintenance_rewrites_a_partition_its_deletes_have_thinned(
     live = {t.file.partition[0]: len(t.delete_files) for t in table.scan().plan_files()}
     assert live == {"a": 0, "b": 1}
     assert lakehouse.count("staged.thin") == 179
+
+
+def test_a_delete_whose_earlier_delete_file_was_taken_over_meanwhile_is_refused(
+    lakehouse: Lakehouse,
+):
+    """Two writers find rows of the same data file, which has a delete file: the first
+    commit replaces it with one holding both deletes; the second would take over a file no
+    longer there (and delete its rows twice), so it is refused and decided again."""
+    lakehouse.overwrite_partition("staged.twice", _rows("a", range(10)), column="part", value="a")
+    _delete(lakehouse, "staged.twice", "a", [0])
+    schema = _rows("a", range(0)).schema
+    writers = []
+    for doomed in ([4], [5]):
+        read = key_rows(lakehouse.load("staged.twice"), EqualTo("part", "a"), ["id"])
+        assert read is not None
+        found = read.positions(pl.DataFrame({"id": doomed}), ["id"])
+        writer = lakehouse.partition_writer("staged.twice", schema, column="part", values=[])
+        writer.delete_rows("a", found, read.earlier(found))
+        writers.append(writer)
+    writers[0].commit()
+    with pytest.raises(RowsMoved, match="replaced since they were read"):
+        writers[1].commit()
+    ids = sorted(lakehouse.read("staged.twice").data.column("id").to_pylist())
+    assert ids == [1, 2, 3, 5, 6, 7, 8, 9]
+    assert lakehouse.count("staged.twice") == 8
