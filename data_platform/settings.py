@@ -104,7 +104,7 @@ class Settings(BaseSettings):
         "drift against the contract's reference.",
     )
     upsert_rewrite_below_rows: int = Field(
-        default=100_000,
+        default=1_000,
         ge=0,
         description="upsert: an earlier upload's partition smaller than this is rewritten "
         "without its replaced rows (copy-on-write); a larger one gets position-delete files "

@@ -53,11 +53,11 @@ DAYS = 1461  # 2012-01-01 .. 2015-12-31, as vega's seattle-weather
 
 @pytest.fixture(params=["rewrite", "delete-files"])
 def layout(request, monkeypatch) -> str:
-    """How an upsert removes the rows it replaces from earlier uploads' partitions: the
-    weather's 1,461-row partitions are rewritten by default (under
-    `upsert_rewrite_below_rows`); with the threshold at 0 they get position-delete files."""
-    if request.param == "delete-files":
-        monkeypatch.setenv("DP_UPSERT_REWRITE_BELOW_ROWS", "0")
+    """How an upsert removes the rows it replaces from earlier uploads' partitions: under
+    `upsert_rewrite_below_rows` they are rewritten (the weather's partitions have 1,461
+    rows: a threshold above that); at 0 they get position-delete files."""
+    below = "1000000" if request.param == "rewrite" else "0"
+    monkeypatch.setenv("DP_UPSERT_REWRITE_BELOW_ROWS", below)
     return request.param
 
 

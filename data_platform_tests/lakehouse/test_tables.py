@@ -12,7 +12,7 @@ import pytest
 
 from data_platform.contracts.columns import SOURCE_KEY, STAGED_SNAPSHOT_ID
 from data_platform.ingest.pipeline import constant
-from data_platform.lakehouse import Lakehouse, manifests, open_catalog
+from data_platform.lakehouse import Lakehouse, metadata_cache, open_catalog
 from data_platform.lakehouse.schema_policy import SchemaPolicyError
 from data_platform.storage import ObjectStore
 
@@ -226,16 +226,45 @@ def test_a_batch_replaces_many_partitions_in_one_snapshot_and_a_discarded_one_is
     assert data == {"part": ["a", "a", "b", "z"], "v": [10, 11, 20, 26]}
 
 
-def test_manifests_are_read_once_per_process(lakehouse: Lakehouse, store: ObjectStore):
-    """A manifest never changes once written: a second scan plan takes its entries from
-    memory (proved by deleting the manifest from the store: the plan still works), and
-    once forgotten they are read from the store again."""
+def test_metadata_files_are_read_once_per_process(lakehouse: Lakehouse, store: ObjectStore):
+    """Metadata files never change once written: a second load and scan plan take the
+    table's metadata, manifest list and manifests from memory (proved by deleting them from
+    the store: the load and the plan still work), and once forgotten they are read from the
+    store again."""
     lakehouse.overwrite_partition("raw.once", _rows("a", [1, 2]), column="part", value="a")
     table = lakehouse.load("raw.once")
     [manifest] = table.current_snapshot().manifests(table.io)
     assert [t.file.record_count for t in table.scan().plan_files()] == [2]
-    table.io.delete(manifest.manifest_path)
-    assert [t.file.record_count for t in table.scan().plan_files()] == [2]  # from memory
-    assert manifests.clear()["manifests"] >= 1
+    for path in (manifest.manifest_path, table.current_snapshot().manifest_list):
+        table.io.delete(path)
+    table.io.delete(table.metadata_location)  # written by this process: kept as written
+    again = lakehouse.load("raw.once")
+    assert [t.file.record_count for t in again.scan().plan_files()] == [2]  # from memory
+    held = metadata_cache.clear()
+    assert held["manifests"] >= 1 and held["manifest_lists"] >= 1 and held["metadata"] >= 1
     with pytest.raises(FileNotFoundError):
-        list(table.scan().plan_files())
+        lakehouse.load("raw.once")
+
+
+def test_a_table_this_process_committed_loads_without_reading_its_metadata(
+    lakehouse: Lakehouse, monkeypatch: pytest.MonkeyPatch
+):
+    """The metadata file a commit writes is kept as written: the next load of the table
+    reads no metadata file from the store."""
+    lakehouse.overwrite_partition("raw.kept", _rows("a", [1]), column="part", value="a")
+    metadata_cache.clear()
+    read: list[str] = []
+    original = metadata_cache._read_metadata
+
+    def counted(input_file, encoding="utf-8"):
+        read.append(input_file.location)
+        return original(input_file, encoding)
+
+    monkeypatch.setattr(metadata_cache, "_read_metadata", counted)
+    lakehouse.overwrite_partition("raw.kept", _rows("b", [2]), column="part", value="b")
+    assert read  # the commit loaded the table it started from
+    read.clear()
+    table = lakehouse.load("raw.kept")
+    assert read == []
+    assert sorted(lakehouse.read("raw.kept").data.column("v").to_pylist()) == [1, 2]
+    assert table.metadata_location.endswith(".metadata.json")
