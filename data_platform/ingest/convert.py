@@ -150,6 +150,8 @@ def from_raw(raw: pl.DataFrame, contract: Contract) -> Converted:
     rows = raw.filter(pl.col(RESCUED).is_not_null()).select(SOURCE_ROW, RESCUED)
     for row, text in rows.iter_rows():
         for name, value in json.loads(text).items():
+            if name == contract.delete_marker:
+                continue  # upsert's delete marker: read by the replay, not a problem
             if name not in contract.columns:
                 unexpected.add(name)
                 continue

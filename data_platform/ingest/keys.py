@@ -10,15 +10,18 @@ holds each), and gets back what to refuse or what to drop.
 - **upsert**: the last upload of a batch to carry a key wins; an earlier upload of the
   batch loses those rows, and the table's rows with those keys (in uploads outside the
   batch) are dropped from their uploads' partitions.
+- **upsert, replayed from raw**: an upload re-decided later holds only the keys no later
+  upload changed (`replayed`); those it still holds win over earlier uploads' rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import polars as pl
 
-from data_platform.contracts.columns import SOURCE_KEY, SOURCE_ROW
+from data_platform.contracts.columns import SOURCE_KEY, SOURCE_ROW, VALID_FROM
 from data_platform.ingest.problems import Problem
 
 HOLDER = "_holder"
@@ -113,6 +116,21 @@ def superseded(
         for (partition,), rows in hit.group_by(SOURCE_KEY):
             result.outside[str(partition)] = rows.select(*key)
     return result
+
+
+def replayed(
+    changes: pl.DataFrame, others: pl.DataFrame, at: datetime, key: tuple[str, ...]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """upsert: an upload ingested at `at`, replayed from raw. Of the keys it changes (writes
+    or deletes), those another upload changed later (its rows of them are no longer current:
+    left out), and the others (it holds their current rows: other uploads' rows of them go).
+
+    `others`: the other uploads' versions of these keys (key columns and `_valid_from`,
+    tombstones included), from the history.
+    """
+    later = others.filter(pl.col(VALID_FROM) > at).select(*key).unique()
+    keys = changes.select(*key).unique()
+    return later, without(keys, later, key)
 
 
 def without(frame: pl.DataFrame, keys: pl.DataFrame | None, key: tuple[str, ...]) -> pl.DataFrame:

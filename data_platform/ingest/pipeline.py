@@ -154,7 +154,15 @@ class Ingestion:
         """
         self.verdict.columns = list(self.contract.columns)
         converted = from_raw(raw, self.contract)
-        layers = {r.layer: r.frame for r in self._build(converted, raw.height) if r.layer != "raw"}
+        marker = self.contract.delete_marker
+        # upsert's delete marker, an undeclared column, is in each row's rescued text
+        texts = (
+            pl.DataFrame({marker: raw.get_column(RESCUED).str.json_path_match(f"$.{marker}")})
+            if marker
+            else None
+        )
+        rows = self._build(converted, raw.height, texts)
+        layers = {r.layer: r.frame for r in rows if r.layer != "raw"}
         if self.verdict.rows == 0 and self.verdict.ok:
             self.verdict.add([Problem("the raw partition has no rows")])
         self.verdict.add(self.unique.problems())

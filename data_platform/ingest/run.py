@@ -40,10 +40,10 @@ from pyiceberg.expressions import (
 from pyiceberg.table import Table
 
 from data_platform.contracts import Contract
-from data_platform.contracts.columns import SOURCE_KEY, SOURCE_ROW
+from data_platform.contracts.columns import INGESTED_AT, SOURCE_KEY, SOURCE_ROW, VALID_FROM
 from data_platform.ingest.features import build_features
 from data_platform.ingest.formats import upload_format
-from data_platform.ingest.keys import key_frame, repeated_keys, superseded, without
+from data_platform.ingest.keys import key_frame, repeated_keys, replayed, superseded, without
 from data_platform.ingest.landing import Custody
 from data_platform.ingest.monitor import Candidate, Judged, batch_reference, judge_batch
 from data_platform.ingest.pipeline import DELETES, Ingestion, Upload, layer_frames, versions
@@ -642,14 +642,18 @@ class IngestRun:
         assert isinstance(frame, pl.DataFrame)
         return frame
 
-    def _key_scope(self, uploads: list[tuple[str, pl.DataFrame]]) -> _KeyScope:
+    def _key_scope(
+        self, uploads: list[tuple[str, pl.DataFrame]], partitions: list[str] | None = None
+    ) -> _KeyScope:
         """The batch's keys (each once), and the files that may hold them: not the batch's
-        own partitions (they are replaced, not compared with; one partition per upload),
-        and, by the files' statistics, within the range of the batch's first key column."""
+        own partitions (or `partitions`: they are replaced, not compared with; one partition
+        per upload), and, by the files' statistics, within the range of the batch's first
+        key column."""
         key = self.contract.key
         frames = [k.select(key) for _, k in uploads]
         keys = pl.concat(frames, how="vertical_relaxed").unique() if frames else None
-        files: BooleanExpression = NotIn(SOURCE_KEY, set(self.partitions))  # type: ignore[call-arg, arg-type]
+        own = set(self.partitions if partitions is None else partitions)
+        files: BooleanExpression = NotIn(SOURCE_KEY, own)  # type: ignore[call-arg, arg-type]
         if keys is not None and keys.height and keys[key[0]].null_count() < keys.height:
             low, high = keys[key[0]].min(), keys[key[0]].max()
             files = And(
@@ -787,6 +791,9 @@ class IngestRun:
                 self._unpublish(partition)
                 refused.append(message)
                 continue
+            if self.contract.mode == "upsert" and self.contract.key:
+                yield from self._replay_upsert(partition, frame, layers, raw, selected)
+                continue
             staged = self._overwrite("staged", layers["staged"], partition)
             yield LayerWritten(partition, "staged", staged, [raw], layers["staged"])
             if "transformed" in selected:
@@ -797,6 +804,80 @@ class IngestRun:
                 )
         if refused:
             raise ReplayRefused("\n".join(refused))
+
+    def _replay_upsert(
+        self,
+        partition: str,
+        raw_rows: pl.DataFrame,
+        layers: dict[str, pl.DataFrame],
+        raw: ReadResult,
+        selected: set[str],
+    ) -> Iterator[IngestResult]:
+        """upsert: a replayed upload publishes its rows of the keys no later upload changed
+        (the history says when each version came), and earlier uploads' rows of the keys it
+        holds leave staged and transformed in the same snapshots; its history is rewritten
+        with it. So a replay never makes a key current twice, nor brings back a deleted one."""
+        key = self.contract.key
+        at = raw_rows.get_column(INGESTED_AT).max()
+        assert isinstance(at, datetime)
+        rows, deletes = layers["staged"], layers.get(DELETES)
+        changes = pl.concat(
+            [f.select(*key) for f in (rows, deletes) if f is not None], how="vertical_relaxed"
+        )
+        scope = self._key_scope([(partition, changes)], partitions=[partition])
+        others = self._keys_of("history", (*key, VALID_FROM), scope.files)
+        later, current = replayed(changes, others, at, key)
+        holders = self._keys_of("staged", (*key, SOURCE_KEY), scope.files)
+        lost = {
+            str(holder): found.select(*key)
+            for (holder,), found in holders.join(current, on=list(key), how="semi").group_by(
+                SOURCE_KEY
+            )
+        }
+        published = ["staged", "transformed"] if "transformed" in selected else ["staged"]
+        writers = self._writers([*published, "history"], [partition])
+        for layer in published:
+            writers[layer].add(without(layers[layer], later, key))
+            for holder, kept in self._replace_rows(layer, lost, writers):
+                self._rewritten.setdefault(holder, {})[layer] = kept
+        writers["history"].add(versions(rows, at))
+        if deletes is not None:
+            tombstones = deletes.with_columns(pl.lit(partition).alias(SOURCE_KEY))
+            writers["history"].add(versions(tombstones, at, deleted=True))
+        if later.height:
+            self.log(
+                f"{partition}: {later.height:,} key(s) changed by a later upload since: their "
+                "rows in this upload are not current and stay out of staged"
+            )
+        properties = contract_properties(self.contract)
+        with ThreadPoolExecutor(len(writers), thread_name_prefix="commit") as pool:
+            commits = {layer: pool.submit(w.commit, properties) for layer, w in writers.items()}
+            staged = commits["staged"].result()
+            yield LayerWritten(partition, "staged", staged, [raw], layers["staged"])
+            yield from self._rewrites("staged", staged)
+            commits["history"].result()
+            if "transformed" in commits:
+                transformed = commits["transformed"].result()
+                staged_read = ReadResult(self.table("staged"), pa.table({}), staged.snapshot_id)
+                yield LayerWritten(
+                    partition, "transformed", transformed, [staged_read], layers["transformed"]
+                )
+                yield from self._rewrites("transformed", transformed)
+        self._rewritten = {}
+
+    def _keys_of(
+        self, layer: str, columns: tuple[str, ...], files: BooleanExpression
+    ) -> pl.DataFrame:
+        """`columns` of `layer`'s rows in the files `files` selects (none if no table yet)."""
+        schema: dict[str, pl.DataType] = {c: self.contract.dtypes[c] for c in self.contract.key}
+        schema.update({SOURCE_KEY: pl.String(), VALID_FROM: pl.Datetime("us", "UTC")})
+        try:
+            read = self.lake.read(self.table(layer), columns=columns, row_filter=files)
+        except LookupError:
+            return pl.DataFrame(schema={c: schema[c] for c in columns})
+        frame = pl.from_arrow(read.data)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
 
     def features_only(self, as_of: str) -> Iterator[IngestResult]:
         """Re-derive each partition's transformed rows from staged (as of a tag or snapshot)."""

@@ -116,9 +116,7 @@ class KeyRows:
         """The delete files on the data files of `rows`, with all they hold (rows naming
         other data files too: the file is replaced whole)."""
         files = {
-            d.file_path: d
-            for r in rows
-            for d in self.delete_files.get(r.data_file.file_path, [])
+            d.file_path: d for r in rows for d in self.delete_files.get(r.data_file.file_path, [])
         }
         held = [self.deleted[path] for path in files]
         return Earlier(list(files.values()), pl.concat([pl.DataFrame(schema=_DELETED), *held]))
@@ -282,9 +280,7 @@ def write_position_deletes(
     positions = frame.get_column("pos")
     first, last = str(paths[0]), str(paths[-1])
     body = io.BytesIO()
-    arrow = pa.table(
-        [paths.to_arrow().cast(pa.string()), positions.to_arrow()], schema=_SCHEMA
-    )
+    arrow = pa.table([paths.to_arrow().cast(pa.string()), positions.to_arrow()], schema=_SCHEMA)
     pq.write_table(arrow, body, compression="zstd")
     data = body.getvalue()
     location = posixpath.join(posixpath.dirname(first), f"{uuid.uuid4()}-deletes.parquet")

@@ -96,7 +96,7 @@ def _manifests(self: Snapshot, io: FileIO) -> list[ManifestFile]:
 
 
 def _read(input_file: InputFile, encoding: str = "utf-8") -> TableMetadata:
-    metadata = _metadata.get(input_file.location)
+    metadata: TableMetadata | None = _metadata.get(input_file.location)
     if metadata is None:
         metadata = _read_metadata(input_file, encoding)
         _metadata.put(input_file.location, metadata)
@@ -112,8 +112,8 @@ def install() -> None:
     """Read each metadata file once (idempotent)."""
     ManifestFile.fetch_manifest_entry = _fetch  # type: ignore[method-assign]
     Snapshot.manifests = _manifests  # type: ignore[method-assign]
-    FromInputFile.table_metadata = staticmethod(_read)  # type: ignore[method-assign, assignment]
-    ToOutputFile.table_metadata = staticmethod(_write)  # type: ignore[method-assign, assignment]
+    FromInputFile.table_metadata = staticmethod(_read)  # type: ignore[method-assign]
+    ToOutputFile.table_metadata = staticmethod(_write)  # type: ignore[method-assign]
 
 
 def clear() -> dict[str, int]:

@@ -623,9 +623,7 @@ class PartitionWriter:
         self._pending.clear()
         if self._delete_pool is not None:
             self._delete_pool.shutdown(wait=True)
-        self.deletes += [
-            future.result() for future in self._deleting if future.exception() is None
-        ]
+        self.deletes += [future.result() for future in self._deleting if future.exception() is None]
         self._deleting = []
         _delete_files(self.target, [*self.files, *self.deletes])
         self.files = []

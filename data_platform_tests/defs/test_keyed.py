@@ -319,3 +319,46 @@ def test_features_join_from_the_command_line(settings, store, instance, tmp_path
     assert broken.exit_code == 1
     assert "not a readable Parquet file" in " ".join(broken.output.split())  # rich wraps
     assert "Traceback" not in broken.output
+
+
+def test_a_replay_from_raw_keeps_each_key_current_once(settings, store, instance):
+    """Uploads re-decided from raw (after a contract change) take their place in the key's
+    history: a correction refused under the old contract and replayed under the new one
+    replaces the earlier upload's rows and applies its delete; the earlier upload replayed
+    after it brings back neither the replaced rows nor the deleted key."""
+    strict = WEATHER.format(mode="upsert", extra="delete_marker: _op").replace(
+        "temp_max: {type: float}", "temp_max: {type: float, max: 100}"
+    )
+    v1 = parse_contract(strict, "weather.yaml")
+    v2 = contract("upsert", "delete_marker: _op")
+    assert ingest(settings, store, instance, v1, "2016/a.csv", days()).success
+    corrected = days(shift=100.0).head(10).with_columns(pl.lit("U").alias("_op"))
+    body = corrected.select("_op", *days().columns).write_csv() + "D,2012-01-21,,,,,\n"
+    put_bytes(store, settings, "weather", "2016/b.csv", body.encode())
+    defs = build_definitions(SettingsResource.from_settings(settings), contracts=[v1])
+    [refused] = ingest_landing(defs, instance, [v1])
+    assert not refused.success  # temp_max over 100 under v1: quarantined, raw keeps it
+    assert staged(settings).height == DAYS
+
+    defs = build_definitions(SettingsResource.from_settings(settings), contracts=[v2])
+    job = defs.resolve_job_def("ingest_weather")
+    layers = [dg.AssetKey(["staged", "weather"]), dg.AssetKey(["transformed", "weather"])]
+    expected = days().with_columns(
+        pl.when(pl.int_range(pl.len()) < 10)
+        .then(pl.col("temp_max") + 100.0)
+        .otherwise(pl.col("temp_max"))
+    ).filter(pl.col("date") != date(2012, 1, 21))
+    for replayed in ("2016/b.csv", "2016/a.csv"):
+        done = job.execute_in_process(
+            partition_key=replayed, instance=instance, asset_selection=layers
+        )
+        assert done.success, replayed
+        for table in ("staged.weather", "transformed.weather"):
+            rows = staged(settings, table).sort("date")
+            assert rows["date"].to_list() == expected["date"].to_list(), (replayed, table)
+            assert rows["temp_max"].to_list() == expected["temp_max"].to_list(), (replayed, table)
+        holders = staged(settings).filter(pl.col("date") < date(2012, 1, 11))[SOURCE_KEY]
+        assert set(holders.to_list()) == {"2016/b.csv"}, replayed
+    # the history holds every version once: a's days, b's corrections and its tombstone
+    versions = read_versions(Lakehouse(open_catalog(settings)), v2)
+    assert versions.height == DAYS + 10 + 1
