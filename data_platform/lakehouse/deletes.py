@@ -236,8 +236,8 @@ def _identity_slot(table: Table, tasks: list[Any], column: str) -> int | None:
     if any(task.file.spec_id != table.spec().spec_id for task in tasks):
         return None
     source = table.schema().find_field(column).field_id
-    for slot, field in enumerate(table.spec().fields):
-        if field.source_id == source and isinstance(field.transform, IdentityTransform):
+    for slot, spec_field in enumerate(table.spec().fields):
+        if spec_field.source_id == source and isinstance(spec_field.transform, IdentityTransform):
             return slot
     return None
 

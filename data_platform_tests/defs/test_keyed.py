@@ -343,11 +343,15 @@ def test_a_replay_from_raw_keeps_each_key_current_once(settings, store, instance
     defs = build_definitions(SettingsResource.from_settings(settings), contracts=[v2])
     job = defs.resolve_job_def("ingest_weather")
     layers = [dg.AssetKey(["staged", "weather"]), dg.AssetKey(["transformed", "weather"])]
-    expected = days().with_columns(
-        pl.when(pl.int_range(pl.len()) < 10)
-        .then(pl.col("temp_max") + 100.0)
-        .otherwise(pl.col("temp_max"))
-    ).filter(pl.col("date") != date(2012, 1, 21))
+    expected = (
+        days()
+        .with_columns(
+            pl.when(pl.int_range(pl.len()) < 10)
+            .then(pl.col("temp_max") + 100.0)
+            .otherwise(pl.col("temp_max"))
+        )
+        .filter(pl.col("date") != date(2012, 1, 21))
+    )
     for replayed in ("2016/b.csv", "2016/a.csv"):
         done = job.execute_in_process(
             partition_key=replayed, instance=instance, asset_selection=layers

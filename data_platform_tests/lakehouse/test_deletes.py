@@ -90,7 +90,8 @@ def test_deleted_rows_are_gone_from_every_read_and_an_older_snapshot_keeps_them(
     table = lakehouse.load("staged.del")
     [task] = [t for t in table.scan().plan_files() if t.file.partition[0] == "a"]
     [merged] = task.delete_files
-    assert merged.file_path != first and merged.record_count == 4
+    assert merged.file_path != first
+    assert merged.record_count == 4
     summary = table.current_snapshot().summary
     assert summary["total-delete-files"] == "1"
     assert summary["total-position-deletes"] == "4"

@@ -241,7 +241,7 @@ def test_metadata_files_are_read_once_per_process(lakehouse: Lakehouse, store: O
     again = lakehouse.load("raw.once")
     assert [t.file.record_count for t in again.scan().plan_files()] == [2]  # from memory
     held = metadata_cache.clear()
-    assert held["manifests"] >= 1 and held["manifest_lists"] >= 1 and held["metadata"] >= 1
+    assert min(held.values()) >= 1, held  # manifests, manifest lists, table metadata
     with pytest.raises(FileNotFoundError):
         lakehouse.load("raw.once")
 
