@@ -645,13 +645,14 @@ class IngestRun:
     def _key_scope(
         self, uploads: list[tuple[str, pl.DataFrame]], partitions: list[str] | None = None
     ) -> _KeyScope:
-        """The batch's keys (each once), and the files that may hold them: not the batch's
+        """The batch's keys, and the files that may hold them: not the batch's
         own partitions (or `partitions`: they are replaced, not compared with; one partition
         per upload), and, by the files' statistics, within the range of the batch's first
         key column."""
         key = self.contract.key
+        # not made unique: the keys only filter files by range and rows by a semi-join
         frames = [k.select(key) for _, k in uploads]
-        keys = pl.concat(frames, how="vertical_relaxed").unique() if frames else None
+        keys = pl.concat(frames, how="vertical_relaxed", rechunk=False) if frames else None
         own = set(self.partitions if partitions is None else partitions)
         files: BooleanExpression = NotIn(SOURCE_KEY, own)  # type: ignore[call-arg, arg-type]
         if keys is not None and keys.height and keys[key[0]].null_count() < keys.height:
