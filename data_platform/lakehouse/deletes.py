@@ -23,7 +23,9 @@ from __future__ import annotations
 import io
 import posixpath
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +53,7 @@ from pyiceberg.transforms import IdentityTransform
 from pyiceberg.typedef import EMPTY_DICT
 from pyiceberg.utils.properties import property_as_bool, property_as_int
 
+WHOLE_FILE_BYTES = 1 << 20  # Parquet files up to this size are fetched in one GET
 PATH_FIELD_ID = 2147483546  # the Iceberg spec's reserved ids of a position-delete file
 POS_FIELD_ID = 2147483545
 _SCHEMA = pa.schema(
@@ -127,7 +130,7 @@ def key_rows(
     row_filter: BooleanExpression,
     columns: list[str],
     among: pl.DataFrame | None = None,
-    threads: int = 4,
+    threads: int = 16,
 ) -> KeyRows | None:
     """`columns` of the live rows of the data files `row_filter` selects (files are pruned
     by the filter, rows are not: a file's rows outside it come too), each with its file and
@@ -176,8 +179,7 @@ def _key_rows(
 
     def read(index: int) -> pl.DataFrame | None:
         data_file = tasks[index].file
-        with table.io.new_input(data_file.file_path).open() as stream:
-            parquet = pq.ParquetFile(stream)
+        with _parquet(table, data_file.file_path, data_file.file_size_in_bytes) as parquet:
             if not set(stored) <= set(parquet.schema_arrow.names):
                 return None
             frame = pl.from_arrow(parquet.read(columns=stored))
@@ -244,16 +246,30 @@ def _identity_slot(table: Table, tasks: list[Any], column: str) -> int | None:
 
 def _delete_file_rows(table: Table, deletes: list[DataFile]) -> dict[str, pl.DataFrame]:
     """Delete file path -> the (file_path, pos) rows it holds (read in parallel, each once)."""
-    unique = list({d.file_path: d for d in deletes})
+    unique = {d.file_path: d for d in deletes}
 
     def read(path: str) -> pl.DataFrame:
-        with table.io.new_input(path).open() as stream:
-            frame = pl.from_arrow(pq.read_table(stream, columns=["file_path", "pos"]))
+        with _parquet(table, path, unique[path].file_size_in_bytes) as parquet:
+            frame = pl.from_arrow(parquet.read(columns=["file_path", "pos"]))
         assert isinstance(frame, pl.DataFrame)
         return frame.cast(_DELETED)  # type: ignore[arg-type]
 
     with ThreadPoolExecutor(8, thread_name_prefix="deletes") as pool:
-        return dict(zip(unique, pool.map(read, unique), strict=True))
+        return dict(zip(unique, pool.map(read, list(unique)), strict=True))
+
+
+@contextmanager
+def _parquet(table: Table, path: str, size: int) -> Iterator[pq.ParquetFile]:
+    """A Parquet file of the table, to read columns of. A small one (delete files, an
+    upload's few thousand rows) is fetched whole in one GET: its round trips (the size, the
+    footer, each column chunk) cost more than its bytes; a larger one is read by range."""
+    if size <= WHOLE_FILE_BYTES:
+        with table.io.new_input(path).open(seekable=False) as stream:
+            data = stream.read()
+        yield pq.ParquetFile(pa.BufferReader(data))
+        return
+    with table.io.new_input(path).open() as stream:
+        yield pq.ParquetFile(stream)
 
 
 def write_position_deletes(
