@@ -62,11 +62,14 @@ def test_saved_searches_asset_keeps_top_hits(defs, instance, settings, store):
         assert group.sort("rank")["score"].is_sorted(descending=True)  # best hit first
 
 
-def test_vectors_follow_an_upsert_and_a_delete(instance, settings, store):
-    """#29: a correction and a delete in a later upload rewrite the earlier upload's staged
-    partition in the same commit and materialise it again, so `embedded` (which follows
-    staged per partition) re-embeds it: the corrected text is found once, the deleted key
-    never, and no vector is left for a row that is no longer current."""
+@pytest.mark.parametrize("below", ["1000", "0"], ids=["rewrite", "delete-files"])
+def test_vectors_follow_an_upsert_and_a_delete(instance, settings, store, monkeypatch, below):
+    """#29: a correction and a delete in a later upload take the earlier upload's rows out
+    of its staged partition in the same commit (the partition rewritten, or, at a threshold
+    of 0, given a position-delete file) and materialise it again, so `embedded` (which
+    follows staged per partition) re-embeds it: the corrected text is found once, the
+    deleted key never, and no vector is left for a row that is no longer current."""
+    monkeypatch.setenv("DP_UPSERT_REWRITE_BELOW_ROWS", below)
     spec = sample_contract("reviews").model_copy(update={"mode": "upsert", "delete_marker": "_op"})
     defs = build_definitions(SettingsResource.from_settings(settings), contracts=[spec])
     first = sample_rows(spec.name, 40, seed=5)
@@ -80,6 +83,9 @@ def test_vectors_follow_an_upsert_and_a_delete(instance, settings, store):
     put_bytes(store, settings, "reviews", "b.csv", body.encode())
     [done] = ingest_landing(defs, instance, (spec,))
     assert done.success, done.error
+    table = Lakehouse(open_catalog(settings)).load("staged.reviews")
+    deletes = sum(len(task.delete_files) for task in table.scan().plan_files())
+    assert (deletes > 0) == (below == "0"), deletes  # the layout the threshold chose
     staged = dg.AssetKey(["staged", "reviews"])
     rewritten = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=staged, asset_partitions=["a.csv"]), limit=1
