@@ -486,7 +486,7 @@ class IngestRun:
             for partition in large:
                 mine = replace(found, rows=rows.filter(pl.col(SOURCE_KEY) == partition))
                 hits = mine.positions(lost[partition], key)
-                writer.delete_rows(partition, hits, mine.earlier(hits))
+                writer.delete_rows(hits, mine.earlier(hits))
                 removed[partition] = sum(hit.rows for hit in hits)
             for partition in large:
                 yield partition, counts[partition] - removed[partition]

@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.exceptions import ValidationException
 from pyiceberg.expressions import BooleanExpression
+from pyiceberg.io import FileIO
 from pyiceberg.manifest import (
     DataFile,
     DataFileContent,
@@ -47,7 +48,7 @@ from pyiceberg.manifest import (
 )
 from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.table import Table, TableProperties
-from pyiceberg.table.snapshots import Operation, Summary
+from pyiceberg.table.snapshots import Operation, Snapshot, Summary
 from pyiceberg.table.update.snapshot import UpdateSnapshot, _ManifestMergeManager, _OverwriteFiles
 from pyiceberg.transforms import IdentityTransform
 from pyiceberg.typedef import EMPTY_DICT
@@ -359,22 +360,17 @@ class RowLevelOverwrite(_OverwriteFiles):
 
     def require_live(self, paths: set[str]) -> None:
         """Files (data or delete) that must still be live when this commits: those the
-        delete files it adds name or take over. The caller checks them on the table it
-        starts from; on pyiceberg's own retry (a concurrent commit, rebuilt on the new
-        head) `_validate_concurrency` checks them again."""
+        delete files it adds name or take over. The caller checks them (`not_live`) on the
+        table it starts from; on pyiceberg's own retry (a concurrent commit, rebuilt on the
+        new head) `_validate_concurrency` checks them again."""
         self._required |= paths
 
     def _validate_concurrency(self) -> None:
         super()._validate_concurrency()
         window = self._commit_window
-        if not self._required or window is None or window.is_empty() or window.head is None:
+        if window is None or window.is_empty():
             return
-        live = {
-            entry.data_file.file_path
-            for manifest in window.head.manifests(self._io)
-            for entry in manifest.fetch_manifest_entry(self._io, discard_deleted=True)
-        }
-        if gone := self._required - live:
+        if gone := not_live(window.head, self._io, self._required):
             raise ValidationException(
                 f"{len(gone)} file(s) this commit deletes rows of were replaced concurrently"
             )
@@ -476,6 +472,19 @@ class RowLevelOverwrite(_OverwriteFiles):
                     )
                 )
         return [*manifests, writer.to_manifest_file()]
+
+
+def not_live(snapshot: Snapshot | None, io: FileIO, paths: set[str]) -> set[str]:
+    """Those of `paths` (data or delete files) that `snapshot` no longer holds (its
+    manifests' live entries: read once per process)."""
+    if not paths or snapshot is None:
+        return set(paths)
+    live = {
+        entry.data_file.file_path
+        for manifest in snapshot.manifests(io)
+        for entry in manifest.fetch_manifest_entry(io, discard_deleted=True)
+    }
+    return paths - live
 
 
 def row_level_overwrite(update: UpdateSnapshot) -> RowLevelOverwrite:

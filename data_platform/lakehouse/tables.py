@@ -48,6 +48,7 @@ from data_platform.lakehouse.deletes import (
     Earlier,
     FileRows,
     RowsMoved,
+    not_live,
     row_level_overwrite,
     write_position_deletes,
 )
@@ -458,8 +459,7 @@ class PartitionWriter:
         self.deletes: list[DataFile] = []  # position-delete files, committed with the rows
         self._deleting: list[Future[DataFile]] = []  # (being written)
         self._delete_pool: ThreadPoolExecutor | None = None
-        self._delete_partitions: set[str] = set()  # the partitions they delete rows of
-        self._delete_targets: set[str] = set()  # and the data files they name
+        self._delete_targets: set[str] = set()  # the data files they name
         self._replaced_deletes: dict[str, DataFile] = {}  # earlier delete files they replace
 
     def add(self, data: pl.DataFrame | pa.Table) -> None:
@@ -497,8 +497,8 @@ class PartitionWriter:
                 self._known.add(value)
                 self.values.append(value)
 
-    def delete_rows(self, value: str, rows: list[FileRows], earlier: Earlier | None = None) -> None:
-        """Delete these rows of partition `value`'s live files in the commit (merge-on-read:
+    def delete_rows(self, rows: list[FileRows], earlier: Earlier | None = None) -> None:
+        """Delete these rows of live files (of one partition) in the commit (merge-on-read:
         one position-delete file for them, which takes over the rows of the `earlier` delete
         files on those data files, removed in the commit; the data files themselves stay).
         The file is written in the background, beside the caller's next one."""
@@ -509,7 +509,6 @@ class PartitionWriter:
         self._deleting.append(
             self._delete_pool.submit(write_position_deletes, self.target, rows, earlier)
         )
-        self._delete_partitions.add(value)
         self._delete_targets.update(r.data_file.file_path for r in rows)
         if earlier is not None:
             self._replaced_deletes.update((d.file_path, d) for d in earlier.files)
@@ -571,9 +570,15 @@ class PartitionWriter:
                 return table
             tx = Transaction(table)
             update = tx.update_snapshot(snapshot_properties=properties or {})
-            if self.deletes:
-                touched = partitions_predicate(self.column, sorted(self._delete_partitions))
-                _still_live(table, touched, self._delete_targets, set(self._replaced_deletes))
+            # the files the delete files name or take over, still live (checked again on
+            # pyiceberg's own retry, by the producer)
+            required = self._delete_targets | set(self._replaced_deletes)
+            if gone := not_live(table.current_snapshot(), table.io, required):
+                raise RowsMoved(
+                    f"{len(gone)} file(s) of {'.'.join(table.name()[-2:])} whose rows this "
+                    "write deletes were replaced since they were read (another writer "
+                    "committed): decided again on the new state"
+                )
             producer: Any = (
                 row_level_overwrite(update) if old or self.deletes else update.merge_append()
             )
@@ -584,8 +589,8 @@ class PartitionWriter:
                 for task in tasks:  # and the delete files of the rows they held
                     for delete_file in task.delete_files:
                         producer.remove_delete_file(delete_file)
-            if self.deletes:
-                producer.require_live(self._delete_targets | set(self._replaced_deletes))
+            if required:
+                producer.require_live(required)
             for delete_file in self._replaced_deletes.values():  # taken over by new ones
                 producer.remove_delete_file(delete_file)
             for data_file in [*self.files, *self.deletes]:
@@ -646,22 +651,6 @@ def partitions_predicate(column: str, values: Sequence[str]) -> BooleanExpressio
     if len(values) == 1:
         return EqualTo(column, values[0])  # type: ignore[call-arg, arg-type]
     return In(column, set(values))  # type: ignore[call-arg, arg-type]
-
-
-def _still_live(
-    table: Table, partitions: BooleanExpression, named: set[str], replaced: set[str]
-) -> None:
-    """Raise `RowsMoved` unless every data file in `named` is live in `table`, and every
-    delete file in `replaced` still applies to one."""
-    tasks = list(table.scan(row_filter=partitions).plan_files())
-    live = {task.file.file_path for task in tasks}
-    applied = {d.file_path for task in tasks for d in task.delete_files}
-    if (gone := named - live) or (gone := replaced - applied):
-        raise RowsMoved(
-            f"{len(gone)} file(s) of {'.'.join(table.name()[-2:])} whose rows this write "
-            "deletes were replaced since they were read (another writer committed): decided "
-            "again on the new state"
-        )
 
 
 def _delete_files(table: Table, files: list[DataFile]) -> None:

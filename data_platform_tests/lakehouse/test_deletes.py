@@ -36,7 +36,7 @@ def _delete(lakehouse: Lakehouse, table: str, part: str, ids: list[int]) -> int:
     writer = lakehouse.partition_writer(
         table, _rows(part, range(0)).schema, column="part", values=[]
     )
-    writer.delete_rows(part, found, read.earlier(found))
+    writer.delete_rows(found, read.earlier(found))
     result = writer.commit()
     assert result.table_rows == lakehouse.count(table)  # the summary's rows less the deletes
     return sum(f.rows for f in found)
@@ -135,7 +135,7 @@ def test_a_delete_whose_data_file_was_replaced_meanwhile_is_refused(lakehouse: L
     writer = lakehouse.partition_writer(
         "staged.moved", _rows("a", range(0)).schema, column="part", values=[]
     )
-    writer.delete_rows("a", found)
+    writer.delete_rows(found)
     # another writer replaces partition a (the same rows, a new file) before the commit
     lakehouse.overwrite_partition("staged.moved", _rows("a", range(10)), column="part", value="a")
     with pytest.raises(RowsMoved, match="replaced since they were read"):
@@ -199,7 +199,7 @@ def test_a_delete_whose_earlier_delete_file_was_taken_over_meanwhile_is_refused(
         assert read is not None
         found = read.positions(pl.DataFrame({"id": doomed}), ["id"])
         writer = lakehouse.partition_writer("staged.twice", schema, column="part", values=[])
-        writer.delete_rows("a", found, read.earlier(found))
+        writer.delete_rows(found, read.earlier(found))
         writers.append(writer)
     writers[0].commit()
     with pytest.raises(RowsMoved, match="replaced since they were read"):
