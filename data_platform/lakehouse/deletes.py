@@ -131,7 +131,7 @@ def key_rows(
     row_filter: BooleanExpression,
     columns: list[str],
     among: pl.DataFrame | None = None,
-    threads: int = 16,
+    threads: int = 4,
 ) -> KeyRows | None:
     """`columns` of the live rows of the data files `row_filter` selects (files are pruned
     by the filter, rows are not: a file's rows outside it come too), each with its file and
