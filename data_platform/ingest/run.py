@@ -581,11 +581,7 @@ class IngestRun:
         if not was or was == self.contract.mode or self.contract.mode != "upsert":
             return
         key = list(self.contract.key)
-        try:
-            frame = pl.from_arrow(self.lake.read(self.table("staged"), columns=tuple(key)).data)
-        except LookupError:
-            return
-        assert isinstance(frame, pl.DataFrame)
+        frame = self._keys_of("staged", tuple(key))
         repeated = frame.group_by(key).len().filter(pl.col("len") > 1)
         if repeated.height:
             shown = ", ".join(str(r) for r in repeated.head(3).select(key).rows())
@@ -628,19 +624,14 @@ class IngestRun:
         self._keys_snapshot = current.snapshot_id if current else None
         self._staged_keys = None
         if table is None or current is None:  # nothing published yet
-            schema: dict[str, pl.DataType] = {c: self.contract.dtypes[c] for c in key}
-            schema.update({SOURCE_KEY: pl.String(), SOURCE_ROW: pl.Int64()})
-            return pl.DataFrame(schema=schema)
+            return self._no_keys(columns)
         found = key_rows(table, scope.files, list(columns), among=scope.keys)
         if found is not None:  # the files' own columns, each row's file and position
             ours = pl.col(SOURCE_KEY).cast(pl.String).is_in(self.partitions)
             self._staged_keys = replace(found, rows=found.rows.filter(~ours))
             return self._staged_keys.rows
         # a file written before a key column's rename: through pyiceberg, by field id
-        read = self.lake.read(self.table("staged"), columns=columns, row_filter=scope.files)
-        frame = pl.from_arrow(read.data)
-        assert isinstance(frame, pl.DataFrame)
-        return frame
+        return self._keys_of("staged", columns, scope.files)
 
     def _key_scope(
         self, uploads: list[tuple[str, pl.DataFrame]], partitions: list[str] | None = None
@@ -867,18 +858,25 @@ class IngestRun:
         self._rewritten = {}
 
     def _keys_of(
-        self, layer: str, columns: tuple[str, ...], files: BooleanExpression
+        self, layer: str, columns: tuple[str, ...], files: BooleanExpression | None = None
     ) -> pl.DataFrame:
-        """`columns` of `layer`'s rows in the files `files` selects (none if no table yet)."""
-        schema: dict[str, pl.DataType] = {c: self.contract.dtypes[c] for c in self.contract.key}
-        schema.update({SOURCE_KEY: pl.String(), VALID_FROM: pl.Datetime("us", "UTC")})
+        """`columns` (key and platform columns) of `layer`'s rows in the files `files`
+        selects (all without), read through pyiceberg (none if the table does not exist yet)."""
         try:
             read = self.lake.read(self.table(layer), columns=columns, row_filter=files)
         except LookupError:
-            return pl.DataFrame(schema={c: schema[c] for c in columns})
+            return self._no_keys(columns)
         frame = pl.from_arrow(read.data)
         assert isinstance(frame, pl.DataFrame)
         return frame
+
+    def _no_keys(self, columns: tuple[str, ...]) -> pl.DataFrame:
+        """No rows of `columns` (key and platform columns), typed."""
+        schema: dict[str, pl.DataType] = {c: self.contract.dtypes[c] for c in self.contract.key}
+        schema.update(
+            {SOURCE_KEY: pl.String(), SOURCE_ROW: pl.Int64(), VALID_FROM: pl.Datetime("us", "UTC")}
+        )
+        return pl.DataFrame(schema={c: schema[c] for c in columns})
 
     def features_only(self, as_of: str) -> Iterator[IngestResult]:
         """Re-derive each partition's transformed rows from staged (as of a tag or snapshot)."""

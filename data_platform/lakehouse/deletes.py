@@ -394,11 +394,16 @@ class RowLevelOverwrite(_OverwriteFiles):
         )
 
     def _without_removed(self, manifest: ManifestFile) -> ManifestFile | None:
-        """A delete manifest naming a removed delete file, rewritten with the others (as
-        existing), or None when it named only removed ones (it leaves the snapshot, as
-        pyiceberg's overwrite drops a data manifest whose files are all deleted)."""
+        """`manifest`, or, a delete manifest naming a removed delete file, rewritten with the
+        others (as existing), or None when it named only removed ones (it leaves the
+        snapshot, as pyiceberg's overwrite drops a data manifest whose files are all
+        deleted)."""
+        if manifest.content != ManifestContent.DELETES:
+            return manifest
         entries = manifest.fetch_manifest_entry(self._io, discard_deleted=True)
         kept = [e for e in entries if e.data_file.file_path not in self._removed]
+        if len(kept) == len(entries):
+            return manifest
         if not kept:
             return None
         writer = self._delete_manifest(self.spec(manifest.partition_spec_id))
@@ -408,19 +413,8 @@ class RowLevelOverwrite(_OverwriteFiles):
         return writer.to_manifest_file()
 
     def _process_manifests(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
-        removed = self._removed
-        if removed:
-            rewritten = [
-                self._without_removed(m)
-                if m.content == ManifestContent.DELETES
-                and any(
-                    e.data_file.file_path in removed
-                    for e in m.fetch_manifest_entry(self._io, discard_deleted=True)
-                )
-                else m
-                for m in manifests
-            ]
-            manifests = [m for m in rewritten if m is not None]
+        if self._removed:
+            manifests = [kept for m in manifests if (kept := self._without_removed(m))]
         properties = self._transaction.table_metadata.properties
         merger = _ManifestMergeManager(
             target_size_bytes=property_as_int(  # type: ignore[arg-type]
