@@ -3,7 +3,7 @@ a one-line error and exit code 2, never a traceback."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
@@ -21,8 +21,27 @@ def configured_settings() -> Settings:
     try:
         return Settings()
     except (ValidationError, ValueError) as exc:
-        typer.secho(f"error: no usable store configuration: {exc}", err=True, fg="red")
-        raise typer.Exit(2) from None
+        refuse(exc)
+
+
+def refuse(exc: Exception) -> NoReturn:
+    """Exit 2 with one line saying what is wrong with the configuration: for a setting that
+    does not validate, its variable, the value given and why."""
+    from pydantic import ValidationError
+
+    from data_platform.settings import LabelingSettings, Settings, variable_name
+
+    said = " ".join(str(exc).split())
+    if isinstance(exc, ValidationError):
+        model = LabelingSettings if exc.title == LabelingSettings.__name__ else Settings
+        said = "; ".join(
+            f"{variable_name(model, str(e['loc'][0]))}={e.get('input')!r}: {e['msg']}"
+            if e["loc"]
+            else e["msg"]
+            for e in exc.errors()
+        )
+    typer.secho(f"error: no usable store configuration: {said}", err=True, fg="red")
+    raise typer.Exit(2) from None
 
 
 def open_lake(settings: Settings | None = None) -> Lakehouse:
@@ -33,5 +52,4 @@ def open_lake(settings: Settings | None = None) -> Lakehouse:
     try:
         return Lakehouse(open_catalog(settings or configured_settings()))
     except (StackNotRunningError, ValueError) as exc:
-        typer.secho(f"error: no usable store configuration: {exc}", err=True, fg="red")
-        raise typer.Exit(2) from None
+        refuse(exc)

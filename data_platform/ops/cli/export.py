@@ -31,6 +31,7 @@ def export(
     from pydantic import ValidationError
 
     from data_platform.contracts import ContractError
+    from data_platform.ops.cli.configured import refuse
     from data_platform.privacy.access import LayerRefused, check_tables
     from data_platform.settings import Settings, StackNotRunningError
     from data_platform.versioning import DVC_PREFIX, DvcError, export_dataset
@@ -41,8 +42,7 @@ def export(
         target = out or Path("exports") / dataset
         result = export_dataset(settings, dataset, as_of, target, layer=layer, push=push)
     except (ValidationError, StackNotRunningError) as exc:
-        typer.secho(f"error: no usable store configuration: {exc}", err=True, fg="red")
-        raise typer.Exit(2) from None
+        refuse(exc)
     except (KeyError, LookupError, DvcError, ContractError, LayerRefused) as exc:
         typer.secho(f"error: {exc.args[0] if exc.args else exc}", err=True, fg="red")
         raise typer.Exit(1) from None

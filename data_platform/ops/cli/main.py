@@ -9,7 +9,7 @@ data_platform_tests/ops/cli/test_import_cost.py).
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
@@ -51,6 +51,21 @@ class LazyCommands(TyperGroup):
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands.get(cmd_name)
+
+    def invoke(self, ctx: Context) -> Any:
+        """Run the command; a `DP_*` setting that does not validate, wherever the command
+        reads its settings, is one line and exit 2 (`configured.refuse`), never a traceback."""
+        from pydantic import ValidationError
+
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            from data_platform.ops.cli.configured import refuse
+            from data_platform.settings import LabelingSettings, Settings
+
+            if exc.title not in (Settings.__name__, LabelingSettings.__name__):
+                raise
+            refuse(exc)
 
 
 def load_command(name: str) -> Command:

@@ -43,6 +43,7 @@ def maintain(
     from data_platform.lakehouse import Lakehouse, open_catalog
     from data_platform.lakehouse.maintenance import MaintenancePolicy
     from data_platform.lakehouse.maintenance import maintain as maintain_lake
+    from data_platform.ops.cli.configured import refuse
     from data_platform.settings import Settings, StackNotRunningError
     from data_platform.storage import ObjectStore, StorageError
 
@@ -57,8 +58,7 @@ def maintain(
         lake, store = Lakehouse(open_catalog(settings)), ObjectStore.from_settings(settings)
         report = maintain_lake(lake, store, policy, tables=table or None, dry_run=dry_run)
     except (ValidationError, StackNotRunningError) as exc:
-        typer.secho(f"error: no usable store configuration: {exc}", err=True, fg="red")
-        raise typer.Exit(2) from None
+        refuse(exc)
     except (LookupError, StorageError) as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
         raise typer.Exit(1) from None

@@ -45,14 +45,14 @@ def _store(bucket: str | None) -> Iterator[ObjectStore]:
     """The configured store; errors become a one-line message and an exit code."""
     from pydantic import ValidationError
 
+    from data_platform.ops.cli.configured import refuse
     from data_platform.settings import Settings, StackNotRunningError
     from data_platform.storage import ObjectStore, StorageError
 
     try:
         store = ObjectStore.from_settings(Settings(), bucket=bucket)
     except (ValidationError, StackNotRunningError, ValueError) as exc:
-        typer.secho(f"error: no usable store configuration: {exc}", err=True, fg="red")
-        raise typer.Exit(2) from None
+        refuse(exc)
     try:
         yield store
     except StorageError as exc:
